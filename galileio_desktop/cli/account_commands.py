@@ -1,0 +1,261 @@
+"""``account add|list|use|remove``, ``login`` and ``logout``.
+
+Passwords and secret keys are read from a hidden prompt or, for scripts, from
+standard input (``--password-stdin``, ``--secret-stdin``); never from an argument,
+where they would end up in the shell history and the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from typing import Any
+
+from ..data.auth.accounts import AUTH_KINDS, Account, AccountStore
+from ..data.auth.secrets import SECRET_ACCESS_KEY, SecretStore
+from ..data.auth.sessions import login, logout, open_session
+from ..data.errors import CredentialsError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    """Add the account commands to the main parser's sub-parsers."""
+    account = subparsers.add_parser("account", help="add, list, choose and remove accounts")
+    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="add an account (a deployment and a way to sign in)",
+        description="Add an account. Secrets are never options: the secret key is asked for "
+        "(or read with --secret-stdin) and kept in the system keyring.",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--auth", required=True, choices=AUTH_KINDS, help="how to sign in")
+    add.add_argument("--region", dest="acct_region", metavar="R", help="AWS region of the deployment")
+    add.add_argument("--table", dest="acct_table", metavar="T", help="the chat table")
+    add.add_argument("--index", dest="acct_index", metavar="NAME", help="the time-order index (default GSI1)")
+    add.add_argument(
+        "--endpoint-url", dest="acct_endpoint_url", metavar="URL", help="DynamoDB endpoint override"
+    )
+    add.add_argument("--user-pool-id", metavar="ID", help="Cognito user pool (cognito)")
+    add.add_argument("--client-id", metavar="ID", help="Cognito app client, without secret (cognito)")
+    add.add_argument("--identity-pool-id", metavar="ID", help="Cognito identity pool (cognito)")
+    add.add_argument("--username", metavar="U", help="Cognito user name (cognito)")
+    add.add_argument("--aws-profile", metavar="P", help="AWS profile, SSO profiles included (profile)")
+    add.add_argument("--access-key-id", metavar="K", help="access key id (keys)")
+    add.add_argument("--user-id", dest="acct_user_id", metavar="U", help="your user id (profile, keys, env)")
+    add.add_argument("--history-limit", type=int, metavar="N", help="past turns sent to the assistant")
+    add.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret access key from stdin (keys)"
+    )
+    add.add_argument("--replace", action="store_true", help="replace an account of the same name")
+    add.set_defaults(func=add_account)
+
+    listing = actions.add_parser("list", help="list the accounts")
+    listing.set_defaults(func=list_accounts)
+
+    use = actions.add_parser("use", help="make an account the current one")
+    use.add_argument("name", metavar="NAME")
+    use.set_defaults(func=use_account)
+
+    remove = actions.add_parser("remove", help="remove an account and its secrets")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(func=remove_account)
+
+    sign_in = subparsers.add_parser("login", help="sign in to the current account (or --account NAME)")
+    sign_in.add_argument(
+        "--password-stdin", action="store_true", help="read the password (or secret key) from standard input"
+    )
+    sign_in.set_defaults(func=login_command)
+
+    sign_out = subparsers.add_parser("logout", help="sign out: remove the account's secrets from the keyring")
+    sign_out.set_defaults(func=logout_command)
+
+
+# -- handlers ----------------------------------------------------------------------------
+
+
+def add_account(ctx: Any, args: argparse.Namespace) -> int:
+    region = args.acct_region or getattr(args, "region", None)
+    table = args.acct_table or getattr(args, "table", None)
+    if not region or not table:
+        raise InvalidInput("An account needs --region and --table.")
+    if args.secret_stdin and args.auth != "keys":
+        raise InvalidInput("--secret-stdin is only for --auth keys.")
+    account = Account(
+        name=args.name,
+        auth=args.auth,
+        region=region,
+        table=table,
+        index=args.acct_index or getattr(args, "index", None) or "GSI1",
+        endpoint_url=args.acct_endpoint_url or getattr(args, "endpoint_url", None) or None,
+        user_id=args.acct_user_id or getattr(args, "user_id", None) or None,
+        aws_profile=args.aws_profile,
+        access_key_id=args.access_key_id,
+        user_pool_id=args.user_pool_id,
+        client_id=args.client_id,
+        identity_pool_id=args.identity_pool_id,
+        username=args.username,
+        history_limit=10 if args.history_limit is None else args.history_limit,
+    ).validate()
+    store = AccountStore(ctx.paths.config_dir)
+    if not args.replace:
+        # Refuse a duplicate before asking for a secret that would then be thrown away.
+        names = {existing.name for existing in store.list()}
+        if account.name in names:
+            raise InvalidInput(f"An account named {account.name!r} already exists (use --replace).")
+    secrets = _secrets(ctx)
+    if account.auth == "keys":
+        secret = _read_secret(ctx, "Secret access key: ", args.secret_stdin)
+        store.add(account, replace_existing=args.replace)
+        secrets.set(account.name, SECRET_ACCESS_KEY, secret)
+    else:
+        store.add(account, replace_existing=args.replace)
+    _warn_if_memory_only(ctx, secrets, account.auth in ("keys", "cognito"))
+    hint = (
+        f" Sign in with 'galileio-desktop --account {account.name} login'."
+        if account.auth == "cognito"
+        else ""
+    )
+    ctx.out(_describe(account, store.current_name()), f"Added account {account.name} ({account.auth}).{hint}")
+    return 0
+
+
+def list_accounts(ctx: Any, args: argparse.Namespace) -> int:
+    store = AccountStore(ctx.paths.config_dir)
+    accounts = store.list()
+    current = store.current_name()
+    if not accounts:
+        ctx.out(
+            {"current": None, "accounts": []}, "No accounts yet: add one with 'galileio-desktop account add'."
+        )
+        return 0
+    rows = [_describe(account, current) for account in accounts]
+    lines = []
+    for row in rows:
+        marker = "*" if row["current"] else " "
+        user = row.get("user_id") or "-"
+        lines.append(
+            f"{marker} {row['name']:<20} {row['auth']:<8} {row['region']:<14} {row['table']:<24} {user}"
+        )
+    ctx.out({"current": current, "accounts": rows}, "\n".join(lines))
+    return 0
+
+
+def use_account(ctx: Any, args: argparse.Namespace) -> int:
+    account = AccountStore(ctx.paths.config_dir).use(args.name)
+    ctx.out({"current": account.name}, f"Now using account {account.name}.")
+    return 0
+
+
+def remove_account(ctx: Any, args: argparse.Namespace) -> int:
+    store = AccountStore(ctx.paths.config_dir)
+    account = store.get(args.name)
+    removed = logout(account, _secrets(ctx))
+    store.remove(account.name)
+    ctx.out(
+        {"removed": account.name, "secrets_removed": removed},
+        f"Removed account {account.name} and its secrets. Its local copy of your chats stays on disk.",
+    )
+    return 0
+
+
+def login_command(ctx: Any, args: argparse.Namespace) -> int:
+    store = AccountStore(ctx.paths.config_dir)
+    account = store.resolve(getattr(args, "account", None))
+    secrets = _secrets(ctx)
+    if account.auth == "cognito":
+        password = _read_secret(ctx, f"Password for {account.username}: ", args.password_stdin)
+        new_password = None if args.password_stdin else _ask_new_password
+        session = login(account, secrets, password, new_password_prompt=new_password)
+    elif account.auth == "keys":
+        secret = _read_secret(ctx, "Secret access key: ", args.password_stdin)
+        session = login(account, secrets, secret)
+    else:
+        session = open_session(account, secrets)
+    store.remember_user_id(account.name, session.user_id)
+    _warn_if_memory_only(ctx, secrets, account.auth in ("keys", "cognito"))
+    ctx.out(
+        {"account": account.name, "user_id": session.user_id, "signed_in": True},
+        f"Signed in to {account.name} as user {session.user_id}.",
+    )
+    return 0
+
+
+def logout_command(ctx: Any, args: argparse.Namespace) -> int:
+    store = AccountStore(ctx.paths.config_dir)
+    account = store.resolve(getattr(args, "account", None))
+    removed = logout(account, _secrets(ctx))
+    ctx.out(
+        {"account": account.name, "secrets_removed": removed},
+        f"Signed out of {account.name}; its secrets were removed from the keyring.",
+    )
+    return 0
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _secrets(ctx: Any) -> SecretStore:
+    """The process's secret store: the context's, when it keeps one, so that secrets held
+    in memory (no keyring) live as long as the process."""
+    store = getattr(ctx, "secrets", None)
+    if isinstance(store, SecretStore):
+        return store
+    store = SecretStore()
+    try:
+        ctx.secrets = store
+    except AttributeError:  # pragma: no cover - a context that does not take attributes
+        pass
+    return store
+
+
+def _warn_if_memory_only(ctx: Any, secrets: SecretStore, has_secret: bool) -> None:
+    if has_secret and not secrets.usable and secrets.warning:
+        _info(ctx, f"warning: {secrets.warning}")
+
+
+def _info(ctx: Any, text: str) -> None:
+    info = getattr(ctx, "info", None)
+    if callable(info):
+        info(text)
+    else:
+        sys.stderr.write(text + "\n")
+
+
+def _read_secret(ctx: Any, prompt: str, from_stdin: bool) -> str:
+    """One secret: the first line of stdin, or a hidden prompt on the terminal."""
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise InvalidInput(
+                "No terminal to ask for the secret: pipe it in with --password-stdin / --secret-stdin."
+            )
+        value = getpass.getpass(prompt)
+    if not value:
+        raise InvalidInput("No secret was given.")
+    return value
+
+
+def _ask_new_password() -> str | None:
+    """NEW_PASSWORD_REQUIRED: ask twice on the terminal."""
+    if not sys.stdin.isatty():
+        raise CredentialsError("A new password must be chosen at first sign-in; run 'login' in a terminal.")
+    sys.stderr.write("Your administrator asks you to choose a new password.\n")
+    first = getpass.getpass("New password: ")
+    if not first:
+        return None
+    if getpass.getpass("New password again: ") != first:
+        raise InvalidInput("The two new passwords differ; nothing was changed.")
+    return first
+
+
+def _describe(account: Account, current: str | None) -> dict[str, Any]:
+    """An account for output: its settings (never a secret) and whether it is current."""
+    data = account.to_json()
+    data["current"] = account.name == current
+    return data

@@ -1,0 +1,98 @@
+"""What every command gets: the resolved settings, output helpers and lazy clients."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from ..data.errors import InvalidInput
+from ..data.paths import AppPaths
+
+
+@dataclass
+class Context:
+    """One CLI invocation: global options, folders and where output goes."""
+
+    args: argparse.Namespace
+    paths: AppPaths
+    json: bool = False
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    _gateway: Any = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        return cls(args=args, paths=AppPaths.resolve(args.data_dir), json=bool(args.json))
+
+    # -- settings -----------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.args.endpoint_url or None
+
+    @property
+    def region(self) -> str | None:
+        return self.args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+    @property
+    def index(self) -> str:
+        return str(self.args.index or "GSI1")
+
+    @property
+    def table(self) -> str:
+        table = self.args.table or os.environ.get("GALILEIO_TABLE")
+        if not table:
+            raise InvalidInput("No table given: pass --table NAME or set GALILEIO_TABLE.")
+        return str(table)
+
+    @property
+    def user_id(self) -> str:
+        user_id = self.args.user_id or os.environ.get("GALILEIO_USER_ID")
+        if not user_id:
+            raise InvalidInput("No user id given: pass --user-id ID or set GALILEIO_USER_ID.")
+        return str(user_id)
+
+    # -- clients ------------------------------------------------------------------------
+
+    def dynamodb_client(self) -> Any:
+        from ..data.dynamo_client import make_dynamodb_client
+
+        return make_dynamodb_client(self.region, self.endpoint_url)
+
+    def gateway(self) -> Any:
+        if self._gateway is None:
+            from ..data.gateway import ChatGateway
+
+            self._gateway = ChatGateway(self.dynamodb_client(), self.table, self.user_id, self.index)
+        return self._gateway
+
+    def close(self) -> None:
+        if self._gateway is not None:
+            self._gateway.close()
+
+    # -- output -------------------------------------------------------------------------
+
+    def out(self, value: Any, text: str | None = None) -> None:
+        """Print ``value`` as the one JSON document (``--json``) or ``text`` for people."""
+        if self.json:
+            json.dump(value, self.stdout, ensure_ascii=False, indent=2)
+            self.stdout.write("\n")
+        else:
+            self.stdout.write((text if text is not None else str(value)) + "\n")
+        self.stdout.flush()
+
+    def info(self, text: str) -> None:
+        """A note for people on stderr (never mixed into JSON on stdout)."""
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+
+def read_text_argument(value: str) -> str:
+    """``-`` reads standard input, as many Unix tools do."""
+    if value == "-":
+        return sys.stdin.read()
+    return value

@@ -1,0 +1,33 @@
+"""``demo-server``: the embedded endpoint with the demo user's chats, for the CLI and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from .context import Context
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo-server", help="serve the seeded demo endpoint until interrupted")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.set_defaults(func=demo_server)
+
+
+def demo_server(ctx: Context, args: argparse.Namespace) -> int:
+    from ..demo import DemoServer
+
+    server = DemoServer(args.port)
+    info = server.start()
+    try:
+        ctx.out(
+            info.as_json(),
+            f"Demo endpoint: {info.endpoint_url}\nTable: {info.table}\nUser id: {info.user_id}\n\n"
+            f"Try:\n  {info.cli_hint()}\n\nServing until interrupted (Ctrl+C).",
+        )
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,97 @@
+"""The ``galileio-desktop`` command: global options first, then a command.
+
+Without a command it opens the window. Expected failures print one clear line on
+stderr and exit with the documented code; anything else is a bug and shows its trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..data.errors import GalileioError
+
+log = logging.getLogger(__name__)
+
+EXIT_CODES = """exit codes:
+  0  success
+  2  bad input or usage (nothing written)
+  3  endpoint unreachable
+  4  credentials missing, expired or denied
+  5  chat or message not found
+"""
+
+#: Modules that add commands, each with ``register(subparsers)``.
+COMMAND_MODULES = (
+    "galileio_desktop.cli.chat_commands",
+    "galileio_desktop.cli.demo_commands",
+    "galileio_desktop.cli.account_commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="galileio-desktop",
+        description="Galileio Desktop: your Galileo chats, local-first. "
+        "Without a command, opens the window.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--endpoint-url", metavar="URL", help="DynamoDB endpoint (default: botocore's)")
+    parser.add_argument("--region", metavar="R", help="AWS region")
+    parser.add_argument("--table", metavar="NAME", help="chat table (env GALILEIO_TABLE)")
+    parser.add_argument("--index", metavar="NAME", default=None, help="time-order index (default GSI1)")
+    parser.add_argument("--user-id", metavar="ID", help="the user's id, the partition key (env GALILEIO_USER_ID)")
+    parser.add_argument("--data-dir", metavar="DIR", help="one folder for config, data and logs (env GALILEIO_DATA_DIR)")
+    parser.add_argument("--account", metavar="NAME", help="use this configured account")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
+    parser.add_argument("--offline", action="store_true", help="never touch the network")
+    parser.add_argument("--demo", action="store_true", help="run on the embedded demo endpoint")
+    parser.add_argument("--screenshot", metavar="FILE", help="open the window, save a PNG of it and exit")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .context import Context
+    from .logging_setup import setup_logging
+
+    ctx = Context.from_args(args)
+    setup_logging(ctx.paths.log_dir, verbose=args.verbose)
+    func = getattr(args, "func", None)
+    try:
+        if func is None:
+            from .window_command import open_window
+
+            return open_window(ctx)
+        return int(func(ctx, args))
+    except GalileioError as exc:
+        ctx.stderr.write(f"galileio-desktop: {exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ctx.stderr.write("galileio-desktop: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        ctx.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,31 @@
+"""Accounts, sign-in and secrets: who the user is and what they may reach.
+
+- :mod:`.accounts`: the accounts file (no secrets in it, ever);
+- :mod:`.secrets`: secrets in the OS keyring, or in memory when there is none;
+- :mod:`.cognito` and :mod:`.identity_pool`: Cognito SRP sign-in and self-renewing
+  identity pool credentials;
+- :mod:`.sessions`: an account to a boto3 Session (:func:`open_session`,
+  :func:`login`, :func:`logout`);
+- :mod:`.partition_guard`: refuses DynamoDB requests outside the user's partition.
+"""
+
+from __future__ import annotations
+
+from .accounts import AUTH_KINDS, Account, AccountStore
+from .partition_guard import PartitionGuard, install_partition_guard
+from .secrets import SecretStore
+from .sessions import AccountSession, login, logout, open_session, translate_credentials_error
+
+__all__ = [
+    "AUTH_KINDS",
+    "Account",
+    "AccountSession",
+    "AccountStore",
+    "PartitionGuard",
+    "SecretStore",
+    "install_partition_guard",
+    "login",
+    "logout",
+    "open_session",
+    "translate_credentials_error",
+]

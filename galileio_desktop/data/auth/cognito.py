@@ -1,0 +1,459 @@
+"""Signing in to a Cognito user pool with SRP, and keeping its tokens fresh.
+
+Galileo's users sign in to a Cognito user pool; the desktop client does the same
+with the Secure Remote Password flow (``USER_SRP_AUTH``), so the password never
+leaves the machine and the app client needs no plain-password flow. The pool's
+challenges a user can meet are handled: a new password required (a callback asks
+for it) and, with a clear message, the MFA kinds we do not support yet.
+
+The user id is the ID token's ``sub``, as in the web app. The token's payload is
+decoded without checking its signature: the token came straight from Cognito over
+TLS, and every service we call with it (the identity pool, the Galileo endpoint)
+verifies it again; we only read ``sub`` and ``exp`` from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+from pycognito.aws_srp import AWSSRP, hex_to_long
+
+from ... import __version__
+from ..errors import (
+    CredentialsError,
+    EndpointUnreachable,
+    GalileioError,
+    InvalidInput,
+    RemoteRejected,
+    Throttled,
+)
+from .redaction import register_secret
+
+log = logging.getLogger(__name__)
+
+NewPasswordPrompt = Callable[[], "str | None"]
+
+#: Renew tokens this long before they expire (or a quarter of their lifetime, if shorter).
+TOKEN_RENEW_MARGIN_S = 300.0
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MFA_NAMES = {
+    "SMS_MFA": "a code sent by text message",
+    "SOFTWARE_TOKEN_MFA": "a code from an authenticator app",
+    "EMAIL_OTP": "a code sent by email",
+    "MFA_SETUP": "setting up multi-factor authentication",
+    "SELECT_MFA_TYPE": "a choice of multi-factor authentication",
+    "SMS_OTP": "a code sent by text message",
+    "WEB_AUTHN": "a passkey",
+    "CUSTOM_CHALLENGE": "a custom challenge",
+    "DEVICE_SRP_AUTH": "a remembered-device check",
+    "SELECT_CHALLENGE": "a choice of sign-in method",
+}
+_BAD_SIGN_IN = frozenset({"NotAuthorizedException", "UserNotFoundException"})
+_THROTTLED = frozenset(
+    {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
+)
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+
+
+class UnsupportedChallenge(CredentialsError):
+    """The user pool asks for a sign-in step this app cannot do (MFA and the like)."""
+
+    def __init__(self, challenge: str, detail: str | None = None) -> None:
+        what = _MFA_NAMES.get(challenge, "an extra sign-in step")
+        super().__init__(
+            detail
+            or f"This user pool asks for {what} ({challenge}), which Galileio Desktop does not support yet. "
+            "Ask your administrator to turn it off for this app client, or sign in with an AWS profile."
+        )
+        self.challenge = challenge
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, decoded without verifying its signature (see the module doc)."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error) as exc:
+        raise CredentialsError("Cognito returned a token that cannot be read; please sign in again.") from exc
+    if not isinstance(data, dict):
+        raise CredentialsError("Cognito returned a token that cannot be read; please sign in again.")
+    return data
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The user pool tokens of one sign-in."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    #: When the ID token expires and when it was issued (epoch seconds).
+    expires_at: float
+    issued_at: float
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any], refresh_token: str | None, now: float) -> Tokens:
+        id_token = str(result["IdToken"])
+        claims = jwt_claims(id_token)
+        issued = float(claims.get("iat", now))
+        expires = float(claims.get("exp", now + float(result.get("ExpiresIn", 3600))))
+        tokens = cls(
+            id_token=id_token,
+            access_token=str(result.get("AccessToken", "")),
+            refresh_token=result.get("RefreshToken") or refresh_token,
+            expires_at=expires,
+            issued_at=issued,
+        )
+        for secret in (tokens.id_token, tokens.access_token, tokens.refresh_token):
+            register_secret(secret)
+        return tokens
+
+    @property
+    def sub(self) -> str:
+        sub = jwt_claims(self.id_token).get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise CredentialsError("The ID token has no user id (sub); please sign in again.")
+        return sub
+
+    def renew_due(self, now: float) -> bool:
+        """True when the ID token expires within the renewal margin."""
+        margin = min(TOKEN_RENEW_MARGIN_S, max(0.0, self.expires_at - self.issued_at) / 4)
+        return now >= self.expires_at - margin
+
+
+# -- the user pool -----------------------------------------------------------------------
+
+
+def cognito_client(
+    service: str,
+    region: str,
+    endpoint_url: str | None = None,
+    *,
+    session: boto3.Session | None = None,
+    quick: bool = False,
+) -> Any:
+    """An unsigned client for the Cognito sign-in APIs (they take no AWS credentials).
+
+    Created with a plain ``Session.client``, so botocore's endpoint settings
+    (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``,
+    ``AWS_ENDPOINT_URL_COGNITO_IDENTITY``, the config file) apply unless
+    ``endpoint_url`` overrides them. ``quick``: one attempt, short timeouts (sign-out).
+    """
+    session = session or boto3.Session(region_name=region)
+    config = Config(
+        signature_version=UNSIGNED,
+        retries={"mode": "standard", "max_attempts": 1 if quick else 3},
+        connect_timeout=3 if quick else 5,
+        read_timeout=5 if quick else 20,
+        user_agent_extra=f"galileio-desktop/{__version__}",
+    )
+    return session.client(service, region_name=region, endpoint_url=endpoint_url or None, config=config)
+
+
+def translate_error(exc: BaseException, during: str) -> GalileioError:
+    """A Cognito failure as a message a person can act on (never with a secret in it)."""
+    if isinstance(exc, GalileioError):
+        return exc
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        message = str(exc.response.get("Error", {}).get("Message", "")) or code
+        if code in _BAD_SIGN_IN:
+            if during == "sign-in":
+                return CredentialsError(f"Sign-in failed: {_not_authorized_reason(message)}")
+            return CredentialsError(
+                f"Your sign-in has expired or was revoked ({message}); please sign in again."
+            )
+        if code == "UserNotConfirmedException":
+            return CredentialsError("This user is not confirmed yet; ask your administrator to confirm it.")
+        if code == "PasswordResetRequiredException":
+            return CredentialsError(
+                "Your password must be reset first; ask your administrator or use the web app."
+            )
+        if code == "InvalidPasswordException":
+            return InvalidInput(f"The new password was refused: {message}")
+        if code in _THROTTLED:
+            return Throttled(f"Cognito is limiting sign-in attempts ({code}); wait a moment and try again.")
+        if code == "ResourceNotFoundException":
+            return CredentialsError(
+                f"Cognito does not know this user pool, app client or identity pool ({message}); "
+                "check the account's settings."
+            )
+        if code == "InvalidParameterException":
+            return CredentialsError(
+                f"Cognito refused the {during} request ({message}); check the app client settings."
+            )
+        return RemoteRejected(f"Cognito refused the {during} request ({code}: {message}).")
+    if isinstance(exc, _UNREACHABLE):
+        return EndpointUnreachable(
+            f"Cannot reach Cognito for {during} ({type(exc).__name__}). You appear to be offline."
+        )
+    if isinstance(exc, ParamValidationError):
+        # Its text can quote parameter values: keep them out of messages and logs.
+        return InvalidInput(f"The {during} request was not valid; check the account's settings.")
+    if isinstance(exc, BotoCoreError):
+        return EndpointUnreachable(f"Cognito {during} failed: {exc}")
+    raise exc
+
+
+def _not_authorized_reason(message: str) -> str:
+    lowered = message.lower()
+    if "disabled" in lowered:
+        return "this user is disabled."
+    if "attempts exceeded" in lowered:
+        return "too many attempts; wait a while before trying again."
+    return "incorrect username or password."
+
+
+def _srp_timestamp(now: datetime) -> str:
+    """Cognito's timestamp format, e.g. ``Tue Mar 5 09:04:05 UTC 2024`` (English names, any locale)."""
+    return (
+        f"{_WEEKDAYS[now.weekday()]} {_MONTHS[now.month - 1]} {now.day:d} "
+        f"{now.hour:02d}:{now.minute:02d}:{now.second:02d} UTC {now.year:d}"
+    )
+
+
+class UserPool:
+    """One user pool and app client (no client secret: a desktop app cannot keep one)."""
+
+    def __init__(
+        self,
+        user_pool_id: str,
+        client_id: str,
+        *,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
+    ) -> None:
+        if "_" not in user_pool_id:
+            raise InvalidInput(f"User pool id {user_pool_id!r} does not look like REGION_ID.")
+        self.user_pool_id = user_pool_id
+        self.client_id = client_id
+        self.region = user_pool_id.split("_", 1)[0]
+        self.endpoint_url = endpoint_url
+        self._session = session
+        self.client = cognito_client("cognito-idp", self.region, endpoint_url, session=session)
+
+    @property
+    def provider_name(self) -> str:
+        """The identity pool's Logins key for this user pool."""
+        return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    def sign_in(
+        self,
+        username: str,
+        password: str,
+        new_password: NewPasswordPrompt | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> Tokens:
+        """SRP sign-in; answers NEW_PASSWORD_REQUIRED through ``new_password``."""
+        register_secret(password)
+        try:
+            result = self._srp(username, password)
+            for _ in range(4):
+                challenge = result.get("ChallengeName")
+                if not challenge:
+                    break
+                if challenge != "NEW_PASSWORD_REQUIRED":
+                    raise UnsupportedChallenge(str(challenge))
+                result = self._new_password(result, username, new_password)
+            auth = result.get("AuthenticationResult")
+            if not auth or "IdToken" not in auth:
+                raise CredentialsError("Cognito did not complete the sign-in; please try again.")
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, "sign-in") from None
+        tokens = Tokens.from_result(auth, None, now())
+        if not tokens.refresh_token:
+            raise CredentialsError("Cognito returned no refresh token; check that the app client allows it.")
+        log.info("signed in to user pool %s", self.user_pool_id)
+        return tokens
+
+    def _srp(self, username: str, password: str) -> dict[str, Any]:
+        srp = AWSSRP(username, None, self.user_pool_id, self.client_id, client=self.client)
+        auth_params = srp.get_auth_params()
+        first = self.client.initiate_auth(
+            AuthFlow="USER_SRP_AUTH", AuthParameters=auth_params, ClientId=self.client_id
+        )
+        if first.get("ChallengeName") != "PASSWORD_VERIFIER":
+            raise UnsupportedChallenge(str(first.get("ChallengeName") or "unknown"))
+        params = first["ChallengeParameters"]
+        user_id_for_srp = params["USER_ID_FOR_SRP"]
+        key = srp.get_password_authentication_key(
+            user_id_for_srp, password, hex_to_long(params["SRP_B"]), params["SALT"]
+        )
+        timestamp = _srp_timestamp(datetime.now(timezone.utc))
+        secret_block = params["SECRET_BLOCK"]
+        message = (
+            self.user_pool_id.split("_", 1)[1].encode()
+            + user_id_for_srp.encode()
+            + base64.standard_b64decode(secret_block)
+            + timestamp.encode()
+        )
+        signature = base64.standard_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
+        request: dict[str, Any] = {
+            "ClientId": self.client_id,
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeResponses": {
+                "USERNAME": params.get("USERNAME", username),
+                "TIMESTAMP": timestamp,
+                "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
+                "PASSWORD_CLAIM_SIGNATURE": signature,
+            },
+        }
+        if first.get("Session"):
+            request["Session"] = first["Session"]
+        result: dict[str, Any] = self.client.respond_to_auth_challenge(**request)
+        return result
+
+    def _new_password(
+        self, result: dict[str, Any], username: str, prompt: NewPasswordPrompt | None
+    ) -> dict[str, Any]:
+        params = result.get("ChallengeParameters") or {}
+        try:
+            required = json.loads(params.get("requiredAttributes") or "[]")
+        except ValueError:
+            required = []
+        if required:
+            names = ", ".join(str(name).removeprefix("userAttributes.") for name in required)
+            raise UnsupportedChallenge(
+                "NEW_PASSWORD_REQUIRED",
+                f"Your first sign-in also needs these details set: {names}. Sign in once in the web app, "
+                "then here.",
+            )
+        if prompt is None:
+            raise CredentialsError(
+                "A new password must be chosen for this user at first sign-in; sign in from the window or "
+                "run 'galileio-desktop login' in a terminal."
+            )
+        new_password = prompt()
+        if not new_password:
+            raise CredentialsError("Sign-in cancelled: a new password is required.")
+        register_secret(new_password)
+        response: dict[str, Any] = self.client.respond_to_auth_challenge(
+            ClientId=self.client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=result["Session"],
+            ChallengeResponses={"USERNAME": params.get("USERNAME", username), "NEW_PASSWORD": new_password},
+        )
+        log.info("new password set for a user of pool %s", self.user_pool_id)
+        return response
+
+    def refresh(self, refresh_token: str, *, now: Callable[[], float] = time.time) -> Tokens:
+        """New ID and access tokens from the refresh token (REFRESH_TOKEN_AUTH)."""
+        register_secret(refresh_token)
+        try:
+            response = self.client.initiate_auth(
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": refresh_token},
+                ClientId=self.client_id,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, "token renewal") from None
+        auth = response.get("AuthenticationResult")
+        if not auth or "IdToken" not in auth:
+            raise CredentialsError("Cognito did not renew the sign-in; please sign in again.")
+        return Tokens.from_result(auth, refresh_token, now())
+
+    def revoke(self, refresh_token: str) -> bool:
+        """Revoke the refresh token (and the tokens issued from it); False if that failed.
+
+        Best effort: signing out must work offline too, the local secrets go anyway.
+        """
+        client = cognito_client(
+            "cognito-idp", self.region, self.endpoint_url, session=self._session, quick=True
+        )
+        try:
+            client.revoke_token(Token=refresh_token, ClientId=self.client_id)
+        except (ClientError, BotoCoreError) as exc:
+            code = (
+                exc.response.get("Error", {}).get("Code")
+                if isinstance(exc, ClientError)
+                else type(exc).__name__
+            )
+            log.warning("could not revoke the refresh token at sign-out (%s); it expires on its own", code)
+            return False
+        return True
+
+
+class TokenKeeper:
+    """The tokens of a signed-in user, renewed before they expire.
+
+    Thread-safe: the worker's sync and a credential refresh may ask at the same time.
+    ``on_refresh_token`` is told when Cognito rotates the refresh token.
+    """
+
+    def __init__(
+        self,
+        pool: UserPool,
+        tokens: Tokens,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_refresh_token: Callable[[str], None] | None = None,
+    ) -> None:
+        self.pool = pool
+        self._tokens = tokens
+        self._clock = clock
+        self._on_refresh_token = on_refresh_token
+        self._lock = threading.Lock()
+        self._stale = False
+        self.renewals = 0
+
+    @property
+    def user_id(self) -> str:
+        return self._tokens.sub
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._tokens.refresh_token
+
+    def expire(self) -> None:
+        """Renew at the next use (after the server said a token expired, or a clock jump)."""
+        with self._lock:
+            self._stale = True
+
+    def id_token(self) -> str:
+        """A valid ID token, renewed first when it is about to expire."""
+        with self._lock:
+            if self._stale or self._tokens.renew_due(self._clock()):
+                self._renew()
+            return self._tokens.id_token
+
+    def _renew(self) -> None:
+        refresh_token = self._tokens.refresh_token
+        if not refresh_token:
+            raise CredentialsError("Your sign-in has expired; please sign in again.")
+        tokens = self.pool.refresh(refresh_token, now=self._clock)
+        if tokens.sub != self._tokens.sub:
+            raise CredentialsError("Cognito renewed the sign-in for a different user; please sign in again.")
+        if tokens.refresh_token and tokens.refresh_token != refresh_token and self._on_refresh_token:
+            self._on_refresh_token(tokens.refresh_token)
+        self._tokens = tokens
+        self._stale = False
+        self.renewals += 1
+        log.info("Cognito tokens renewed")

@@ -1,0 +1,81 @@
+"""Expected failures, each with a message a person understands and a CLI exit code.
+
+Anything raised that is not a :class:`GalileioError` is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class GalileioError(Exception):
+    """An expected failure: no network, bad input, expired credentials and the like."""
+
+    exit_code = 1
+    #: True when trying again later may succeed (network, throttling).
+    transient = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(GalileioError):
+    """The request is wrong as given; nothing was written."""
+
+    exit_code = 2
+
+
+class ItemTooLarge(InvalidInput):
+    """An item would exceed DynamoDB's 400 KB item size."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{what} is too large for DynamoDB: {size:,} bytes, the limit is {limit:,} bytes "
+            f"({limit // 1024} KB) per item"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class MalformedItem(GalileioError):
+    """An item in the table does not have the shape the web app writes."""
+
+
+class EndpointUnreachable(GalileioError):
+    """The DynamoDB (or assistant) endpoint could not be reached."""
+
+    exit_code = 3
+    transient = True
+
+
+class Throttled(GalileioError):
+    """DynamoDB asked us to slow down and the retries ran out."""
+
+    exit_code = 3
+    transient = True
+
+
+class CredentialsError(GalileioError):
+    """Credentials are missing, expired or not allowed to do this."""
+
+    exit_code = 4
+
+
+class NotFound(GalileioError):
+    """The chat or message does not exist (or no longer does)."""
+
+    exit_code = 5
+
+
+class RemoteRejected(GalileioError):
+    """DynamoDB refused the request for good (validation and the like)."""
+
+    exit_code = 1
+
+
+class PartitionViolation(GalileioError):
+    """A request would touch another user's partition; it was refused before sending."""
+
+    exit_code = 4

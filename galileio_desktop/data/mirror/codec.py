@@ -1,0 +1,110 @@
+"""Typed DynamoDB items as JSON text in the mirror, losslessly.
+
+The mirror keeps every attribute of every item exactly as DynamoDB returned it, in the
+typed wire form (``{"S": ...}``, ``{"N": "12"}``), including attributes only the web app
+knows. Binary values (``B``/``BS``) are bytes in boto3's typed form; they are stored as
+base64 text and turned back into bytes on the way out, so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..schema import TypedItem, entity_of
+
+OTHER_KIND = "OTHER"
+
+
+def _encode_value(value: dict[str, Any]) -> dict[str, Any]:
+    ((kind, raw),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(bytes(raw)).decode("ascii")}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(bytes(b)).decode("ascii") for b in raw]}
+    if kind == "L":
+        return {"L": [_encode_value(v) for v in raw]}
+    if kind == "M":
+        return {"M": {k: _encode_value(v) for k, v in raw.items()}}
+    return {kind: raw}
+
+
+def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
+    ((kind, raw),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(raw)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(b) for b in raw]}
+    if kind == "L":
+        return {"L": [_decode_value(v) for v in raw]}
+    if kind == "M":
+        return {"M": {k: _decode_value(v) for k, v in raw.items()}}
+    return {kind: raw}
+
+
+def encode(item: TypedItem) -> dict[str, Any]:
+    """A typed item as plain JSON values (binary as base64)."""
+    return {name: _encode_value(value) for name, value in item.items()}
+
+
+def decode(obj: dict[str, Any]) -> TypedItem:
+    """The inverse of :func:`encode`."""
+    return {name: _decode_value(value) for name, value in obj.items()}
+
+
+def dumps(item: TypedItem) -> str:
+    """Canonical JSON of a typed item (sorted keys), so equal items give equal text."""
+    return json.dumps(encode(item), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str) -> TypedItem:
+    return decode(json.loads(text))
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """Where an item lives in the mirror: its sort key and the columns indexed for reads."""
+
+    sk: str
+    kind: str
+    chat_id: str
+    message_id: str
+    created_at: int
+
+
+def _s(item: TypedItem, name: str) -> str:
+    attr = item.get(name)
+    if isinstance(attr, dict) and isinstance(attr.get("S"), str):
+        return str(attr["S"])
+    return ""
+
+
+def _created(item: TypedItem) -> int:
+    for name, tag in (("createdAt", "N"), ("createdAt", "S"), ("GSI1SK", "S")):
+        attr = item.get(name)
+        if isinstance(attr, dict) and tag in attr:
+            try:
+                return int(float(str(attr[tag])))
+            except ValueError:
+                continue
+    return 0
+
+
+def key_of_item(item: TypedItem) -> ItemKey:
+    """The mirror key of any item of the partition (unknown kinds are kept as OTHER)."""
+    sk = _s(item, "SK")
+    kind = entity_of(item) or OTHER_KIND
+    chat_id = _s(item, "chatId")
+    message_id = _s(item, "messageId")
+    if kind == "CHAT" and not chat_id:
+        chat_id = sk.split("#", 1)[1] if "#" in sk else ""
+    elif kind == "MESSAGE":
+        message_id = message_id or sk.split("#", 1)[1]
+        if not chat_id:
+            chat_id = _s(item, "GSI1PK").rsplit("#", 1)[-1] if "#" in _s(item, "GSI1PK") else ""
+    elif kind == "SOURCE" and not message_id:
+        parts = sk.split("#")
+        message_id = parts[1] if len(parts) >= 3 else ""
+    return ItemKey(sk, kind, chat_id, message_id, _created(item))

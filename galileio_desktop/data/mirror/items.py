@@ -1,0 +1,221 @@
+"""Remote state in the mirror (what DynamoDB confirmed) and the reads of the user's view.
+
+Writers here record server facts only: an item read or written, or an item proven gone
+(by a complete consistent pass or a consistent read). The view columns are kept in step
+through :mod:`.overlay`; a row no operation touches takes the fast path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..schema import TypedItem
+from . import outbox, overlay
+from .codec import ItemKey, dumps, key_of_item, loads
+
+
+def put_remote(conn: sqlite3.Connection, item: TypedItem, seq: int, op_chats: set[str] | None = None) -> bool:
+    """Record an item as the server has it; returns True when the mirror changed.
+
+    ``op_chats`` (chats with outbox rows) lets bulk callers skip the overlay lookups.
+    """
+    key = key_of_item(item)
+    if key.kind == "SOURCE" and not key.chat_id:
+        key = _source_key_with_chat(conn, key)
+    text = dumps(item)
+    row = conn.execute("SELECT id, remote FROM item WHERE sk = ?", (key.sk,)).fetchone()
+    if row is not None and row[1] == text:
+        conn.execute("UPDATE item SET seen = ? WHERE id = ?", (seq, row[0]))
+        return False
+    touched = op_chats is None or key.chat_id in op_chats or key.kind == "SOURCE"
+    if row is None:
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote, seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key.sk, key.kind, key.chat_id, key.message_id, key.created_at, text, seq),
+        )
+    else:
+        conn.execute(
+            "UPDATE item SET remote = ?, seen = ?, kind = ?, chat_id = ?, message_id = ?, created_at = ?"
+            + ("" if touched else ", local = NULL, hidden = 0")
+            + " WHERE id = ?",
+            (text, seq, key.kind, key.chat_id, key.message_id, key.created_at, row[0]),
+        )
+    if touched:
+        overlay.refresh_key(conn, key)
+    return True
+
+
+def _source_key_with_chat(conn: sqlite3.Connection, key: ItemKey) -> ItemKey:
+    row = conn.execute(
+        "SELECT chat_id FROM item WHERE message_id = ? AND kind = 'MESSAGE'", (key.message_id,)
+    ).fetchone()
+    if not row:
+        return key
+    return ItemKey(key.sk, key.kind, str(row[0]), key.message_id, key.created_at)
+
+
+def forget_remote(conn: sqlite3.Connection, sks: Iterable[str]) -> int:
+    """Items proven gone from the server: drop their remote state; returns how many."""
+    count = 0
+    for sk in sks:
+        key = overlay.key_row(conn, sk)
+        if key is None:
+            continue
+        changed = conn.execute(
+            "UPDATE item SET remote = NULL WHERE sk = ? AND remote IS NOT NULL", (sk,)
+        ).rowcount
+        count += changed
+        overlay.refresh_key(conn, key)
+    return count
+
+
+def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
+    """A chat this device deleted: its chat, messages and sources are gone from the server."""
+    sks = [
+        str(r[0])
+        for r in conn.execute("SELECT sk FROM item WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,))
+    ]
+    sks += [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT s.sk FROM item s JOIN item m ON m.message_id = s.message_id AND m.kind = 'MESSAGE' "
+            "WHERE s.kind = 'SOURCE' AND s.chat_id = '' AND m.chat_id = ? AND s.remote IS NOT NULL",
+            (chat_id,),
+        )
+    ]
+    conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
+    return forget_remote(conn, sks)
+
+
+def forget_message_items(conn: sqlite3.Connection, message_id: str) -> int:
+    sks = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT sk FROM item WHERE message_id = ? AND remote IS NOT NULL", (message_id,)
+        )
+    ]
+    return forget_remote(conn, sks)
+
+
+def sweep_unseen(conn: sqlite3.Connection, since_seq: int) -> int:
+    """After a complete reconcile: every item the pass did not see is gone from the server."""
+    op_chats = outbox.chats_with_ops(conn)
+    rows = conn.execute(
+        "SELECT sk, chat_id, kind FROM item WHERE remote IS NOT NULL AND seen < ?", (since_seq,)
+    ).fetchall()
+    plain = [r[0] for r in rows if r[1] not in op_chats and r[2] != "SOURCE"]
+    touched = [r[0] for r in rows if r[1] in op_chats or r[2] == "SOURCE"]
+    for start in range(0, len(plain), 500):
+        chunk = plain[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM item WHERE sk IN ({marks}) AND local IS NULL", chunk)
+    forget_remote(conn, touched + plain)
+    gone_chats = {r[1] for r in rows if r[2] == "CHAT"}
+    for chat_id in gone_chats:
+        conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
+    return len(rows)
+
+
+# -- reads of the user's view --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    item: TypedItem
+    last_message_at: int | None
+
+
+def visible_chats(conn: sqlite3.Connection) -> list[ChatRow]:
+    rows = conn.execute(
+        "SELECT COALESCE(c.local, c.remote), "
+        "(SELECT MAX(m.created_at) FROM item m WHERE m.chat_id = c.chat_id AND m.kind = 'MESSAGE' "
+        "AND m.hidden = 0) FROM item c WHERE c.kind = 'CHAT' AND c.hidden = 0"
+    )
+    return [ChatRow(loads(r[0]), None if r[1] is None else int(r[1])) for r in rows]
+
+
+def visible_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRow | None:
+    row = conn.execute(
+        "SELECT COALESCE(c.local, c.remote), "
+        "(SELECT MAX(m.created_at) FROM item m WHERE m.chat_id = c.chat_id AND m.kind = 'MESSAGE' "
+        "AND m.hidden = 0) FROM item c WHERE c.sk = ? AND c.hidden = 0",
+        (overlay.chat_sk(chat_id),),
+    ).fetchone()
+    return ChatRow(loads(row[0]), None if row[1] is None else int(row[1])) if row else None
+
+
+def last_message_at(conn: sqlite3.Connection, chat_id: str) -> int | None:
+    row = conn.execute(
+        "SELECT MAX(created_at) FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND hidden = 0", (chat_id,)
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def message_page(
+    conn: sqlite3.Connection, chat_id: str, limit: int | None, before: int | None
+) -> list[TypedItem]:
+    """Visible messages of a chat, oldest first; the newest ``limit`` older than ``before``.
+
+    Reads only the rows of the page, through the (chat, kind, hidden, created_at) index.
+    """
+    sql = "SELECT COALESCE(local, remote) FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND hidden = 0"
+    params: list[object] = [chat_id]
+    if before is not None:
+        sql += " AND created_at < ?"
+        params.append(before)
+    if limit is None:
+        rows = conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
+        return [loads(r[0]) for r in rows]
+    rows = conn.execute(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*params, limit]).fetchall()
+    return [loads(r[0]) for r in reversed(rows)]
+
+
+def count_messages(conn: sqlite3.Connection, chat_id: str) -> int:
+    row = conn.execute(
+        "SELECT COUNT(*) FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND hidden = 0", (chat_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def visible_message(conn: sqlite3.Connection, message_id: str) -> TypedItem | None:
+    row = conn.execute(
+        "SELECT COALESCE(local, remote) FROM item WHERE message_id = ? AND kind = 'MESSAGE' AND hidden = 0",
+        (message_id,),
+    ).fetchone()
+    return loads(row[0]) if row else None
+
+
+def source_items(conn: sqlite3.Connection, message_id: str) -> list[TypedItem]:
+    rows = conn.execute(
+        "SELECT COALESCE(local, remote) FROM item WHERE message_id = ? AND kind = 'SOURCE' AND hidden = 0",
+        (message_id,),
+    )
+    return [loads(r[0]) for r in rows]
+
+
+def remote_items(conn: sqlite3.Connection) -> list[TypedItem]:
+    """Every confirmed remote item: what the server had when we last looked."""
+    return [loads(r[0]) for r in conn.execute("SELECT remote FROM item WHERE remote IS NOT NULL ORDER BY sk")]
+
+
+def has_remote(conn: sqlite3.Connection, sk: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM item WHERE sk = ? AND remote IS NOT NULL", (sk,)).fetchone() is not None
+    )
+
+
+def remote_message_ids(conn: sqlite3.Connection, chat_id: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT message_id FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND remote IS NOT NULL",
+        (chat_id,),
+    )
+    return {str(r[0]) for r in rows}
+
+
+def remote_chat_ids(conn: sqlite3.Connection) -> set[str]:
+    return {
+        str(r[0]) for r in conn.execute("SELECT chat_id FROM item WHERE kind = 'CHAT' AND remote IS NOT NULL")
+    }

@@ -1,0 +1,189 @@
+"""The mirror's schema history, one step a version, applied in order on open.
+
+``PRAGMA user_version`` holds the version of a mirror file. Every step is kept for good:
+a mirror written by any earlier release is brought up to date in one transaction per
+step, and its data carried along (tests open files of every earlier version).
+
+- v1: confirmed remote items with their local overlay, the outbox, key/value meta.
+- v2: per-chat sync state (opened at, newest message seen, fully cached), backfilled:
+  version 1 pulled whole partitions, so every chat it holds is fully cached.
+- v3: the full-text index (FTS5) over chat titles, message text and source text,
+  kept current by triggers and built from the items already there.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from ..errors import GalileioError
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+class MirrorTooNew(GalileioError):
+    """The mirror file was written by a newer release of the app."""
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one inside the caller's transaction.
+
+    ``executescript`` would COMMIT first, breaking the one-transaction-a-step rule.
+    """
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        raise ValueError(f"incomplete SQL statement in a migration: {statement!r}")
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        -- One row per item key. `remote`: the last confirmed server state (typed item
+        -- JSON), NULL when the server does not have it as far as we know. `local`: the
+        -- item as the user sees it when pending operations change it (NULL: as remote).
+        -- `hidden`: a pending delete hides it. A row exists only while remote or a
+        -- pending operation gives it content.
+        CREATE TABLE item (
+            id INTEGER PRIMARY KEY,
+            sk TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            chat_id TEXT NOT NULL DEFAULT '',
+            message_id TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL DEFAULT 0,
+            remote TEXT,
+            local TEXT,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX item_chat ON item(chat_id, kind, hidden, created_at);
+        CREATE INDEX item_message ON item(message_id, kind);
+        CREATE INDEX item_kind ON item(kind, hidden);
+        CREATE TABLE outbox (
+            op_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            message_id TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            not_before INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'parked')),
+            error TEXT,
+            error_kind TEXT,
+            sending INTEGER NOT NULL DEFAULT 0,
+            doubt INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_chat ON outbox(chat_id, message_id);
+        CREATE INDEX outbox_message ON outbox(message_id);
+        """,
+    )
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE chat_sync (
+            chat_id TEXT PRIMARY KEY,
+            opened_at INTEGER NOT NULL DEFAULT 0,
+            last_seen INTEGER NOT NULL DEFAULT 0,
+            cached INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO chat_sync(chat_id, last_seen, cached)
+            SELECT c.chat_id,
+                   COALESCE((SELECT MAX(m.created_at) FROM item m
+                             WHERE m.chat_id = c.chat_id AND m.kind = 'MESSAGE'
+                               AND m.remote IS NOT NULL), 0),
+                   1
+            FROM item c WHERE c.kind = 'CHAT' AND c.remote IS NOT NULL;
+        """,
+    )
+
+
+def text_expression(row: str) -> str:
+    """SQL for the searchable text of an item row (``new``, ``old`` or a table alias).
+
+    Hidden rows index nothing, so a search never finds what the user deleted.
+    """
+    body = f"COALESCE({row}.local, {row}.remote)"
+    path = (
+        f"CASE {row}.kind WHEN 'CHAT' THEN '$.title.S' WHEN 'MESSAGE' THEN '$.data.M.content.S' "
+        f"WHEN 'SOURCE' THEN '$.pageContent.S' ELSE '$.\"\"' END"
+    )
+    return (
+        f"(CASE WHEN {row}.hidden != 0 OR {body} IS NULL THEN '' "
+        f"ELSE COALESCE(CAST(json_extract({body}, {path}) AS TEXT), '') END)"
+    )
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        f"""
+        CREATE VIEW item_text(id, text) AS SELECT id, {text_expression("item")} FROM item;
+        CREATE VIRTUAL TABLE search_index USING fts5(
+            text, content = 'item_text', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER item_text_insert AFTER INSERT ON item BEGIN
+            INSERT INTO search_index(rowid, text) VALUES (new.id, {text_expression("new")});
+        END;
+        CREATE TRIGGER item_text_delete AFTER DELETE ON item BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                VALUES ('delete', old.id, {text_expression("old")});
+        END;
+        CREATE TRIGGER item_text_update AFTER UPDATE OF kind, remote, local, hidden ON item BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                VALUES ('delete', old.id, {text_expression("old")});
+            INSERT INTO search_index(rowid, text) VALUES (new.id, {text_expression("new")});
+        END;
+        INSERT INTO search_index(search_index) VALUES ('rebuild');
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to ``target``, one transaction a step; returns the old version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``).
+    """
+    current = user_version(conn)
+    if current > SCHEMA_VERSION:
+        raise MirrorTooNew(
+            f"The local mirror was written by a newer version of Galileio Desktop "
+            f"(schema {current}, this version knows up to {SCHEMA_VERSION}). Update the app."
+        )
+    for version in range(current + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version - 1](conn)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("mirror schema migrated to version %d", version)
+    return current

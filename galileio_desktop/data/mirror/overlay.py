@@ -1,0 +1,156 @@
+"""The user's view of an item: its confirmed remote state with pending operations applied.
+
+Every item row carries the view next to the remote state (``local`` when it differs,
+``hidden`` when a pending delete hides it). Whenever the remote state or the outbox
+changes, the rows concerned are recomputed here from scratch (remote state, then the
+operations that touch the key, in order), so the view can never drift from
+"remote + outbox", whatever order pulls, pushes, cancels and restarts come in.
+
+Rules, as the user should see them:
+
+- a create or a new message shows at once (the server's copy wins once it exists);
+- a rename shows the new title on a chat that exists; it never brings back a deleted one;
+- a delete hides the item and, for a chat, everything in it;
+- a parked delete (refused for good) hides nothing: the item is shown with its error.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from ..schema import TypedItem, chat_key
+from . import outbox
+from .codec import ItemKey, decode, dumps, key_of_item, loads
+from .outbox import Op
+
+
+def payload_items(op: Op) -> list[TypedItem]:
+    """The items a create or a new message writes (typed form)."""
+    if op.kind == outbox.CREATE_CHAT:
+        return [decode(op.payload["item"])]
+    if op.kind == outbox.PUT_MESSAGE:
+        return [decode(op.payload["item"]), *(decode(s) for s in op.payload.get("sources", []))]
+    return []
+
+
+def chat_sk(chat_id: str) -> str:
+    return str(chat_key("", chat_id)["SK"]["S"])
+
+
+def apply_op(op: Op, key: ItemKey, state: TypedItem | None) -> TypedItem | None:
+    """One operation's effect on one item (``op`` is known to concern the key's chat or message)."""
+    if not op.applies_locally:
+        return state
+    kind = op.kind
+    if kind == outbox.DELETE_CHAT and op.chat_id == key.chat_id:
+        return None
+    if kind == outbox.DELETE_MESSAGE and key.message_id == op.message_id and key.kind != "CHAT":
+        return None
+    if kind == outbox.RENAME_CHAT and key.sk == chat_sk(op.chat_id):
+        if state is None:
+            return None  # a rename never resurrects a chat
+        return {
+            **state,
+            "title": {"S": str(op.payload["title"])},
+            "updatedAt": {"N": str(int(op.payload["updatedAt"]))},
+        }
+    if kind in (outbox.CREATE_CHAT, outbox.PUT_MESSAGE) and state is None:
+        for item in payload_items(op):
+            if item["SK"]["S"] == key.sk:
+                return item
+    return state
+
+
+def apply_ops(key: ItemKey, remote: TypedItem | None, ops: Iterable[Op]) -> TypedItem | None:
+    state = remote
+    for op in ops:
+        state = apply_op(op, key, state)
+    return state
+
+
+def key_row(conn: sqlite3.Connection, sk: str) -> ItemKey | None:
+    row = conn.execute(
+        "SELECT sk, kind, chat_id, message_id, created_at FROM item WHERE sk = ?", (sk,)
+    ).fetchone()
+    return ItemKey(row[0], row[1], row[2], row[3], int(row[4])) if row else None
+
+
+def keys_touched(conn: sqlite3.Connection, op: Op) -> list[ItemKey]:
+    """Item keys whose view ``op`` can change (for a chat delete: see :func:`refresh_chat`)."""
+    keys = [key_of_item(item) for item in payload_items(op)]
+    if op.kind == outbox.RENAME_CHAT:
+        found = key_row(conn, chat_sk(op.chat_id))
+        keys += [found] if found else []
+    elif op.kind == outbox.DELETE_MESSAGE:
+        rows = conn.execute(
+            "SELECT sk, kind, chat_id, message_id, created_at FROM item WHERE message_id = ?",
+            (op.message_id,),
+        )
+        keys += [ItemKey(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+    return keys
+
+
+def refresh_key(conn: sqlite3.Connection, key: ItemKey) -> None:
+    """Recompute one row's view from its remote state and the operations touching it."""
+    row = conn.execute("SELECT id, remote, local, hidden FROM item WHERE sk = ?", (key.sk,)).fetchone()
+    remote_text: str | None = row[1] if row else None
+    remote = loads(remote_text) if remote_text is not None else None
+    message_id = key.message_id if key.kind in ("MESSAGE", "SOURCE") else ""
+    ops = outbox.ops_for_key(conn, key.chat_id, message_id) if key.kind != "OTHER" else []
+    state = apply_ops(key, remote, ops)
+    if state is None:
+        if row is None:
+            return
+        if remote is None:
+            conn.execute("DELETE FROM item WHERE id = ?", (row[0],))
+        elif row[2] is not None or not row[3]:
+            conn.execute("UPDATE item SET local = NULL, hidden = 1 WHERE id = ?", (row[0],))
+        return
+    local = None if state == remote else dumps(state)
+    if row is None:
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, message_id, created_at, local) VALUES (?, ?, ?, ?, ?, ?)",
+            (key.sk, key.kind, key.chat_id, key.message_id, key.created_at, local),
+        )
+    elif row[2] != local or row[3]:
+        conn.execute("UPDATE item SET local = ?, hidden = 0 WHERE id = ?", (local, row[0]))
+
+
+def refresh_keys(conn: sqlite3.Connection, keys: Iterable[ItemKey]) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key.sk not in seen:
+            seen.add(key.sk)
+            refresh_key(conn, key)
+
+
+def refresh_chat(conn: sqlite3.Connection, chat_id: str) -> None:
+    """Recompute every row of a chat (after a chat delete was queued, cancelled or settled).
+
+    Done in bulk: a chat may hold thousands of messages.
+    """
+    ops = outbox.ops_of_chat(conn, chat_id)
+    conn.execute("DELETE FROM item WHERE chat_id = ? AND remote IS NULL", (chat_id,))
+    if any(op.kind == outbox.DELETE_CHAT and op.applies_locally for op in ops):
+        conn.execute(
+            "UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ? AND (hidden = 0 OR local IS NOT NULL)",
+            (chat_id,),
+        )
+        return
+    conn.execute(
+        "UPDATE item SET hidden = 0, local = NULL WHERE chat_id = ? AND (hidden != 0 OR local IS NOT NULL)",
+        (chat_id,),
+    )
+    keys: list[ItemKey] = []
+    for op in ops:
+        keys += keys_touched(conn, op)
+    refresh_keys(conn, keys)
+
+
+def refresh_for_op(conn: sqlite3.Connection, op: Op) -> None:
+    """Recompute what ``op`` touches, after it was added, removed, parked or unparked."""
+    if op.kind == outbox.DELETE_CHAT:
+        refresh_chat(conn, op.chat_id)
+    else:
+        refresh_keys(conn, keys_touched(conn, op))

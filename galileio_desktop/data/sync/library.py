@@ -1,0 +1,441 @@
+"""ChatLibrary: the local-first face of one account's chats, for the CLI and the window.
+
+Reads come from the mirror only and never wait for the network: the confirmed remote
+state overlaid with the user's pending operations. Writes commit the change and its
+outbox row in one SQLite transaction and return at once; :meth:`push`, :meth:`pull`
+and :meth:`sync` do the network work (on the caller's worker thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..errors import EndpointUnreachable, InvalidInput, NotFound
+from ..gateway import ChatGateway
+from ..mirror import items, outbox, overlay, search, sync_state
+from ..mirror.codec import encode
+from ..mirror.database import Mirror
+from ..mirror.search import SearchHit
+from ..schema import (
+    DEFAULT_CHAT_TITLE,
+    Chat,
+    Message,
+    Source,
+    TypedItem,
+    check_item_size,
+    decode,
+    make_sources,
+    new_id,
+    now_ms,
+    source_order,
+    to_typed,
+    validate_message_type,
+    validate_title,
+)
+from .outcome import WriteObserver
+from .puller import DAY_MS, Puller
+from .pusher import Pusher
+from .views import ChatView, LibraryStatus, MessageView, OpInfo, PullResult, PushResult, SyncResult
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+#: A sync reconciles the whole partition when the last reconcile is older than this.
+RECONCILE_EVERY_MS = DAY_MS
+GONE_CHAT_REASON = "This chat was deleted on another device or in the web app."
+_RESERVED_MESSAGE_ATTRS = frozenset(
+    {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
+)
+
+
+class ChatLibrary:
+    """One account's chats: mirror, outbox and sync engine behind one facade.
+
+    Thread-safe: reads and local writes may come from any thread; network work
+    (push, pull, sync, open_chat) runs one at a time.
+    """
+
+    def __init__(
+        self,
+        mirror_path: Path,
+        user_id: str,
+        gateway_factory: Callable[[], ChatGateway] | None = None,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._mirror = Mirror(Path(mirror_path), user_id)
+        self.user_id = user_id
+        self._factory = gateway_factory
+        self._clock = clock
+        self._gateway: ChatGateway | None = None
+        self._observer: WriteObserver | None = None
+        self._net_lock = threading.Lock()
+
+    @property
+    def mirror_path(self) -> Path:
+        return self._mirror.path
+
+    def __enter__(self) -> ChatLibrary:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def list_chats(self) -> list[ChatView]:
+        """Chats as the user sees them, most recent activity first."""
+        with self._mirror.read() as conn:
+            ops_by_chat: dict[str, list[outbox.Op]] = {}
+            for op in outbox.light_ops(conn):
+                ops_by_chat.setdefault(op.chat_id, []).append(op)
+            views = []
+            for row in items.visible_chats(conn):
+                chat = decode(row.item)
+                if isinstance(chat, Chat):
+                    views.append(_chat_view(chat, row.last_message_at, ops_by_chat.get(chat.chat_id, [])))
+            shown = {v.chat.chat_id for v in views}
+            for chat_id, ops in ops_by_chat.items():
+                if chat_id not in shown and _is_ghost(ops):
+                    ghost = self._ghost_view(conn, chat_id)
+                    if ghost is not None:
+                        views.append(ghost)
+        return sorted(views, key=lambda v: (v.last_activity, v.chat.chat_id), reverse=True)
+
+    def get_chat(self, chat_id: str) -> ChatView | None:
+        with self._mirror.read() as conn:
+            ops = outbox.light_ops(conn, chat_id)
+            row = items.visible_chat(conn, chat_id)
+            if row is not None:
+                chat = decode(row.item)
+                return _chat_view(chat, row.last_message_at, ops) if isinstance(chat, Chat) else None
+            return self._ghost_view(conn, chat_id) if _is_ghost(ops) else None
+
+    def _ghost_view(self, conn: Any, chat_id: str) -> ChatView | None:
+        """A chat deleted elsewhere that still holds messages written here and not sent:
+        shown (never silently dropped), never written back to the server."""
+        ops = outbox.ops_of_chat(conn, chat_id)
+        snapshot = next((op.payload.get("chat") for op in ops if op.kind == outbox.PUT_MESSAGE), None)
+        if not snapshot:
+            return None
+        chat = Chat(chat_id, self.user_id, str(snapshot["title"]), int(snapshot["createdAt"]))
+        view = _chat_view(chat, items.last_message_at(conn, chat_id), ops)
+        return ChatView(
+            view.chat, view.last_activity, True, view.unsent, view.parked_error or GONE_CHAT_REASON
+        )
+
+    def list_messages(
+        self, chat_id: str, limit: int | None = None, before: int | None = None
+    ) -> list[MessageView]:
+        """Messages oldest first; with ``limit``, the newest ``limit`` older than ``before``."""
+        with self._mirror.read() as conn:
+            page = items.message_page(conn, chat_id, limit, before)
+            puts = {
+                op.message_id: op for op in outbox.light_ops(conn, chat_id) if op.kind == outbox.PUT_MESSAGE
+            }
+        views = []
+        for item in page:
+            message = decode(item)
+            if not isinstance(message, Message):
+                continue
+            op = puts.get(message.message_id)
+            views.append(
+                MessageView(
+                    message,
+                    pending=op is not None,
+                    unsent_reason=op.error if op is not None and op.parked else None,
+                    stopped=message.extra.get("stopped") == {"BOOL": True},
+                )
+            )
+        return views
+
+    def count_messages(self, chat_id: str) -> int:
+        with self._mirror.read() as conn:
+            return items.count_messages(conn, chat_id)
+
+    def list_sources(self, message_id: str) -> list[Source]:
+        with self._mirror.read() as conn:
+            if items.visible_message(conn, message_id) is None:
+                return []
+            found = items.source_items(conn, message_id)
+        sources = [s for s in map(decode, found) if isinstance(s, Source)]
+        return sorted(sources, key=source_order)
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        with self._mirror.read() as conn:
+            return search.search(conn, query, limit)
+
+    # -- local writes ---------------------------------------------------------------------------
+
+    def create_chat(self, title: str = DEFAULT_CHAT_TITLE) -> Chat:
+        validate_title(title)
+        now = self._clock()
+        chat = Chat(new_id(), self.user_id, title, now)
+        item = chat.to_item()
+        check_item_size(item, "The chat")
+        with self._mirror.write() as conn:
+            op_id = outbox.enqueue(conn, outbox.CREATE_CHAT, chat.chat_id, {"item": encode(item)}, now)
+            self._refresh(conn, op_id)
+            sync_state.mark_cached(conn, chat.chat_id, 0)
+            sync_state.mark_opened(conn, chat.chat_id, now)
+        return chat
+
+    def rename_chat(self, chat_id: str, title: str) -> None:
+        validate_title(title)
+        now = self._clock()
+        with self._mirror.write() as conn:
+            if items.visible_chat(conn, chat_id) is None:
+                raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
+            payload = {"title": title, "updatedAt": now}
+            ops = outbox.light_ops(conn, chat_id)
+            last = ops[-1] if ops else None
+            if (
+                last is not None
+                and last.kind == outbox.RENAME_CHAT
+                and last.cancellable
+                and last.attempts == 0
+            ):
+                outbox.replace_payload(conn, last.op_id, payload)  # nothing sent yet: one rename
+                self._refresh(conn, last.op_id)
+            else:
+                self._refresh(conn, outbox.enqueue(conn, outbox.RENAME_CHAT, chat_id, payload, now))
+
+    def delete_chat(self, chat_id: str, not_before_ms: int | None = None) -> int:
+        """Hide the chat now, delete it on the server later; returns the op id (Undo: cancel)."""
+        now = self._clock()
+        with self._mirror.write() as conn:
+            shown = items.visible_chat(conn, chat_id) is not None
+            if not shown and not _is_ghost(outbox.light_ops(conn, chat_id)):
+                raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
+            op_id = outbox.enqueue(conn, outbox.DELETE_CHAT, chat_id, {}, now, not_before=not_before_ms or 0)
+            self._refresh(conn, op_id)
+        return op_id
+
+    def add_message(
+        self,
+        chat_id: str,
+        type: str,
+        content: str,
+        sources: Sequence[Mapping[str, Any]] = (),
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Message:
+        """Append a message (with its sources); ``extra``: more attributes, plain values."""
+        validate_message_type(type)
+        if not isinstance(content, str):
+            raise InvalidInput("A message must be text.")
+        extra_typed: dict[str, Any] = {}
+        for name, value in (extra or {}).items():
+            if name in _RESERVED_MESSAGE_ATTRS:
+                raise InvalidInput(f"{name!r} cannot be set as an extra message attribute.")
+            extra_typed[name] = to_typed(value)
+        now = self._clock()
+        with self._mirror.write() as conn:
+            row = items.visible_chat(conn, chat_id)
+            chat = decode(row.item) if row is not None else None
+            if not isinstance(chat, Chat):
+                raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
+            created = max(now, (items.last_message_at(conn, chat_id) or 0) + 1)
+            message_id = new_id()
+            drafts = make_sources(self.user_id, chat_id, message_id, list(sources), created)
+            message = Message(message_id, chat_id, self.user_id, type, content, created, extra_typed)
+            message = message.with_sources(drafts)
+            item = message.to_item()
+            check_item_size(item, "The message")
+            source_items = [s.to_item() for s in message.sources]
+            for index, source_item in enumerate(source_items):
+                check_item_size(source_item, f"Source {index}")
+            payload = {
+                "item": encode(item),
+                "sources": [encode(s) for s in source_items],
+                "chat": {"title": chat.title, "createdAt": chat.created_at},
+            }
+            op_id = outbox.enqueue(conn, outbox.PUT_MESSAGE, chat_id, payload, now, message_id=message_id)
+            self._refresh(conn, op_id)
+        return message
+
+    def store_remote_message(self, message: Message) -> None:
+        """A message the server already wrote (the Galileo endpoint does): mirror it, queue nothing."""
+        self.store_remote_items([message.to_item(), *(s.to_item() for s in message.sources)])
+
+    def store_remote_items(self, remote_items: Sequence[TypedItem]) -> None:
+        """Items known to be on the server exactly like this (typed form)."""
+        with self._mirror.write() as conn:
+            seq = self._mirror.next_seq(conn)
+            for item in remote_items:
+                if item.get("PK", {}).get("S") != self.user_id:
+                    raise InvalidInput("An item outside this account's partition cannot be stored.")
+                items.put_remote(conn, item, seq)
+
+    def delete_message(self, chat_id: str, message_id: str) -> int:
+        now = self._clock()
+        with self._mirror.write() as conn:
+            found = items.visible_message(conn, message_id)
+            if found is None or found.get("chatId", {}).get("S", chat_id) != chat_id:
+                raise NotFound(f"Message {message_id} does not exist in chat {chat_id}.")
+            op_id = outbox.enqueue(conn, outbox.DELETE_MESSAGE, chat_id, {}, now, message_id=message_id)
+            self._refresh(conn, op_id)
+        return op_id
+
+    def cancel(self, op_id: int) -> bool:
+        """Take back an operation nothing of which has reached DynamoDB (Undo)."""
+        with self._mirror.write() as conn:
+            op = outbox.get(conn, op_id)
+            if op is None or not op.cancellable:
+                return False
+            self._remove(conn, [op, *_dependents(conn, op, cancelling=True)])
+        return True
+
+    def retry(self, op_id: int) -> None:
+        """Send a parked operation again (or a backed-off one now)."""
+        with self._mirror.write() as conn:
+            op = outbox.get(conn, op_id)
+            if op is None:
+                raise NotFound(f"There is no queued operation {op_id}.")
+            if op.parked:
+                outbox.unpark(conn, op_id)
+                self._refresh(conn, op_id)
+            else:
+                conn.execute("UPDATE outbox SET next_attempt = 0 WHERE op_id = ?", (op_id,))
+
+    def discard(self, op_id: int) -> None:
+        """Give up an operation (and what cannot happen without it); the view follows the server."""
+        with self._mirror.write() as conn:
+            op = outbox.get(conn, op_id)
+            if op is None:
+                raise NotFound(f"There is no queued operation {op_id}.")
+            if op.sending:
+                raise InvalidInput("This operation is being sent right now; try again in a moment.")
+            self._remove(conn, [op, *_dependents(conn, op, cancelling=False)])
+
+    def _refresh(self, conn: Any, op_id: int) -> None:
+        op = outbox.get(conn, op_id)
+        if op is not None:
+            overlay.refresh_for_op(conn, op)
+
+    def _remove(self, conn: Any, ops: list[outbox.Op]) -> None:
+        for op in ops:
+            outbox.remove(conn, op.op_id)
+        for op in ops:
+            overlay.refresh_for_op(conn, op)
+
+    def status(self) -> LibraryStatus:
+        with self._mirror.read() as conn:
+            pending, parked = outbox.counts(conn)
+            operations = [OpInfo.of(op) for op in outbox.light_ops(conn)]
+            return LibraryStatus(
+                pending=pending,
+                parked=parked,
+                operations=operations,
+                last_sync=sync_state.get_time(conn, sync_state.LAST_SYNC),
+                last_reconcile=sync_state.get_time(conn, sync_state.LAST_RECONCILE),
+            )
+
+    # -- network --------------------------------------------------------------------------------
+
+    def _connect(self) -> tuple[ChatGateway, WriteObserver]:
+        if self._factory is None:
+            raise EndpointUnreachable("Working offline: no DynamoDB connection is set up for this library.")
+        if self._gateway is None or self._observer is None:
+            self._gateway = self._factory()
+            self._observer = WriteObserver(self._gateway.client)
+        return self._gateway, self._observer
+
+    def push(self, progress: Progress | None = None, *, retry_now: bool = False) -> PushResult:
+        """Send what is queued and due, in order. Network errors end the pass with
+        ``result.error`` set and a backoff stored; ``retry_now`` ignores earlier backoffs."""
+        with self._net_lock:
+            gateway, observer = self._connect()
+            pusher = Pusher(self._mirror, gateway, observer, clock=self._clock)
+            return pusher.run(retry_now=retry_now, progress=progress)
+
+    def pull(self, reconcile: bool = False, progress: Progress | None = None) -> PullResult:
+        """Bring in the server's changes; a mirror never reconciled is reconciled."""
+        with self._net_lock:
+            gateway, observer = self._connect()
+            puller = Puller(self._mirror, gateway, observer, clock=self._clock)
+            with self._mirror.read() as conn:
+                never = sync_state.get_time(conn, sync_state.LAST_RECONCILE) is None
+            if reconcile or never:
+                return puller.reconcile(progress)
+            return puller.incremental(progress)
+
+    def sync(self, progress: Progress | None = None) -> SyncResult:
+        """Push (now, whatever the backoff), then pull; a daily reconcile is included.
+
+        Raises EndpointUnreachable (or Throttled) when the server cannot be reached.
+        """
+        pushed = self.push(progress, retry_now=True)
+        if pushed.failure is not None:
+            raise pushed.failure
+        with self._mirror.read() as conn:
+            last = sync_state.get_time(conn, sync_state.LAST_RECONCILE)
+        due = last is None or self._clock() - last >= RECONCILE_EVERY_MS
+        pulled = self.pull(reconcile=due, progress=progress)
+        with self._mirror.write() as conn:
+            sync_state.set_time(conn, sync_state.LAST_SYNC, self._clock())
+            pending, parked = outbox.counts(conn)
+        return SyncResult(pushed, pulled, pending, parked)
+
+    def open_chat(self, chat_id: str) -> None:
+        """The user opened a chat: remember it (it is kept fresh by every sync for 7 days)
+        and fetch its messages if the mirror does not have them all yet."""
+        with self._mirror.write() as conn:
+            sync_state.mark_opened(conn, chat_id, self._clock())
+            state = sync_state.chat_sync(conn, chat_id)
+            on_server = items.has_remote(conn, overlay.chat_sk(chat_id))
+        if (state is not None and state.cached) or not on_server:
+            return
+        with self._net_lock:
+            gateway, observer = self._connect()
+            Puller(self._mirror, gateway, observer, clock=self._clock).fetch_chat(chat_id)
+
+    def close(self) -> None:
+        with self._net_lock:
+            if self._observer is not None:
+                self._observer.close()
+                self._observer = None
+            if self._gateway is not None:
+                self._gateway.close()
+                self._gateway = None
+        self._mirror.close()
+
+
+def _chat_view(chat: Chat, last_message_at: int | None, ops: list[outbox.Op]) -> ChatView:
+    return ChatView(
+        chat=chat,
+        last_activity=max(chat.created_at, last_message_at or 0),
+        pending=bool(ops),
+        unsent=sum(1 for op in ops if op.kind == outbox.PUT_MESSAGE),
+        parked_error=next((op.error for op in ops if op.parked), None),
+    )
+
+
+def _is_ghost(ops: list[outbox.Op]) -> bool:
+    """Unsent messages of a chat that is not shown, and not deleted by the user here."""
+    has_messages = any(op.kind == outbox.PUT_MESSAGE for op in ops)
+    deleted_here = any(op.kind == outbox.DELETE_CHAT and op.applies_locally for op in ops)
+    return has_messages and not deleted_here
+
+
+def _dependents(conn: Any, op: outbox.Op, *, cancelling: bool) -> list[outbox.Op]:
+    """Later operations that cannot happen without ``op``.
+
+    Cancelling a create (nothing was sent) takes everything after it in the chat;
+    discarding one keeps a later delete (the chat may exist after all). Cancelling a
+    new message takes later operations on that message.
+    """
+    later = [o for o in outbox.ops_of_chat(conn, op.chat_id) if o.op_id > op.op_id and not o.sending]
+    if op.kind == outbox.CREATE_CHAT:
+        return [o for o in later if cancelling or o.kind != outbox.DELETE_CHAT]
+    if op.kind == outbox.PUT_MESSAGE and cancelling:
+        return [o for o in later if o.message_id == op.message_id]
+    return []

@@ -1,0 +1,132 @@
+"""What became of a request: could a write have reached DynamoDB, and how many were sent.
+
+A create or a new message is a conditional PutItem with a client-generated id, so a
+replay never doubles it. The one case a replay cannot settle is "the item is missing
+now": never written, or written and then deleted on another device? To tell, the
+pusher records *before* the PutItem leaves that its outcome may become unknown, and
+clears that mark again when every attempt provably failed before reaching the server
+(connection refused, an HTTP 4xx answer). botocore's own events give this per attempt,
+including the attempts its retry handler makes inside one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from ..errors import GalileioError
+
+log = logging.getLogger(__name__)
+
+_WRITE_OPERATION = "PutItem"
+_ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+class _Watch:
+    def __init__(self, on_send: Callable[[], None]) -> None:
+        self.on_send = on_send
+        self.sent = False
+        self.maybe_applied = False
+
+
+class WriteObserver:
+    """Follows the PutItem attempts of the calling thread on one boto3 client."""
+
+    def __init__(self, client: Any) -> None:
+        self._events = getattr(getattr(client, "meta", None), "events", None)
+        self._local = threading.local()
+        self.requests = 0
+        self._count_lock = threading.Lock()
+        self._hooks = [
+            (f"before-call.dynamodb.{_WRITE_OPERATION}", self._before_call),
+            (f"response-received.dynamodb.{_WRITE_OPERATION}", self._response),
+            ("before-call.dynamodb", self._count),
+        ]
+        if self._events is not None:
+            for index, (event, handler) in enumerate(self._hooks):
+                self._events.register(event, handler, unique_id=self._hook_id(index))
+
+    @property
+    def precise(self) -> bool:
+        """False when the client has no botocore events (the pusher then assumes the worst)."""
+        return self._events is not None
+
+    def close(self) -> None:
+        if self._events is not None:
+            for index, (event, _handler) in enumerate(self._hooks):
+                self._events.unregister(event, unique_id=self._hook_id(index))
+            self._events = None
+
+    def _hook_id(self, index: int) -> str:
+        return f"galileio-write-observer-{id(self)}-{index}"
+
+    @contextmanager
+    def watch(self, on_send: Callable[[], None]) -> Iterator[_Watch]:
+        """Watch the PutItem attempts made by this thread inside the block."""
+        watch = _Watch(on_send)
+        self._local.watch = watch
+        try:
+            yield watch
+        finally:
+            self._local.watch = None
+
+    def _current(self) -> _Watch | None:
+        return getattr(self._local, "watch", None)
+
+    def _count(self, **_: Any) -> None:
+        with self._count_lock:
+            self.requests += 1
+
+    def _before_call(self, **_: Any) -> None:
+        watch = self._current()
+        if watch is not None and not watch.sent:
+            watch.sent = True
+            watch.on_send()
+
+    def _response(self, exception: BaseException | None = None, response_dict: Any = None, **_: Any) -> None:
+        watch = self._current()
+        if watch is None:
+            return
+        if exception is not None:
+            # Refused before anything was sent (no connection, TLS failure): nothing applied.
+            if not isinstance(exception, EndpointConnectionError):
+                watch.maybe_applied = True
+            return
+        status = int((response_dict or {}).get("status_code", 0))
+        if status < 400 or status >= 500:
+            watch.maybe_applied = True
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Without botocore events: True only when the failure proves nothing was sent."""
+    return any(isinstance(e, EndpointConnectionError) for e in causes(exc))
+
+
+def client_error_code(exc: BaseException) -> str:
+    for e in causes(exc):
+        if isinstance(e, ClientError):
+            return str(e.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_access_denied(exc: GalileioError) -> bool:
+    """Access denied to this request (IAM): the operation is parked, not the session."""
+    return client_error_code(exc) in _ACCESS_DENIED
+
+
+def is_condition_failure(exc: BaseException) -> bool:
+    return client_error_code(exc) == "ConditionalCheckFailedException"

@@ -1,0 +1,184 @@
+"""Pull: bring the server's changes into the mirror, cheaply or completely.
+
+- **Incremental** (every sync): one Query of GSI1 for the chat list (new chats,
+  renames; a chat missing from the list is confirmed gone by a consistent read before
+  it is dropped: GSI absence proves nothing), then, for chats opened in the last
+  7 days only, one Query for messages newer than the newest one seen (minus a margin
+  for clock skew between devices and GSI lag). With nothing changed this costs one
+  request plus one per recently opened chat.
+- **Reconcile** (first sync of a mirror, then daily, or on demand): a consistent Query
+  of the user's whole partition, every page. It is the only pass that may conclude
+  that items vanished, and only once every page was read: a failed or partial pass
+  has updated what it saw and deleted nothing.
+
+Messages written offline elsewhere carry their (older) creation time, so an
+incremental pull can miss them; the next reconcile brings them in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ..gateway import ChatGateway
+from ..mirror import items, outbox, sync_state
+from ..mirror.database import Mirror
+from ..mirror.overlay import chat_sk
+from ..schema import TypedItem, chat_key, now_ms
+from .outcome import WriteObserver
+from .views import PullResult
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+DAY_MS = 24 * 3600 * 1000
+RECENT_MS = 7 * DAY_MS
+#: Newer-than queries start this much before the newest message seen.
+OVERLAP_MS = 15 * 60 * 1000
+#: More vanished chats than this and a reconcile is cheaper than reading each one.
+MAX_CHAT_CHECKS = 10
+
+
+def _str(item: TypedItem, name: str) -> str:
+    attr = item.get(name)
+    return str(attr["S"]) if isinstance(attr, dict) and "S" in attr else ""
+
+
+class Puller:
+    """Reads the server into the mirror through one gateway."""
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        gateway: ChatGateway,
+        observer: WriteObserver,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.mirror = mirror
+        self.gateway = gateway
+        self.observer = observer
+        self.clock = clock
+        self.user_id = mirror.user_id
+
+    def _own(self, item: TypedItem) -> bool:
+        if _str(item, "PK") != self.user_id:
+            log.warning("ignoring an item outside the user's partition")
+            return False
+        return True
+
+    # -- reconcile --------------------------------------------------------------------
+
+    def reconcile(self, progress: Progress | None = None) -> PullResult:
+        requests_before = self.observer.requests
+        with self.mirror.write() as conn:
+            start = self.mirror.next_seq(conn)
+        changed = pages = 0
+        for page in self.gateway.iter_partition():
+            pages += 1
+            with self.mirror.write() as conn:
+                op_chats = outbox.chats_with_ops(conn)
+                for item in page:
+                    if self._own(item):
+                        changed += items.put_remote(conn, item, start, op_chats)
+            if progress:
+                progress("reconcile", pages, 0)
+        # Every page was read: whatever the pass did not see is gone from the server.
+        with self.mirror.write() as conn:
+            removed = items.sweep_unseen(conn, start)
+            sync_state.mark_all_cached(conn)
+            now = self.clock()
+            sync_state.set_time(conn, sync_state.LAST_RECONCILE, now)
+            sync_state.set_time(conn, sync_state.LAST_PULL, now)
+        log.info("reconciled: %d pages, %d changed, %d removed", pages, changed, removed)
+        return PullResult(True, changed, removed, self.observer.requests - requests_before)
+
+    # -- incremental --------------------------------------------------------------------
+
+    def incremental(self, progress: Progress | None = None) -> PullResult:
+        requests_before = self.observer.requests
+        chat_items = [i for i in self.gateway.list_chat_items() if self._own(i)]
+        listed = {_str(i, "chatId") or _str(i, "SK").split("#", 1)[-1] for i in chat_items}
+        changed = removed = 0
+        with self.mirror.write() as conn:
+            seq = self.mirror.next_seq(conn)
+            op_chats = outbox.chats_with_ops(conn)
+            for item in chat_items:
+                changed += items.put_remote(conn, item, seq, op_chats)
+            missing = sorted(items.remote_chat_ids(conn) - listed)
+        if len(missing) > MAX_CHAT_CHECKS:
+            result = self.reconcile(progress)
+            return PullResult(
+                True, changed + result.changed, result.removed, self.observer.requests - requests_before
+            )
+        for chat_id in missing:
+            found = self.gateway.get_item(chat_key(self.user_id, chat_id), consistent=True)
+            with self.mirror.write() as conn:
+                if found is None:
+                    removed += items.forget_remote(conn, [chat_sk(chat_id)])
+                    conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
+                else:
+                    changed += items.put_remote(conn, found, self.mirror.next_seq(conn))
+        with self.mirror.read() as conn:
+            recent = [
+                cs
+                for cs in sync_state.recently_opened(conn, self.clock() - RECENT_MS)
+                if items.has_remote(conn, chat_sk(cs.chat_id))
+            ]
+        for index, cs in enumerate(recent):
+            since = max(0, cs.last_seen - OVERLAP_MS) if cs.cached and cs.last_seen else None
+            changed += self._pull_messages(cs.chat_id, since)
+            if progress:
+                progress("pull", index + 1, len(recent))
+        with self.mirror.write() as conn:
+            sync_state.set_time(conn, sync_state.LAST_PULL, self.clock())
+        return PullResult(False, changed, removed, self.observer.requests - requests_before)
+
+    # -- one chat -------------------------------------------------------------------------
+
+    def fetch_chat(self, chat_id: str) -> int:
+        """Every message (and source) of a chat into the mirror; returns items changed."""
+        return self._pull_messages(chat_id, None)
+
+    def _pull_messages(self, chat_id: str, since: int | None) -> int:
+        message_items = [i for i in self.gateway.list_message_items(chat_id, since) if self._own(i)]
+        with self.mirror.read() as conn:
+            known = items.remote_message_ids(conn, chat_id)
+        new_answers = [
+            _str(i, "messageId") or _str(i, "SK").split("#", 1)[-1]
+            for i in message_items
+            if (_str(i, "messageId") or _str(i, "SK").split("#", 1)[-1]) not in known
+            and _str(i, "type") != "human"
+        ]
+        source_items = self._sources_of(new_answers)
+        newest = 0
+        changed = 0
+        with self.mirror.write() as conn:
+            seq = self.mirror.next_seq(conn)
+            op_chats = outbox.chats_with_ops(conn)
+            for item in message_items + source_items:
+                changed += items.put_remote(conn, item, seq, op_chats)
+            for item in message_items:
+                newest = max(newest, _created(item))
+            sync_state.mark_cached(conn, chat_id, newest)
+        return changed
+
+    def _sources_of(self, message_ids: list[str]) -> list[TypedItem]:
+        if not message_ids:
+            return []
+        if len(message_ids) == 1:
+            return [i for i in self.gateway.list_source_items(message_ids[0]) if self._own(i)]
+        pages = self.gateway.pool.map(self.gateway.list_source_items, message_ids)
+        return [i for page in pages for i in page if self._own(i)]
+
+
+def _created(item: TypedItem) -> int:
+    for name, tag in (("createdAt", "N"), ("GSI1SK", "S")):
+        attr = item.get(name)
+        if isinstance(attr, dict) and tag in attr:
+            try:
+                return int(str(attr[tag]))
+            except ValueError:
+                continue
+    return 0

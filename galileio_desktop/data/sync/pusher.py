@@ -1,0 +1,363 @@
+"""Push: drain the outbox to DynamoDB, in order per chat, safe to interrupt anywhere.
+
+Order and blocking (the choice, and why):
+
+- Operations of one chat go out in the order they were made; chats are independent.
+  An operation that must wait (its Undo window ``not_before``, or a backoff after a
+  network error) holds back the later operations of its chat only.
+- A network or throttling error stops the whole pass (the next op would meet the same
+  network) and stores a backoff time in the row; nothing sleeps.
+- An operation DynamoDB refuses for good is *parked* with its error and the pass goes
+  on. A parked op holds back only what depends on it: a parked chat create holds the
+  later ops of that chat (they would act on a chat that does not exist) except a
+  delete of the chat, which is idempotent and settles the create. Nothing else
+  depends on a parked op: a later rename supersedes a parked one; a later delete of a
+  message or chat removes the parked ops it overrides once it is confirmed (so a
+  Retry can never write a message after its own delete); a write to a chat whose
+  delete was refused is what the user sees and expects.
+
+Replays: every write carries client-generated ids. Creates and new messages are
+conditional puts, deletes are idempotent, renames only update an existing chat. A
+message is only written after a consistent read shows its chat still exists (delete
+beats new messages: otherwise the message is parked as unsent, the chat never comes
+back). See :mod:`.outcome` for the one case a replay cannot decide by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..errors import CredentialsError, GalileioError, NotFound
+from ..gateway import ChatGateway
+from ..mirror import items, outbox, overlay
+from ..mirror.codec import decode
+from ..mirror.database import Mirror
+from ..mirror.outbox import Op
+from ..schema import Chat, Message, Source, TypedItem, chat_key, key_of, now_ms
+from .backoff import retry_delay_ms
+from .outcome import WriteObserver, client_error_code, is_access_denied, is_condition_failure, never_sent
+from .push_lock import push_lock
+from .views import PushResult
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+CHAT_GONE_REASON = (
+    "Not sent: this chat was deleted on another device or in the web app. "
+    "The message is kept here; discard it or copy it into another chat."
+)
+IN_DOUBT_REASON = (
+    "Not confirmed: the connection was lost while this was being saved, and DynamoDB does "
+    "not have it now. It may have been deleted on another device. Retry to save it again."
+)
+
+
+@dataclass
+class _Outcome:
+    removed: set[int] = field(default_factory=set)
+    parked: Op | None = None
+    pushed: int = 0
+    dropped: int = 0
+
+    def apply(self, ops: list[Op]) -> list[Op]:
+        kept = [op for op in ops if op.op_id not in self.removed]
+        if self.parked is not None:
+            kept = [self.parked if op.op_id == self.parked.op_id else op for op in kept]
+        return kept
+
+
+def next_ready(ops: list[Op], now: int, retry_now: bool = False) -> Op | None:
+    """The first operation that may be sent now, keeping each chat's order."""
+    held_chats: set[str] = set()
+    parked: list[Op] = []
+    for op in ops:
+        if op.chat_id in held_chats:
+            continue
+        if op.parked:
+            parked.append(op)
+            continue
+        if any(p.blocks(op) for p in parked):
+            continue
+        if op.not_before > now or (op.next_attempt > now and not retry_now):
+            held_chats.add(op.chat_id)
+            continue
+        return op
+    return None
+
+
+class Pusher:
+    """One pass over the outbox with one gateway."""
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        gateway: ChatGateway,
+        observer: WriteObserver,
+        *,
+        clock: Callable[[], int] = now_ms,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.mirror = mirror
+        self.gateway = gateway
+        self.observer = observer
+        self.clock = clock
+        self.rand = rand
+        self._verified_chats: set[str] = set()
+
+    def run(self, *, retry_now: bool = False, progress: Progress | None = None) -> PushResult:
+        with push_lock(self.mirror.path) as held:
+            if not held:
+                with self.mirror.read() as conn:
+                    pending, _ = outbox.counts(conn)
+                return PushResult(pending=pending, busy=True)
+            return self._drain(retry_now, progress)
+
+    def _drain(self, retry_now: bool, progress: Progress | None) -> PushResult:
+        requests_before = self.observer.requests
+        with self.mirror.write() as conn:
+            outbox.recover_interrupted(conn)
+            ops = outbox.all_ops(conn)
+        total = sum(1 for op in ops if not op.parked)
+        pushed = parked = dropped = done = 0
+        failure: GalileioError | None = None
+        self._verified_chats = set()
+        try:
+            while True:
+                op = next_ready(ops, self.clock(), retry_now)
+                if op is None:
+                    with self.mirror.read() as conn:
+                        ops = outbox.all_ops(conn)
+                    op = next_ready(ops, self.clock(), retry_now)
+                    if op is None:
+                        break
+                outcome = self._push_one(op, ops)
+                ops = outcome.apply(ops)
+                pushed += outcome.pushed
+                dropped += outcome.dropped
+                parked += 1 if outcome.parked else 0
+                done += 1
+                if progress:
+                    progress("push", done, max(total, done))
+        except GalileioError as exc:
+            if not exc.transient:
+                raise
+            failure = exc
+            log.info("push stopped: %s", exc)
+        with self.mirror.read() as conn:
+            pending, _ = outbox.counts(conn)
+        return PushResult(
+            pushed=pushed,
+            parked=parked,
+            dropped=dropped,
+            pending=pending,
+            error=str(failure) if failure else None,
+            requests=self.observer.requests - requests_before,
+            failure=failure,
+        )
+
+    # -- one operation --------------------------------------------------------------
+
+    def _push_one(self, op: Op, ops: list[Op]) -> _Outcome:
+        collapsed = self._collapse(op, ops)
+        if collapsed is not None:
+            return collapsed
+        with self.mirror.write() as conn:
+            claimed = outbox.claim(conn, op.op_id)
+        if claimed is None:  # cancelled meanwhile
+            return _Outcome(removed={op.op_id})
+        try:
+            return self._send(claimed)
+        except GalileioError as exc:
+            return self._failed(claimed, exc)
+        except BaseException:
+            with self.mirror.write() as conn:
+                outbox.release(conn, claimed.op_id)
+            raise
+
+    def _collapse(self, op: Op, ops: list[Op]) -> _Outcome | None:
+        """A create (or new message) never sent, deleted again before it went out:
+        drop both without a request. Nothing of it can exist on the server."""
+        if op.kind not in (outbox.CREATE_CHAT, outbox.PUT_MESSAGE) or not op.cancellable:
+            return None
+        now = self.clock()
+        for later in ops:
+            if later.op_id <= op.op_id or later.parked or later.not_before > now:
+                continue
+            if (
+                op.kind == outbox.CREATE_CHAT
+                and later.kind == outbox.DELETE_CHAT
+                and later.chat_id == op.chat_id
+            ):
+                doomed = [o for o in ops if o.chat_id == op.chat_id and o.op_id <= later.op_id]
+                break
+            if (
+                op.kind == outbox.PUT_MESSAGE
+                and later.kind == outbox.DELETE_MESSAGE
+                and later.message_id == op.message_id
+            ):
+                doomed = [op, later]
+                break
+        else:
+            return None
+        with self.mirror.write() as conn:
+            for victim in doomed:
+                outbox.remove(conn, victim.op_id)
+            for victim in doomed:
+                overlay.refresh_for_op(conn, victim)
+        log.info("dropped %d operations on %s: created and deleted before sending", len(doomed), op.chat_id)
+        return _Outcome(removed={o.op_id for o in doomed}, dropped=len(doomed))
+
+    def _send(self, op: Op) -> _Outcome:
+        if op.kind == outbox.CREATE_CHAT:
+            return self._create_chat(op)
+        if op.kind == outbox.RENAME_CHAT:
+            return self._rename_chat(op)
+        if op.kind == outbox.DELETE_CHAT:
+            return self._delete_chat(op)
+        if op.kind == outbox.PUT_MESSAGE:
+            return self._put_message(op)
+        if op.kind == outbox.DELETE_MESSAGE:
+            return self._delete_message(op)
+        raise ValueError(f"unknown operation kind {op.kind!r}")
+
+    def _create_chat(self, op: Op) -> _Outcome:
+        item = decode(op.payload["item"])
+        if op.doubt:
+            existing = self.gateway.get_item(key_of(item))
+            if existing is None:
+                return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
+            return self._confirm(op, [existing])
+        with self._sending(op):
+            stored = self.gateway.create_chat(Chat.from_item(item))
+        return self._confirm(op, [stored])
+
+    def _rename_chat(self, op: Op) -> _Outcome:
+        try:
+            stored = self.gateway.rename_chat(
+                op.chat_id, str(op.payload["title"]), int(op.payload["updatedAt"])
+            )
+        except NotFound as exc:
+            if not is_condition_failure(exc):
+                raise
+            # The chat is gone (a consistent fact): delete beats rename.
+            with self.mirror.write() as conn:
+                outbox.remove(conn, op.op_id)
+                items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
+                overlay.refresh_for_op(conn, op)
+            log.info("rename of a chat deleted elsewhere dropped (delete wins)")
+            return _Outcome(removed={op.op_id}, dropped=1)
+        return self._confirm(op, [stored])
+
+    def _delete_chat(self, op: Op) -> _Outcome:
+        self.gateway.delete_chat(op.chat_id)
+        with self.mirror.write() as conn:
+            # Earlier operations of the chat left here are parked or held: the delete
+            # wins over all of them.
+            earlier = [
+                o for o in outbox.ops_of_chat(conn, op.chat_id) if o.op_id <= op.op_id and not o.sending
+            ]
+            for victim in earlier + [op]:
+                outbox.remove(conn, victim.op_id)
+            items.forget_chat_items(conn, op.chat_id)
+            overlay.refresh_chat(conn, op.chat_id)
+        return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
+
+    def _put_message(self, op: Op) -> _Outcome:
+        item = decode(op.payload["item"])
+        sources = tuple(Source.from_item(decode(s)) for s in op.payload.get("sources", []))
+        if op.chat_id not in self._verified_chats:
+            chat = self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id))
+            if chat is None:
+                with self.mirror.write() as conn:
+                    items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
+                return self._park(op, CHAT_GONE_REASON, outbox.CHAT_GONE)
+            self._verified_chats.add(op.chat_id)
+        message = Message.from_item(item).with_sources(sources)
+        source_items = [s.to_item() for s in message.sources]
+        if op.doubt:
+            existing = self.gateway.get_item(key_of(item))
+            if existing is None:
+                return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
+            return self._confirm(op, [existing, *source_items])
+        with self._sending(op):
+            stored = self.gateway.put_message(message)
+        return self._confirm(op, [stored, *source_items])
+
+    def _delete_message(self, op: Op) -> _Outcome:
+        self.gateway.delete_message(op.message_id)
+        with self.mirror.write() as conn:
+            earlier = [
+                o
+                for o in outbox.ops_of_chat(conn, op.chat_id)
+                if o.message_id == op.message_id and o.op_id <= op.op_id and not o.sending
+            ]
+            for victim in earlier + [op]:
+                outbox.remove(conn, victim.op_id)
+            items.forget_message_items(conn, op.message_id)
+            for victim in earlier + [op]:
+                overlay.refresh_for_op(conn, victim)
+        return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
+
+    # -- outcomes -------------------------------------------------------------------
+
+    @contextmanager
+    def _sending(self, op: Op) -> Iterator[None]:
+        """Mark the op in doubt just before its PutItem leaves, and clear the mark when
+        the attempt provably wrote nothing."""
+        prior = bool(op.doubt)
+
+        def mark() -> None:
+            if not prior:
+                with self.mirror.write() as conn:
+                    outbox.set_doubt(conn, op.op_id, True)
+
+        with self.observer.watch(mark) as watch:
+            if not self.observer.precise:
+                mark()
+            try:
+                yield
+            except GalileioError as exc:
+                if self.observer.precise:
+                    maybe_applied = watch.maybe_applied
+                else:
+                    maybe_applied = not never_sent(exc)
+                if not prior and not maybe_applied:
+                    with self.mirror.write() as conn:
+                        outbox.set_doubt(conn, op.op_id, False)
+                raise
+
+    def _confirm(self, op: Op, stored: list[TypedItem]) -> _Outcome:
+        with self.mirror.write() as conn:
+            seq = self.mirror.next_seq(conn)
+            outbox.remove(conn, op.op_id)
+            for item in stored:
+                items.put_remote(conn, item, seq)
+            overlay.refresh_for_op(conn, op)
+        return _Outcome(removed={op.op_id}, pushed=1)
+
+    def _park(self, op: Op, error: str, kind: str) -> _Outcome:
+        with self.mirror.write() as conn:
+            outbox.park(conn, op.op_id, error, kind)
+            parked = outbox.get(conn, op.op_id)
+            overlay.refresh_for_op(conn, op)
+        log.warning("operation %d (%s) parked: %s", op.op_id, op.kind, error)
+        return _Outcome(parked=parked)
+
+    def _failed(self, op: Op, exc: GalileioError) -> _Outcome:
+        if exc.transient:
+            delay = retry_delay_ms(op.attempts, self.rand)
+            with self.mirror.write() as conn:
+                outbox.back_off(conn, op.op_id, self.clock() + delay, str(exc))
+            raise exc
+        table_missing = isinstance(exc, NotFound) and client_error_code(exc) == "ResourceNotFoundException"
+        if table_missing or (isinstance(exc, CredentialsError) and not is_access_denied(exc)):
+            # Not this operation's fault: the session or the settings need the user.
+            with self.mirror.write() as conn:
+                outbox.release(conn, op.op_id)
+            raise exc
+        return self._park(op, str(exc), outbox.REJECTED)

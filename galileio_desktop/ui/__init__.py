@@ -1,0 +1,1 @@
+"""The Qt face of the app: windows, models, delegates and the background worker."""

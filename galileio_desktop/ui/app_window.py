@@ -1,0 +1,175 @@
+"""Entry point of the window for the app module: ``run_window(...)``, including ``--screenshot``.
+
+The caller decides which library and assistant to use (an account, or the
+demo) and passes factories; the window calls them in its worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+
+from . import qt_log
+from .answer_worker import AssistantFactory
+from .ask_flow import DEFAULT_HISTORY_LIMIT
+from .drafts import FILE_NAME as DRAFTS_FILE
+from .drafts import DraftStore
+from .main_window import APP_TITLE, MainWindow, app_icon
+from .window_settings import open_settings
+from .worker import DEFAULT_SYNC_INTERVAL_MS, LibraryFactory
+from .worker_client import WorkerClient
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_DEADLINE_MS = 60_000
+#: After the last part arrived, let a few paints happen before grabbing.
+SCREENSHOT_SETTLE_MS = 300
+
+
+def ensure_application() -> QApplication:
+    """The running QApplication, or a new one named for the app."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_TITLE)
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setDesktopFileName("galileio-desktop")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def build_window(
+    library_factory: LibraryFactory,
+    assistant_factory: AssistantFactory | None,
+    account_label: str,
+    settings_dir: Path,
+    *,
+    reader_factory: LibraryFactory | None = None,
+    history_limit: int | None = DEFAULT_HISTORY_LIMIT,
+    sync_interval_ms: int = DEFAULT_SYNC_INTERVAL_MS,
+    restore_layout: bool = True,
+) -> MainWindow:
+    """The window with its worker client, not yet started (tests start it themselves)."""
+    client = WorkerClient(
+        library_factory,
+        assistant_factory,
+        reader_factory=reader_factory,
+        history_limit=history_limit,
+        sync_interval_ms=sync_interval_ms,
+    )
+    settings = open_settings(Path(settings_dir))
+    drafts = DraftStore(Path(settings_dir) / DRAFTS_FILE)
+    window = MainWindow(client, account_label, settings, drafts)
+    client.setParent(window)
+    if restore_layout:
+        window.restore_layout()
+    return window
+
+
+def run_window(
+    library_factory: LibraryFactory,
+    assistant_factory: AssistantFactory | None,
+    account_label: str,
+    settings_dir: Path,
+    screenshot: Path | None = None,
+    size: tuple[int, int] = (1280, 800),
+    *,
+    reader_factory: LibraryFactory | None = None,
+    history_limit: int | None = DEFAULT_HISTORY_LIMIT,
+) -> int:
+    """Show the window until it is closed; with ``screenshot``, save a PNG of it once loaded and exit.
+
+    Returns the exit code: 0, or 1 when the screenshot could not be made.
+    """
+    app = ensure_application()
+    qt_log.install()
+    window = build_window(
+        library_factory,
+        assistant_factory,
+        account_label,
+        settings_dir,
+        reader_factory=reader_factory,
+        history_limit=history_limit,
+        restore_layout=screenshot is None,
+    )
+    taker: ScreenshotTaker | None = None
+    if screenshot is not None:
+        window.resize(*size)
+        taker = ScreenshotTaker(window, Path(screenshot))
+    window.show()
+    window.start()
+    code = app.exec()
+    window.close()
+    if taker is not None and not taker.saved:
+        return 1
+    return int(code)
+
+
+class ScreenshotTaker(QObject):
+    """Waits until the list, the first chat's messages and an answer's sources are shown, then grabs.
+
+    Parts that cannot appear (no chats, no answer with sources) are not waited for.
+    """
+
+    def __init__(self, window: MainWindow, path: Path) -> None:
+        super().__init__(window)
+        self._window = window
+        self._path = path
+        self._answer_id = ""
+        self.saved = False
+        self._deadline = QTimer(self)
+        self._deadline.setSingleShot(True)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SCREENSHOT_SETTLE_MS)
+        self._deadline.timeout.connect(self._on_deadline_timeout)
+        self._settle.timeout.connect(self._on_settle_timeout)
+        window.sidebar.model.modelReset.connect(self._on_chats_changed)
+        window.sidebar.model.rowsInserted.connect(self._on_chats_changed)
+        window.client.sig_chats_loaded.connect(self._on_chats_changed)
+        window.pane.sig_messages_shown.connect(self._on_pane_messages_shown)
+        window.drawer.sig_sources_shown.connect(self._on_drawer_sources_shown)
+        self._deadline.start(SCREENSHOT_DEADLINE_MS)
+
+    @Slot()
+    def _on_chats_changed(self) -> None:
+        if self._window.sidebar.loaded and self._window.sidebar.model.chat_count() == 0:
+            self._settle.start()  # nothing to open: the empty window is the picture
+
+    @Slot(str)
+    def _on_pane_messages_shown(self, chat_id: str) -> None:
+        self._answer_id = self._window.pane.select_latest_answer_with_sources()
+        if not self._answer_id:
+            self._settle.start()
+
+    @Slot(str, int)
+    def _on_drawer_sources_shown(self, message_id: str, count: int) -> None:
+        if message_id == self._answer_id:
+            self._settle.start()
+
+    @Slot()
+    def _on_settle_timeout(self) -> None:
+        self._grab()
+
+    @Slot()
+    def _on_deadline_timeout(self) -> None:
+        log.error("the window did not finish loading in time; saving what it shows")
+        self._grab()
+
+    def _grab(self) -> None:
+        if self.saved:
+            return
+        self._deadline.stop()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        pixmap = self._window.grab()
+        self.saved = bool(pixmap.save(str(self._path), "PNG"))
+        if not self.saved:
+            log.error("could not write the screenshot to %s", self._path)
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(0 if self.saved else 1)

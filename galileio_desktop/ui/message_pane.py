@@ -1,0 +1,503 @@
+"""The open chat: loads pages of messages, follows answers as they stream, copies and opens.
+
+Newest page first; older pages are asked for when the user scrolls near the
+top, and the view keeps its place while they are inserted above. When the user
+is at the bottom, new rows keep it there. Asking lives here too, because it is
+all about rows: the question shows at once, the answer streams into a
+transient row, and a failure stays on the question with Retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
+
+from ..data.schema import now_ms
+from . import links, theme
+from .message_delegate import MessageDelegate
+from .message_list_model import AI, MessageListModel, MessageRoles
+from .message_view import MessageListView
+from .view_message_dialog import ViewMessageDialog
+from .worker import PAGE_SIZE
+
+if TYPE_CHECKING:
+    from ..data.sync.library import MessageView
+    from .worker_client import WorkerClient
+
+log = logging.getLogger(__name__)
+
+#: Ask for an older page when the view is this close to the top, in pixels.
+FETCH_MARGIN_PX = 300
+BOTTOM_SLACK_PX = 6
+
+
+@dataclass
+class _Ask:
+    """One question on its way: where its rows are, and whether it is still running."""
+
+    chat_id: str
+    question: str
+    question_key: str
+    answer_key: str
+    question_id: str = ""
+    text: str = ""
+    running: bool = True
+    started: bool = False
+
+
+class MessagePane(QWidget):
+    """Shows one chat's messages; see the module docstring.
+
+    Signals:
+        sig_answer_selected(message_id): an answer was selected ("" when the selection left answers).
+        sig_sources_requested(message_id): the user asked to see an answer's sources.
+        sig_question_stored(chat_id): a question sent from the composer is safely stored.
+        sig_question_refused(chat_id, text, message): a question could not be stored at all.
+        sig_answering_changed(chat_id, running): an answer started or ended in a chat.
+        sig_messages_shown(chat_id): the first page of a chat is on screen.
+    """
+
+    sig_answer_selected = Signal(str)
+    """The selected answer changed."""
+    sig_sources_requested = Signal(str)
+    """The Sources chip of an answer was clicked."""
+    sig_question_stored = Signal(str)
+    """The question just sent is stored; the composer may forget its draft."""
+    sig_question_refused = Signal(str, str, str)
+    """The question could not be stored (chat id, text, reason); the composer gets the text back."""
+    sig_answering_changed = Signal(str, bool)
+    """An answer is (or is no longer) streaming in a chat."""
+    sig_messages_shown = Signal(str)
+    """A chat's first page is loaded into the view."""
+
+    def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Attributes
+        self._client = client
+        self._chat_id = ""
+        self._page_request = 0
+        self._older_request = 0
+        self._open_requests: set[int] = set()
+        self._refresh_request = 0
+        self._asks: dict[int, _Ask] = {}
+        self._failures: dict[str, str] = {}
+        self._stick_to_bottom = True
+        self._anchor_from_bottom: int | None = None
+        self._pending_highlight = ""
+        self.model = MessageListModel(self)
+
+        # Widgets
+        self.title_label = QLabel(self)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.title_label.setAccessibleName("Chat title")
+        self.view = MessageListView(self)
+        self.view.setAccessibleName("Messages")
+        self.delegate = MessageDelegate(self.view)
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAccessibleName("No messages")
+        self.copy_action = QAction("Copy message", self)
+        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.view_action = QAction("View message…", self)
+        self.view_action.setShortcut(QKeySequence(Qt.Key.Key_Return))
+
+        # Setup
+        self.setObjectName("messagePane")
+        self.setAccessibleName("Conversation")
+        font = self.title_label.font()
+        self.title_label.setFont(theme.scaled_font(font, 1.15, bold=True))
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        self.delegate.set_style(self.view.font(), self.view.palette())
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        for action in (self.copy_action, self.view_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.view.addAction(action)
+        self._set_placeholder("Select a chat or start a new one.")
+
+        # Layout
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.view)
+        self._stack.addWidget(self.placeholder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header = QVBoxLayout()
+        header.setContentsMargins(18, 12, 18, 8)
+        header.addWidget(self.title_label)
+        layout.addLayout(header)
+        layout.addLayout(self._stack, 1)
+        self._stack.setCurrentWidget(self.placeholder)
+
+        # Signals
+        scroll = self.view.verticalScrollBar()
+        scroll.valueChanged.connect(self._on_scrollbar_value_changed)
+        scroll.rangeChanged.connect(self._on_scrollbar_range_changed)
+        self.model.dataChanged.connect(self._on_model_data_changed)
+        self.view.selectionModel().currentChanged.connect(self._on_selection_current_changed)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.sig_link_clicked.connect(self._on_view_link_clicked)
+        self.view.sig_retry_clicked.connect(self._on_view_retry_clicked)
+        self.view.sig_sources_clicked.connect(self._on_view_sources_clicked)
+        self.copy_action.triggered.connect(self.copy_current)
+        self.view_action.triggered.connect(self.view_current)
+        client.sig_messages_loaded.connect(self._on_client_messages_loaded)
+        client.sig_message_added.connect(self._on_client_message_added)
+        client.sig_answer_started.connect(self._on_client_answer_started)
+        client.sig_answer_delta.connect(self._on_client_answer_delta)
+        client.sig_answer_done.connect(self._on_client_answer_done)
+        client.sig_failed.connect(self._on_client_failed)
+        client.sig_data_changed.connect(self.refresh)
+        client.sig_chat_updated.connect(self._on_client_chat_updated)
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def chat_id(self) -> str:
+        return self._chat_id
+
+    def set_title(self, title: str) -> None:
+        self.title_label.setText(title)
+
+    def show_chat(self, chat_id: str, title: str = "") -> None:
+        """Open ``chat_id`` ("" for none): newest page from the mirror, then a network top-up."""
+        self.set_title(title)
+        if chat_id == self._chat_id and chat_id:
+            return
+        self._chat_id = chat_id
+        self._older_request = 0
+        self._anchor_from_bottom = None
+        self._stick_to_bottom = True
+        self._pending_highlight = ""
+        self.model.set_chat(chat_id or None)
+        self.sig_answer_selected.emit("")
+        if not chat_id:
+            self._page_request = 0
+            self._set_placeholder("Select a chat or start a new one.")
+            return
+        self.view.sync_width()
+        self._page_request = self._client.load_messages(chat_id, PAGE_SIZE)
+        self._open_requests.add(self._client.open_chat(chat_id))
+        self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the newest page again and fold it in (after a sync or a pull)."""
+        if self._chat_id:
+            self._refresh_request = self._client.load_messages(self._chat_id, PAGE_SIZE)
+
+    def reveal_message(self, message_id: str) -> None:
+        """Scroll to ``message_id`` and highlight it, loading older pages until it is there."""
+        self._pending_highlight = message_id
+        self._try_reveal()
+
+    def ask(self, text: str) -> int:
+        """Send ``text`` in the open chat; the question shows at once."""
+        chat_id = self._chat_id
+        request_id = self._client.ask(chat_id, text)
+        ask = _Ask(chat_id, text, f"local:{request_id}", f"answer:{request_id}")
+        self._asks[request_id] = ask
+        self._stick_to_bottom = True
+        self.model.add_local_question(ask.question_key, text, now_ms())
+        self._stack.setCurrentWidget(self.view)
+        self.sig_answering_changed.emit(chat_id, True)
+        return request_id
+
+    def retry(self, question_key: str) -> None:
+        """Ask again for an answer to a stored question whose answer failed."""
+        row_number = self.model.row_for(question_key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is None or row.message_id is None:
+            return
+        self._failures.pop(row.message_id, None)
+        self.model.set_failed(row.key, None)
+        request_id = self._client.ask(self._chat_id, row.text, retry_of=row.message_id)
+        self._asks[request_id] = _Ask(
+            self._chat_id, row.text, row.key, f"answer:{request_id}", question_id=row.message_id
+        )
+        self.sig_answering_changed.emit(self._chat_id, True)
+
+    def stop_answer(self) -> None:
+        """Stop the answers streaming in the open chat (what arrived is kept)."""
+        for request_id, ask in self._asks.items():
+            if ask.chat_id == self._chat_id and ask.running:
+                self._client.stop_answer(request_id)
+
+    def is_answering(self, chat_id: str | None = None) -> bool:
+        chat_id = self._chat_id if chat_id is None else chat_id
+        return any(a.running and a.chat_id == chat_id for a in self._asks.values())
+
+    def current_row_key(self) -> str:
+        index = self.view.currentIndex()
+        return str(index.data(MessageRoles.KEY) or "") if index.isValid() else ""
+
+    def select_key(self, key: str) -> bool:
+        row = self.model.row_for(key)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index, MessageListView.ScrollHint.PositionAtCenter)
+        return True
+
+    def select_latest_answer_with_sources(self) -> str:
+        """Select the newest answer that cites sources (for screenshots); its id or ""."""
+        for row in reversed(self.model.rows()):
+            if row.kind == AI and row.source_count and row.message_id:
+                self.select_key(row.key)
+                return row.message_id
+        return ""
+
+    @Slot()
+    def copy_current(self) -> None:
+        index = self.view.currentIndex()
+        if index.isValid():
+            links.copy_text(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+
+    @Slot()
+    def view_current(self) -> None:
+        index = self.view.currentIndex()
+        row = index.data(MessageRoles.ROW) if index.isValid() else None
+        if row is None:
+            return
+        dialog = ViewMessageDialog(row, str(index.data(MessageRoles.TIME_TEXT) or ""), self)
+        dialog.open()
+
+    # -- loading ------------------------------------------------------------------------
+
+    @Slot(int, str, object, int, bool)
+    def _on_client_messages_loaded(
+        self, request_id: int, chat_id: str, views: list[MessageView], total: int, older: bool
+    ) -> None:
+        if chat_id != self._chat_id:
+            return
+        if request_id == self._page_request:
+            self._page_request = 0
+            self.model.set_chat(chat_id, views, total)
+            self._reapply_local_state()
+            self._stick_to_bottom = True
+            self._show_rows_or_placeholder()
+            self.view.scrollToBottom()
+            self.sig_messages_shown.emit(chat_id)
+            self._try_reveal()
+        elif request_id == self._older_request:
+            self._older_request = 0
+            scroll = self.view.verticalScrollBar()
+            self._anchor_from_bottom = scroll.maximum() - scroll.value()
+            self._stick_to_bottom = False
+            inserted = self.model.prepend_older(views, total)
+            if inserted:
+                self.view.doItemsLayout()
+            self._anchor_from_bottom = None
+            self._try_reveal()
+        elif request_id in self._open_requests or request_id == self._refresh_request:
+            self._open_requests.discard(request_id)
+            if self._page_request:
+                return  # the first page is still coming; it will include this
+            self.model.merge_latest(views, total)
+            self._reapply_local_state()
+            self._show_rows_or_placeholder()
+
+    def _maybe_fetch_older(self) -> None:
+        if not self._chat_id or self._older_request or self._page_request or not self.model.has_older():
+            return
+        if self.view.verticalScrollBar().value() > FETCH_MARGIN_PX:
+            return
+        oldest = self.model.oldest_created_at()
+        if oldest is None:
+            return
+        self._older_request = self._client.load_messages(self._chat_id, PAGE_SIZE, before=oldest)
+
+    def _try_reveal(self) -> None:
+        key = self._pending_highlight
+        if not key or self._page_request:
+            return
+        if self.model.row_for(key) is not None:
+            self._pending_highlight = ""
+            self.model.set_highlighted(key)
+            self._stick_to_bottom = False
+            self.select_key(key)
+            return
+        oldest = self.model.oldest_created_at()
+        if self.model.has_older() and oldest is not None and not self._older_request:
+            self._older_request = self._client.load_messages(self._chat_id, PAGE_SIZE * 4, before=oldest)
+        elif not self.model.has_older():
+            self._pending_highlight = ""  # not in this chat (deleted since the search)
+
+    def _reapply_local_state(self) -> None:
+        """Rows only the GUI knows: questions on their way, streaming answers, failures."""
+        for ask in self._asks.values():
+            if ask.chat_id != self._chat_id:
+                continue
+            if not ask.question_id and self.model.row_for(ask.question_key) is None:
+                self.model.add_local_question(ask.question_key, ask.question, now_ms())
+            if ask.running and ask.started and self.model.row_for(ask.answer_key) is None:
+                self.model.start_answer(ask.answer_key, now_ms())
+                self.model.append_answer_text(ask.answer_key, ask.text)
+        for message_id, error in self._failures.items():
+            self.model.set_failed(message_id, error)
+
+    def _show_rows_or_placeholder(self) -> None:
+        if self.model.rowCount() == 0:
+            self._set_placeholder("No messages yet.\nAsk a question below to start.")
+        else:
+            self._stack.setCurrentWidget(self.view)
+
+    def _set_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self._stack.setCurrentWidget(self.placeholder)
+
+    # -- asking -------------------------------------------------------------------------
+
+    @Slot(int, object)
+    def _on_client_message_added(self, request_id: int, view: MessageView) -> None:
+        ask = self._asks.get(request_id)
+        if ask is None or view is None:
+            return
+        ask.question_id = view.message.message_id
+        if ask.chat_id == self._chat_id:
+            self.model.confirm_local(ask.question_key, view)
+        ask.question_key = ask.question_id
+        self.sig_question_stored.emit(ask.chat_id)
+
+    @Slot(int, str)
+    def _on_client_answer_started(self, request_id: int, chat_id: str) -> None:
+        ask = self._asks.get(request_id)
+        if ask is None:
+            return
+        ask.started = True
+        if chat_id == self._chat_id:
+            self.model.start_answer(ask.answer_key, now_ms())
+
+    @Slot(int, str)
+    def _on_client_answer_delta(self, request_id: int, text: str) -> None:
+        ask = self._asks.get(request_id)
+        if ask is None:
+            return
+        ask.text += text
+        if ask.chat_id == self._chat_id:
+            self.model.append_answer_text(ask.answer_key, text)
+
+    @Slot(int, str, object)
+    def _on_client_answer_done(self, request_id: int, chat_id: str, view: MessageView | None) -> None:
+        ask = self._asks.pop(request_id, None)
+        self._client.forget_answer(request_id)
+        if ask is None:
+            return
+        if chat_id == self._chat_id:
+            self.model.remove_key(ask.answer_key)
+            if view is not None:
+                self.model.upsert_view(view)
+        self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
+
+    @Slot(int, str, bool)
+    def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:
+        ask = self._asks.pop(request_id, None)
+        if ask is None:
+            return
+        self._client.forget_answer(request_id)
+        on_screen = ask.chat_id == self._chat_id
+        if on_screen:
+            self.model.remove_key(ask.answer_key)
+        if ask.question_id:
+            self._failures[ask.question_id] = message
+            if on_screen:
+                self.model.set_failed(ask.question_id, message)
+        else:
+            if on_screen:
+                self.model.remove_key(ask.question_key)
+            self.sig_question_refused.emit(ask.chat_id, ask.question, message)
+        self.sig_answering_changed.emit(ask.chat_id, self.is_answering(ask.chat_id))
+
+    @Slot(int, object)
+    def _on_client_chat_updated(self, request_id: int, view: object) -> None:
+        chat = getattr(view, "chat", None)
+        if chat is not None and chat.chat_id == self._chat_id:
+            self.set_title(chat.title)
+
+    # -- view events --------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        if self._anchor_from_bottom is None:
+            scroll = self.view.verticalScrollBar()
+            self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX
+        self._maybe_fetch_older()
+
+    @Slot(int, int)
+    def _on_scrollbar_range_changed(self, minimum: int, maximum: int) -> None:
+        scroll = self.view.verticalScrollBar()
+        if self._anchor_from_bottom is not None:
+            scroll.setValue(maximum - self._anchor_from_bottom)
+        elif self._stick_to_bottom:
+            scroll.setValue(maximum)
+
+    @Slot(QModelIndex, QModelIndex, list)
+    def _on_model_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex, roles: list[int]
+    ) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            self.view.row_changed(self.model.index(row, 0))
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_selection_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        row = current.data(MessageRoles.ROW) if current.isValid() else None
+        if row is not None and row.kind == AI and row.message_id:
+            self.sig_answer_selected.emit(row.message_id)
+
+    @Slot(str)
+    def _on_view_link_clicked(self, href: str) -> None:
+        links.open_on_click(href)
+
+    @Slot(str)
+    def _on_view_retry_clicked(self, key: str) -> None:
+        self.retry(key)
+
+    @Slot(str)
+    def _on_view_sources_clicked(self, key: str) -> None:
+        self.select_key(key)
+        row_number = self.model.row_for(key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is not None and row.message_id:
+            self.sig_sources_requested.emit(row.message_id)
+
+    @Slot(QPoint)
+    def _on_view_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        menu.addAction(self.view_action)
+        href = self.view.link_at(pos)
+        if href:
+            menu.addAction("Copy link address").setData(("copy-link", href))
+        row = index.data(MessageRoles.ROW)
+        if row is not None and row.failed:
+            menu.addAction("Retry").setData(("retry", row.key))
+        menu.triggered.connect(self._on_context_menu_triggered)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    @Slot(QAction)
+    def _on_context_menu_triggered(self, action: QAction) -> None:
+        data = action.data()
+        if not isinstance(data, tuple) or len(data) != 2:
+            return
+        what, value = data
+        if what == "copy-link":
+            links.copy_text(str(value))
+        elif what == "retry":
+            self.retry(str(value))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.delegate.set_style(self.view.font(), self.view.palette())
+            self.view.scheduleDelayedItemsLayout()

@@ -1,0 +1,131 @@
+"""The list view under the message pane: smooth pixel scrolling, links and buttons inside bubbles.
+
+Bubbles are painted, not widgets, so the view does the clicking: it asks the
+delegate what lies under the mouse (a link, Retry, the Sources chip) and
+reports it by signal. Links are reported only on a real click (press and
+release on the same link), never on hover or by keyboard focus alone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
+
+from .message_delegate import MessageDelegate
+from .message_list_model import MessageListModel, MessageRoles, MessageRow
+
+log = logging.getLogger(__name__)
+
+RELAYOUT_DELAY_MS = 40
+
+
+class MessageListView(QListView):
+    """Chat rows top to bottom; see the module docstring.
+
+    Signals:
+        sig_link_clicked(href), sig_retry_clicked(row key), sig_sources_clicked(row key).
+    """
+
+    sig_link_clicked = Signal(str)
+    """A link inside a bubble was clicked (any scheme: the pane decides what to open)."""
+    sig_retry_clicked = Signal(str)
+    """Retry under a failed question was clicked."""
+    sig_sources_clicked = Signal(str)
+    """The "N sources" chip of an answer was clicked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pressed: tuple[str, str, str] | None = None
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(RELAYOUT_DELAY_MS)
+        self._relayout.timeout.connect(self._on_relayout_timeout)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(False)
+        self.setMouseTracking(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalScrollBar().setSingleStep(24)
+
+    def message_delegate(self) -> MessageDelegate:
+        delegate = self.itemDelegate()
+        assert isinstance(delegate, MessageDelegate)
+        return delegate
+
+    def message_model(self) -> MessageListModel:
+        model = self.model()
+        assert isinstance(model, MessageListModel)
+        return model
+
+    def _hit(self, pos: QPoint) -> tuple[str, str, str]:
+        """(what, detail, row key) under ``pos`` in viewport coordinates."""
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return ("", "", "")
+        row = index.data(MessageRoles.ROW)
+        if not isinstance(row, MessageRow):
+            return ("", "", "")
+        rect = self.visualRect(index)
+        what, detail = self.message_delegate().hit(
+            row, str(index.data(MessageRoles.STATE_TEXT) or ""), pos - rect.topLeft()
+        )
+        return (what, detail, row.key)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pressed = self._hit(event.position().toPoint())
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        pressed, self._pressed = self._pressed, None
+        if event.button() != Qt.MouseButton.LeftButton or pressed is None:
+            return
+        released = self._hit(event.position().toPoint())
+        if released != pressed or not released[0]:
+            return
+        what, detail, key = released
+        if what == "link":
+            self.sig_link_clicked.emit(detail)
+        elif what == "retry":
+            self.sig_retry_clicked.emit(key)
+        elif what == "sources":
+            self.sig_sources_clicked.emit(key)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        what, detail, _ = self._hit(event.position().toPoint())
+        if what in ("link", "retry", "sources"):
+            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.viewport().unsetCursor()
+        if what == "link":
+            QToolTip.showText(event.globalPosition().toPoint(), detail, self.viewport())
+
+    def link_at(self, pos: QPoint) -> str:
+        what, detail, _ = self._hit(pos)
+        return detail if what == "link" else ""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._relayout.start()
+
+    def _on_relayout_timeout(self) -> None:
+        """Re-wrap bubbles to the new width, once the resize has settled."""
+        delegate = self.message_delegate()
+        if delegate.set_width(self.viewport().width()):
+            self.scheduleDelayedItemsLayout()
+
+    def sync_width(self) -> None:
+        """Wrap to the current width now (before the first page is laid out)."""
+        self.message_delegate().set_width(self.viewport().width())
+
+    def row_changed(self, index: QModelIndex) -> None:
+        """A row's text or footer changed: its height must be measured again."""
+        self.message_delegate().sizeHintChanged.emit(index)

@@ -1,0 +1,64 @@
+"""The window's remembered layout (geometry, dock state, splitter sizes, drawer shown) in an INI file.
+
+The file lives in the folder the app names (its config folder, or a test's
+temporary folder), never in Qt's default per-user location, so tests and
+``--data-dir`` runs never touch the real user's settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from ..data.paths import private_dir
+
+SCHEMA_VERSION = 1
+FILE_NAME = "window.ini"
+
+GEOMETRY = "window/geometry"
+STATE = "window/state"
+SPLITTER = "window/splitter"
+DRAWER_VISIBLE = "window/drawer_visible"
+LAST_CHAT = "window/last_chat"
+VERSION = "version"
+
+
+def open_settings(settings_dir: Path) -> QSettings:
+    """The settings file in ``settings_dir`` (created private)."""
+    private_dir(settings_dir)
+    settings = QSettings(str(settings_dir / FILE_NAME), QSettings.Format.IniFormat)
+    stored = settings.value(VERSION)
+    if stored is not None and str(stored) != str(SCHEMA_VERSION):
+        settings.clear()  # a layout from another version: start from the defaults
+    settings.setValue(VERSION, SCHEMA_VERSION)
+    return settings
+
+
+def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
+    value = settings.value(key)
+    return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+
+def read_bool(settings: QSettings, key: str, default: bool) -> bool:
+    value = settings.value(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "yes")
+
+
+def read_ints(settings: QSettings, key: str) -> list[int]:
+    value = settings.value(key)
+    if isinstance(value, (list, tuple)):
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError):
+            return []
+    return []
+
+
+def read_str(settings: QSettings, key: str) -> str:
+    value = settings.value(key)
+    return str(value) if isinstance(value, str) else ""

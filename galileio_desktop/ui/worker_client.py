@@ -1,0 +1,321 @@
+"""The GUI's handle on the background threads: hands out request ids, sends requests as signals.
+
+Three threads sit behind it: the library worker (writes, sync, every boto3
+call of the library), an optional read-only twin (reads from the mirror, so
+they never queue behind a slow network call) and the answer thread (the
+assistant). The client's request signals are connected to the workers' bound
+slots, so each request runs in its worker's thread; the workers' result
+signals are connected to the client's own signals, so the GUI receives every
+result in the GUI thread, from one object.
+
+Shutdown: stop a streaming answer, ask each worker to close (after the requests
+already queued, so a question typed just before quitting is still stored),
+then wait for the threads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from . import ask_flow
+from .answer_worker import AnswerWorker, AssistantFactory
+from .worker import DEFAULT_SYNC_INTERVAL_MS, LibraryFactory, Worker
+
+log = logging.getLogger(__name__)
+
+
+class WorkerClient(QObject):
+    """Request methods return the request id; results arrive on the ``sig_*`` signals.
+
+    Result signals mirror :class:`~.worker.Worker` and :class:`~.answer_worker.AnswerWorker`:
+    sig_started, sig_chats_loaded, sig_chat_updated, sig_chat_removed, sig_messages_loaded,
+    sig_sources_loaded, sig_search_done, sig_message_added, sig_answer_started,
+    sig_answer_delta, sig_answer_done, sig_delete_scheduled, sig_op_cancelled,
+    sig_sync_progress, sig_sync_done, sig_status_changed, sig_data_changed, sig_exported,
+    sig_done, sig_failed.
+    """
+
+    # Results, re-emitted in the GUI thread.
+    sig_started = Signal(bool, str)
+    """The library opened, or why it could not."""
+    sig_chats_loaded = Signal(int, object)
+    """(request id, list of ChatView)."""
+    sig_chat_updated = Signal(int, object)
+    """(request id, ChatView)."""
+    sig_chat_removed = Signal(int, str)
+    """(request id, chat id)."""
+    sig_messages_loaded = Signal(int, str, object, int, bool)
+    """(request id, chat id, views oldest first, total, older page)."""
+    sig_sources_loaded = Signal(int, str, object)
+    """(request id, message id, list of Source)."""
+    sig_search_done = Signal(int, str, object)
+    """(request id, query, list of SearchHit)."""
+    sig_message_added = Signal(int, object)
+    """(request id, MessageView of the stored question)."""
+    sig_answer_started = Signal(int, str)
+    """(request id, chat id)."""
+    sig_answer_delta = Signal(int, str)
+    """(request id, text piece)."""
+    sig_answer_done = Signal(int, str, object)
+    """(request id, chat id, MessageView or None)."""
+    sig_delete_scheduled = Signal(int, str, int)
+    """(request id, chat id, op id)."""
+    sig_op_cancelled = Signal(int, int, bool)
+    """(request id, op id, cancelled)."""
+    sig_sync_progress = Signal(str, int, int)
+    """(what, done, total)."""
+    sig_sync_done = Signal(int, object)
+    """(request id, result or None)."""
+    sig_status_changed = Signal(object)
+    """WorkerStatus."""
+    sig_data_changed = Signal()
+    """Remote changes arrived."""
+    sig_exported = Signal(int, str)
+    """(request id, path)."""
+    sig_done = Signal(int)
+    """(request id)."""
+    sig_failed = Signal(int, str, bool)
+    """(request id, message, is a bug)."""
+
+    # Requests, connected to the workers' slots.
+    _sig_load_chats = Signal(int)
+    _sig_load_messages = Signal(int, str, object, object)
+    _sig_load_sources = Signal(int, str)
+    _sig_search = Signal(int, str, int)
+    _sig_load_status = Signal(int)
+    _sig_create_chat = Signal(int, str)
+    _sig_rename_chat = Signal(int, str, str)
+    _sig_delete_chat = Signal(int, str, object)
+    _sig_cancel_op = Signal(int, int)
+    _sig_retry_op = Signal(int, int)
+    _sig_discard_op = Signal(int, int)
+    _sig_ask = Signal(int, str, str, str, object)
+    _sig_open_chat = Signal(int, str)
+    _sig_sync_now = Signal(int)
+    _sig_export_chat = Signal(int, str, str, str)
+    _sig_shutdown = Signal()
+
+    def __init__(
+        self,
+        library_factory: LibraryFactory,
+        assistant_factory: AssistantFactory | None = None,
+        *,
+        reader_factory: LibraryFactory | None = None,
+        sync_interval_ms: int = DEFAULT_SYNC_INTERVAL_MS,
+        periodic_sync: bool = True,
+        history_limit: int | None = ask_flow.DEFAULT_HISTORY_LIMIT,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._cancel_events: dict[int, threading.Event] = {}
+        self._running = False
+
+        self.worker = Worker(
+            library_factory,
+            periodic_sync=periodic_sync,
+            sync_interval_ms=sync_interval_ms,
+            history_limit=history_limit,
+            name="library worker",
+        )
+        self.reader = (
+            Worker(reader_factory, periodic_sync=False, name="reader") if reader_factory is not None else None
+        )
+        self.answerer = AnswerWorker(assistant_factory or _no_assistant)
+        self._threads: list[QThread] = []
+
+        self._connect_worker(self.worker, writes=True)
+        if self.reader is not None:
+            self._connect_worker(self.reader, writes=False)
+        self._connect_answerer()
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def _connect_worker(self, worker: Worker, *, writes: bool) -> None:
+        reads_here = writes and self.reader is None or not writes
+        if reads_here:
+            self._sig_load_chats.connect(worker.load_chats)
+            self._sig_load_messages.connect(worker.load_messages)
+            self._sig_load_sources.connect(worker.load_sources)
+            self._sig_search.connect(worker.search)
+            worker.sig_chats_loaded.connect(self.sig_chats_loaded)
+            worker.sig_sources_loaded.connect(self.sig_sources_loaded)
+            worker.sig_search_done.connect(self.sig_search_done)
+        worker.sig_messages_loaded.connect(self.sig_messages_loaded)
+        worker.sig_failed.connect(self.sig_failed)
+        self._sig_shutdown.connect(worker.shutdown)
+        if not writes:
+            return
+        self._sig_load_status.connect(worker.load_status)
+        self._sig_create_chat.connect(worker.create_chat)
+        self._sig_rename_chat.connect(worker.rename_chat)
+        self._sig_delete_chat.connect(worker.delete_chat)
+        self._sig_cancel_op.connect(worker.cancel_op)
+        self._sig_retry_op.connect(worker.retry_op)
+        self._sig_discard_op.connect(worker.discard_op)
+        self._sig_ask.connect(worker.ask)
+        self._sig_open_chat.connect(worker.open_chat)
+        self._sig_sync_now.connect(worker.sync_now)
+        self._sig_export_chat.connect(worker.export_chat)
+        worker.sig_started.connect(self.sig_started)
+        worker.sig_chat_updated.connect(self.sig_chat_updated)
+        worker.sig_chat_removed.connect(self.sig_chat_removed)
+        worker.sig_message_added.connect(self.sig_message_added)
+        worker.sig_answer_done.connect(self.sig_answer_done)
+        worker.sig_delete_scheduled.connect(self.sig_delete_scheduled)
+        worker.sig_op_cancelled.connect(self.sig_op_cancelled)
+        worker.sig_sync_progress.connect(self.sig_sync_progress)
+        worker.sig_sync_done.connect(self.sig_sync_done)
+        worker.sig_status_changed.connect(self.sig_status_changed)
+        worker.sig_data_changed.connect(self.sig_data_changed)
+        worker.sig_exported.connect(self.sig_exported)
+        worker.sig_done.connect(self.sig_done)
+
+    def _connect_answerer(self) -> None:
+        answerer = self.answerer
+        # Worker thread -> answer thread, and back: the GUI is not in the loop.
+        self.worker.sig_answer_requested.connect(answerer.answer)
+        answerer.sig_answer_ready.connect(self.worker.store_answer)
+        answerer.sig_answer_started.connect(self.sig_answer_started)
+        answerer.sig_answer_delta.connect(self.sig_answer_delta)
+        answerer.sig_failed.connect(self.sig_failed)
+        self._sig_shutdown.connect(answerer.shutdown)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the threads; each opens its resources in its own thread."""
+        if self._running:
+            return
+        self._running = True
+        for name, obj in (
+            ("galileio-library", self.worker),
+            ("galileio-reader", self.reader),
+            ("galileio-assistant", self.answerer),
+        ):
+            if obj is None:
+                continue
+            thread = QThread(self)
+            thread.setObjectName(name)
+            obj.moveToThread(thread)
+            thread.started.connect(obj.start)
+            self._threads.append(thread)
+        for thread in self._threads:
+            thread.start()
+
+    def shutdown(self) -> None:
+        """Stop answers, close the workers after their queued requests, wait for the threads."""
+        if not self._running:
+            return
+        self._running = False
+        for event in self._cancel_events.values():
+            event.set()
+        self._sig_shutdown.emit()
+        for thread in self._threads:
+            thread.wait()
+        self._threads.clear()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _next(self) -> int:
+        return next(self._ids)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def load_chats(self) -> int:
+        request_id = self._next()
+        self._sig_load_chats.emit(request_id)
+        return request_id
+
+    def load_messages(self, chat_id: str, limit: int | None, before: int | None = None) -> int:
+        request_id = self._next()
+        self._sig_load_messages.emit(request_id, chat_id, limit, before)
+        return request_id
+
+    def load_sources(self, message_id: str) -> int:
+        request_id = self._next()
+        self._sig_load_sources.emit(request_id, message_id)
+        return request_id
+
+    def search(self, query: str, limit: int = 50) -> int:
+        request_id = self._next()
+        self._sig_search.emit(request_id, query, limit)
+        return request_id
+
+    def load_status(self) -> int:
+        request_id = self._next()
+        self._sig_load_status.emit(request_id)
+        return request_id
+
+    def create_chat(self, title: str = "") -> int:
+        request_id = self._next()
+        self._sig_create_chat.emit(request_id, title)
+        return request_id
+
+    def rename_chat(self, chat_id: str, title: str) -> int:
+        request_id = self._next()
+        self._sig_rename_chat.emit(request_id, chat_id, title)
+        return request_id
+
+    def delete_chat(self, chat_id: str, not_before_ms: int | None = None) -> int:
+        request_id = self._next()
+        self._sig_delete_chat.emit(request_id, chat_id, not_before_ms)
+        return request_id
+
+    def cancel_op(self, op_id: int) -> int:
+        request_id = self._next()
+        self._sig_cancel_op.emit(request_id, op_id)
+        return request_id
+
+    def retry_op(self, op_id: int) -> int:
+        request_id = self._next()
+        self._sig_retry_op.emit(request_id, op_id)
+        return request_id
+
+    def discard_op(self, op_id: int) -> int:
+        request_id = self._next()
+        self._sig_discard_op.emit(request_id, op_id)
+        return request_id
+
+    def ask(self, chat_id: str, question: str, retry_of: str = "") -> int:
+        """Store ``question`` (or answer the stored ``retry_of`` again) and stream an answer."""
+        request_id = self._next()
+        cancel = threading.Event()
+        self._cancel_events[request_id] = cancel
+        self._sig_ask.emit(request_id, chat_id, question, retry_of, cancel)
+        return request_id
+
+    def stop_answer(self, request_id: int) -> None:
+        """Stop a streaming answer: a plain event, read by the assistant in its thread."""
+        event = self._cancel_events.get(request_id)
+        if event is not None:
+            event.set()
+
+    def forget_answer(self, request_id: int) -> None:
+        """The answer finished one way or another; its stop event is no longer needed."""
+        self._cancel_events.pop(request_id, None)
+
+    def open_chat(self, chat_id: str) -> int:
+        request_id = self._next()
+        self._sig_open_chat.emit(request_id, chat_id)
+        return request_id
+
+    def sync_now(self) -> int:
+        request_id = self._next()
+        self._sig_sync_now.emit(request_id)
+        return request_id
+
+    def export_chat(self, chat_id: str, fmt: str, path: str) -> int:
+        request_id = self._next()
+        self._sig_export_chat.emit(request_id, chat_id, fmt, path)
+        return request_id
+
+
+def _no_assistant() -> None:
+    return None

@@ -1,0 +1,83 @@
+"""Test-wide setup: a sealed environment and the fixtures every suite shares.
+
+The environment is fixed at import time, before any test module imports boto3 or
+Qt, so that nothing a developer has exported (a real AWS profile, an endpoint
+override, a Galileio setting, a display) can reach a test or a real account.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEST_TABLE = "galileo-test"
+
+# Variables that would point a test at something outside the test: real
+# credentials or profiles, endpoint overrides botocore honours on its own, and
+# the application's own settings.
+_LEAKY_PREFIXES = ("AWS_ENDPOINT_URL", "GALILEIO_")
+_LEAKY_NAMES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_REGION",
+)
+
+
+def _seal_environment() -> None:
+    for name in list(os.environ):
+        if name in _LEAKY_NAMES or name.startswith(_LEAKY_PREFIXES):
+            del os.environ[name]
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    # No developer's ~/.aws files: botocore treats a path that is not a regular
+    # file as an empty config. Tests of profiles point these at their own files.
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    # Never ask the instance metadata service for credentials (slow timeouts).
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+_seal_environment()
+
+# tests/ is a plain folder on sys.path (pytest's default "prepend" import mode):
+# the server fixtures load as the plugin module "servers", and test modules import
+# its helpers with `from servers import ...`.
+pytest_plugins = ["servers"]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty folder for ``--data-dir``: config, mirror, logs of one test."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    """A boto3 DynamoDB client on in-process moto with the table ``galileo-test``.
+
+    The table has the web app's shape (PK/SK, GSI1 on GSI1PK/GSI1SK with
+    projection ALL, on-demand billing). Fast: no HTTP, no threads.
+    """
+    import boto3
+    from moto import mock_aws
+    from servers import create_galileo_table
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_galileo_table(client, TEST_TABLE)
+        yield client

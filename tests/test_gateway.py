@@ -1,0 +1,199 @@
+"""The gateway's access patterns on in-process moto: pages, batches, faults, shapes."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from galileio_desktop.data.errors import ItemTooLarge, NotFound, Throttled
+from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.schema import Chat, Message, make_sources, new_id
+
+TABLE = "galileo-test"
+USER = "user-a"
+
+
+def gateway_for(client: Any, user: str = USER) -> ChatGateway:
+    return ChatGateway(client, TABLE, user, max_workers=4)
+
+
+def new_message(user: str, chat_id: str, n_sources: int = 0, text: str = "hello", at: int = 1000) -> Message:
+    message_id = new_id()
+    drafts = [{"pageContent": f"passage {i}", "metadata": {"section_index": i}} for i in range(n_sources)]
+    return Message(message_id, chat_id, user, "ai" if n_sources else "human", text, at).with_sources(
+        make_sources(user, chat_id, message_id, drafts, at)
+    )
+
+
+def all_items(client: Any) -> list[dict]:
+    items: list[dict] = []
+    kwargs: dict[str, Any] = {"TableName": TABLE}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_queries_read_every_page(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "long", 1)
+    gateway.create_chat(chat)
+    big = "x" * 90_000  # ~11 messages a 1 MB page
+    for i in range(30):
+        gateway.put_message(new_message(USER, chat.chat_id, text=f"{i} {big}", at=1000 + i))
+    messages = gateway.list_messages(chat.chat_id)
+    assert [m.content.split(" ")[0] for m in messages] == [str(i) for i in range(30)]
+
+
+def test_create_is_replay_safe_and_rename_never_resurrects(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "first", 1)
+    gateway.create_chat(chat)
+    gateway.create_chat(chat)  # a replay after a lost response: no error, no duplicate
+    assert [c.chat_id for c in gateway.list_chats()] == [chat.chat_id]
+    renamed = gateway.rename_chat(chat.chat_id, "second", 5)
+    assert renamed["title"] == {"S": "second"} and renamed["updatedAt"] == {"N": "5"}
+    gateway.delete_chat(chat.chat_id)
+    with pytest.raises(NotFound):
+        gateway.rename_chat(chat.chat_id, "third", 6)
+    assert all_items(ddb) == []
+
+
+def test_rename_keeps_attributes_written_by_others(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "first", 1)
+    item = chat.to_item()
+    item["pinned"] = {"BOOL": True}
+    ddb.put_item(TableName=TABLE, Item=item)
+    gateway.rename_chat(chat.chat_id, "second", 2)
+    stored = ddb.get_item(TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]})["Item"]
+    assert stored["pinned"] == {"BOOL": True} and stored["title"] == {"S": "second"}
+
+
+def test_answer_with_40_sources_is_stored_whole(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "t", 1)
+    gateway.create_chat(chat)
+    answer = new_message(USER, chat.chat_id, n_sources=40)
+    gateway.put_message(answer)
+    sources = gateway.list_sources(answer.message_id)
+    assert [s.source_id for s in sources] == [str(i) for i in range(40)]
+    assert len(all_items(ddb)) == 1 + 1 + 40
+
+
+class FlakyBatches:
+    """Wrap a real client: ~30% of BatchWriteItem calls throttle or leave items unprocessed."""
+
+    def __init__(self, client: Any, seed: int) -> None:
+        self._client = client
+        self._random = random.Random(seed)
+        self.faults = 0
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_write_item(self, RequestItems: dict[str, list[dict]]) -> dict:  # noqa: N803
+        self.calls += 1
+        ((table, requests),) = RequestItems.items()
+        roll = self._random.random()
+        if roll < 0.15:
+            self.faults += 1
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "BatchWriteItem",
+            )
+        if roll < 0.30 and len(requests) > 1:
+            self.faults += 1
+            cut = self._random.randint(1, len(requests) - 1)
+            self._client.batch_write_item(RequestItems={table: requests[:cut]})
+            return {"UnprocessedItems": {table: requests[cut:]}}
+        return self._client.batch_write_item(RequestItems=RequestItems)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_faulty_batches_still_land_every_item_exactly_once(ddb: Any, seed: int) -> None:
+    flaky = FlakyBatches(ddb, seed)
+    gateway = ChatGateway(flaky, TABLE, USER, max_workers=4)
+    chat = Chat(new_id(), USER, "t", 1)
+    gateway.create_chat(chat)
+    answer = new_message(USER, chat.chat_id, n_sources=40)
+    for _ in range(10):  # a throttled call surfaces as an error: the caller retries the idempotent write
+        try:
+            gateway.put_message(answer)
+            break
+        except Throttled:
+            continue
+    keys = [(i["PK"]["S"], i["SK"]["S"]) for i in all_items(ddb)]
+    assert len(keys) == len(set(keys)) == 42
+    assert [s.source_id for s in gateway.list_sources(answer.message_id)] == [str(i) for i in range(40)]
+
+
+def test_unprocessed_items_exhausting_retries_are_reported_not_dropped(ddb: Any) -> None:
+    class NeverProcesses(FlakyBatches):
+        def batch_write_item(self, RequestItems: dict[str, list[dict]]) -> dict:  # noqa: N803
+            self.calls += 1
+            return {"UnprocessedItems": RequestItems}
+
+    stubborn = NeverProcesses(ddb, 0)
+    gateway = ChatGateway(stubborn, TABLE, USER, max_workers=2)
+    from galileio_desktop.data import batch_writer
+
+    fast = batch_writer.Backoff(base=0.001, cap=0.002, attempts=4)
+    with pytest.raises(Throttled, match="25 of 25 items unwritten"):
+        batch_writer.write_batch(stubborn, TABLE, [batch_writer.put_request(new_message(USER, "c").to_item())] * 25, fast)
+    assert stubborn.calls == 4
+    with pytest.raises(Throttled):
+        gateway.put_message(new_message(USER, "c", n_sources=3))
+    # the answer itself is never written when its sources could not be
+    assert gateway.list_message_items("c") == []
+
+
+def test_delete_chat_removes_everything_of_that_chat_only(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    other_user = gateway_for(ddb, "user-b")
+    keep, doomed = Chat(new_id(), USER, "keep", 1), Chat(new_id(), USER, "doomed", 2)
+    theirs = Chat(doomed.chat_id, "user-b", "same id, other user", 3)
+    for g, chat in ((gateway, keep), (gateway, doomed), (other_user, theirs)):
+        g.create_chat(chat)
+        for i in range(6):
+            g.put_message(new_message(chat.user_id, chat.chat_id, n_sources=i % 3, at=10 + i))
+    progress: list[tuple[int, int]] = []
+    result = gateway.delete_chat(doomed.chat_id, progress=lambda done, total: progress.append((done, total)))
+    assert (result.deleted_messages, result.deleted_sources) == (6, 6)
+    assert progress[-1][0] == progress[-1][1]
+    remaining = all_items(ddb)
+    assert not [i for i in remaining if i["PK"]["S"] == USER and i.get("chatId", {}).get("S") == doomed.chat_id]
+    assert len([i for i in remaining if i["PK"]["S"] == "user-b"]) == 1 + 6 + 6
+    assert len([i for i in remaining if i["PK"]["S"] == USER]) == 1 + 6 + 6
+    assert gateway.delete_chat(doomed.chat_id).deleted_messages == 0  # idempotent
+
+
+def test_delete_message_removes_its_sources(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "t", 1)
+    gateway.create_chat(chat)
+    answer = new_message(USER, chat.chat_id, n_sources=30)
+    gateway.put_message(answer)
+    assert gateway.delete_message(answer.message_id) == 30
+    assert len(all_items(ddb)) == 1
+
+
+def test_oversized_items_are_refused_before_any_request(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    calls: list[str] = []
+    ddb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    with pytest.raises(ItemTooLarge):
+        gateway.put_message(new_message(USER, "c", text="x" * (401 * 1024)))
+    big_source = new_message(USER, "c", n_sources=1)
+    big_source = big_source.with_sources(
+        make_sources(USER, "c", big_source.message_id, [{"pageContent": "y" * 410_000, "metadata": {}}], 1)
+    )
+    with pytest.raises(ItemTooLarge, match="Source 0"):
+        gateway.put_message(big_source)
+    assert calls == []

@@ -1,0 +1,97 @@
+"""Shared helpers of the window tests: real data objects, real libraries on temporary mirrors.
+
+Nothing here fakes the data layer: views are the library's own dataclasses, and
+libraries are real :class:`ChatLibrary` objects on a temporary SQLite mirror,
+offline (no gateway) or on in-process moto.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from galileio_desktop.data.schema import Chat, Message, Source, new_id
+from galileio_desktop.data.sync.views import ChatView, MessageView
+
+USER = "user-1"
+DAY_MS = 86_400_000
+
+
+def local_noon_ms(day: dt.date) -> int:
+    """Noon of ``day`` in local time, as epoch milliseconds (far from any midnight)."""
+    return int(dt.datetime.combine(day, dt.time(12, 0)).astimezone().timestamp() * 1000)
+
+
+def chat_view(
+    title: str,
+    last_activity: int,
+    *,
+    chat_id: str | None = None,
+    pending: bool = False,
+    unsent: int = 0,
+    parked_error: str | None = None,
+) -> ChatView:
+    chat = Chat(chat_id or new_id(), USER, title, last_activity)
+    return ChatView(chat, last_activity, pending, unsent, parked_error)
+
+
+def message_view(
+    chat_id: str,
+    kind: str,
+    text: str,
+    created_at: int,
+    *,
+    message_id: str | None = None,
+    sources: int = 0,
+    pending: bool = False,
+    stopped: bool = False,
+) -> MessageView:
+    mid = message_id or new_id()
+    srcs = tuple(
+        Source(str(i), mid, chat_id, USER, f"passage {i}", {"source_location": f"s3://bucket/doc{i}.pdf"}, created_at)
+        for i in range(sources)
+    )
+    message = Message(mid, chat_id, USER, kind, text, created_at).with_sources(srcs)
+    return MessageView(message, pending, None, stopped)
+
+
+class GuiThreadGuard:
+    """A botocore ``before-send`` hook that fails any request sent from the GUI thread.
+
+    Register it on every client the library's gateway factory makes; ``violations``
+    lists what was refused, so a test can assert none happened even where the
+    raised error was swallowed and turned into "offline".
+    """
+
+    def __init__(self) -> None:
+        self.gui_thread = threading.main_thread()
+        self.violations: list[str] = []
+        self.requests = 0
+        self.threads: set[str] = set()
+
+    def __call__(self, request: Any = None, **kwargs: Any) -> None:
+        current = threading.current_thread()
+        self.requests += 1
+        self.threads.add(current.name)
+        if current is self.gui_thread:
+            self.violations.append(str(getattr(request, "url", "?")))
+            raise AssertionError("a DynamoDB request was sent from the GUI thread")
+
+    def install(self, client: Any) -> Any:
+        client.meta.events.register("before-send.dynamodb", self)
+        return client
+
+
+def iter_days(start: dt.date, count: int) -> Iterator[dt.date]:
+    for offset in range(count):
+        yield start - dt.timedelta(days=offset)
+
+
+Factory = Callable[[], Any]
+
+
+def path_str(path: Path) -> str:
+    return str(path)
