@@ -504,3 +504,21 @@ def test_openai_bad_key(serve: Callable[[Handler], LocalServer]) -> None:
 def test_openai_unreachable_endpoint() -> None:
     with pytest.raises(EndpointUnreachable, match="connection refused"):
         collect(openai(closed_port_url()), "q")
+
+
+def test_openai_goes_through_the_system_proxy_but_never_for_loopback(
+    serve: Callable[[Handler], LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = serve(lambda h, r: sse_chunks(h, ["proxied"]))
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy.url)
+
+    answer, _ = collect(openai("http://models.example.invalid/v1"), "q")
+
+    assert answer.text == "proxied"
+    assert proxy.requests[0].path == "http://models.example.invalid/v1/chat/completions"
+
+    direct = serve(lambda h, r: sse_chunks(h, ["direct"]))
+    answer, _ = collect(openai(direct.url), "q")
+    assert answer.text == "direct" and len(proxy.requests) == 1

@@ -108,6 +108,12 @@ def web_app_items(user: str, chat_id: str) -> list[dict]:
     return items
 
 
+@pytest.fixture(autouse=True)
+def isolated_data_dir(data_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every CLI run of a test shares one mirror, in the test's own folder."""
+    monkeypatch.setenv("GALILEIO_DATA_DIR", str(data_dir))
+
+
 def cli(endpoint: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, str]:
     code = run(["--endpoint-url", endpoint, "--table", TABLE, "--user-id", USER, "--json", *args])
     captured = capsys.readouterr()
@@ -137,7 +143,7 @@ def test_web_app_chat_lists_opens_exports_and_deletes(client: Any, endpoint: str
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert len(rows) == 2 + 3 and rows[2]["source_content"].endswith("commas\nand lines")
     code, result, _ = cli(endpoint, "chats", "delete", "web-chat", capsys=capsys)
-    assert result == {"chatId": "web-chat", "deletedMessages": 2, "deletedSources": 3}
+    assert result == {"chatId": "web-chat", "deletedMessages": 2, "deletedSources": 3, "pending": False}
     assert partition(client, USER) == []
 
 
@@ -175,5 +181,17 @@ def test_cli_errors_and_exit_codes(client: Any, endpoint: str, capsys: pytest.Ca
     assert code == 5
     code, _, err = cli(endpoint, "messages", "list", "no-such-chat", capsys=capsys)
     assert code == 5
-    code, _, err = cli("http://127.0.0.1:9", "chats", "list", capsys=capsys)
-    assert code == 3 and "reach" in err
+    code, chats, err = cli(endpoint, "--offline", "chats", "list", capsys=capsys)
+    assert code == 0 and [c["chatId"] for c in chats] == [chat["chatId"]]
+    code, document, err = cli(endpoint, "--offline", "chats", "create", "written offline", capsys=capsys)
+    assert code == 0 and document["pending"] is True
+    assert len(partition(client, USER)) == 1
+    code, chats, err = cli("http://127.0.0.1:9", "chats", "list", capsys=capsys)
+    assert code == 0 and chats == [] and "Offline" in err
+    code, document, err = cli("http://127.0.0.1:9", "chats", "create", "unreachable", capsys=capsys)
+    assert code == 0 and document["pending"] is True
+    code, document, err = cli("http://127.0.0.1:9", "sync", capsys=capsys)
+    assert code == 3 and document["pending"] == 1 and "reach" in err
+    code, document, err = cli(endpoint, "sync", capsys=capsys)
+    assert code == 0 and document["pending"] == 0
+    assert len(partition(client, USER)) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,22 @@ def test_same_content_new_mtime_is_read_again(folder: Path, tmp_path: Path, read
         assert index.refresh().updated == ["a.md"]
         assert reads == ["a.md"]
         assert len(index.search("pelicans")) == 1, "re-reading does not duplicate passages"
+
+
+def test_a_cancelled_refresh_keeps_what_is_indexed(folder: Path, tmp_path: Path, reads: list[str]) -> None:
+    with DocsIndex(tmp_path / "i.sqlite3", folder) as index:
+        index.refresh()
+        reads.clear()
+        write(folder / "d.md", "Delta talks about comets.\n")
+        cancel = threading.Event()
+        cancel.set()
+
+        stats = index.refresh(cancel)
+
+        assert stats.removed == [] and stats.read == [] and reads == []
+        assert index.file_count() == 3
+        assert index.refresh().added == ["d.md"]
+        assert paths(index.search("comets")) == ["d.md"]
 
 
 def test_another_folder_replaces_the_index(folder: Path, tmp_path: Path) -> None:

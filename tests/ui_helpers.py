@@ -51,7 +51,15 @@ def message_view(
 ) -> MessageView:
     mid = message_id or new_id()
     srcs = tuple(
-        Source(str(i), mid, chat_id, USER, f"passage {i}", {"source_location": f"s3://bucket/doc{i}.pdf"}, created_at)
+        Source(
+            str(i),
+            mid,
+            chat_id,
+            USER,
+            f"passage {i}",
+            {"source_location": f"s3://bucket/doc{i}.pdf"},
+            created_at,
+        )
         for i in range(sources)
     )
     message = Message(mid, chat_id, USER, kind, text, created_at).with_sources(srcs)
@@ -95,3 +103,65 @@ Factory = Callable[[], Any]
 
 def path_str(path: Path) -> str:
     return str(path)
+
+
+def offline_factory(mirror: Path, user_id: str = USER) -> Callable[[], Any]:
+    """A library factory for a mirror with no DynamoDB connection (reads and local writes only)."""
+    from galileio_desktop.data.sync import ChatLibrary
+
+    def make() -> ChatLibrary:
+        return ChatLibrary(mirror, user_id, None)
+
+    return make
+
+
+def networked_factory(
+    mirror: Path, endpoint: str | None, table: str, guard: GuiThreadGuard, user_id: str = USER
+) -> Callable[[], Any]:
+    """A library factory whose gateway's client carries the GUI-thread guard.
+
+    ``endpoint`` None: the default endpoint (in-process moto when ``mock_aws`` is active).
+    """
+    import boto3
+    from botocore.config import Config
+
+    from galileio_desktop.data.gateway import ChatGateway
+    from galileio_desktop.data.sync import ChatLibrary
+
+    def gateway() -> ChatGateway:
+        client = boto3.session.Session().client(
+            "dynamodb",
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        return ChatGateway(guard.install(client), table, user_id)
+
+    def make() -> ChatLibrary:
+        return ChatLibrary(mirror, user_id, gateway)
+
+    return make
+
+
+def seed_library(mirror: Path, chats: int = 2, answers_with_sources: bool = True, user_id: str = USER) -> list[str]:
+    """Write chats with a question and an answer each (sources included) straight into a mirror."""
+    from galileio_desktop.data.sync import ChatLibrary
+
+    ids = []
+    with ChatLibrary(mirror, user_id, None) as library:
+        for n in range(chats):
+            chat = library.create_chat(f"Seeded chat {n}")
+            library.add_message(chat.chat_id, "human", f"Question {n}?")
+            sources = (
+                [
+                    {"pageContent": f"Passage {n}.{i}", "metadata": {"source_location": f"s3://docs/file{i}.md"}}
+                    for i in range(2)
+                ]
+                if answers_with_sources
+                else []
+            )
+            library.add_message(chat.chat_id, "ai", f"Answer **{n}**", sources)
+            ids.append(chat.chat_id)
+    return ids

@@ -9,17 +9,9 @@ from typing import Any
 
 from ..data.errors import InvalidInput, NotFound
 from ..data.export import FORMATS, export_chat
-from ..data.schema import (
-    Chat,
-    Message,
-    check_item_size,
-    make_sources,
-    new_id,
-    now_ms,
-    validate_message_type,
-    validate_title,
-)
+from ..data.schema import validate_title
 from .context import Context, read_text_argument
+from .online import push_now, refresh, require_chat
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,68 +68,78 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def table_create(ctx: Context, args: argparse.Namespace) -> int:
+    from ..data.dynamo_client import make_dynamodb_client
     from ..data.table_admin import create_table
 
-    created = create_table(ctx.dynamodb_client(), ctx.table, ctx.index)
+    workspace = ctx.workspace()
+    account = workspace.account
+    client = make_dynamodb_client(account.region, account.endpoint_url, workspace.session().boto3_session)
+    created = create_table(client, account.table, account.index)
     ctx.out(
-        {"table": ctx.table, "created": created, "status": "ACTIVE"},
-        f"Table {ctx.table} {'created' if created else 'already exists'} and is ACTIVE.",
+        {"table": account.table, "created": created, "status": "ACTIVE"},
+        f"Table {account.table} {'created' if created else 'already exists'} and is ACTIVE.",
     )
     return 0
 
 
 def chats_list(ctx: Context, args: argparse.Namespace) -> int:
-    chats = ctx.gateway().list_chats()
+    library = ctx.library()
+    refresh(ctx, library)
+    chats = library.list_chats()
     ctx.out(
         [c.as_json() for c in chats],
-        "\n".join(f"{c.chat_id}  {c.title}" for c in chats) if chats else "No chats.",
+        "\n".join(f"{c.chat.chat_id}  {c.chat.title}{'  (pending)' if c.pending else ''}" for c in chats)
+        or "No chats.",
     )
     return 0
 
 
 def chats_create(ctx: Context, args: argparse.Namespace) -> int:
     title = validate_title(args.title)
-    chat = Chat(new_id(), ctx.user_id, title, now_ms())
-    check_item_size(chat.to_item(), "The chat")
-    ctx.gateway().create_chat(chat)
-    ctx.out(chat.as_json(), chat.chat_id)
+    library = ctx.library()
+    chat = library.create_chat(title)
+    pending = push_now(ctx, library)
+    ctx.out({**chat.as_json(), "pending": pending}, chat.chat_id)
     return 0
 
 
 def chats_rename(ctx: Context, args: argparse.Namespace) -> int:
     title = validate_title(args.title)
-    item = ctx.gateway().rename_chat(args.chat_id, title, now_ms())
-    chat = Chat.from_item(item)
-    ctx.out(chat.as_json(), f"Renamed {chat.chat_id} to {chat.title!r}.")
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id)
+    library.rename_chat(args.chat_id, title)
+    pending = push_now(ctx, library)
+    view = library.get_chat(args.chat_id)
+    if view is None:
+        raise NotFound(f"Chat {args.chat_id} was deleted (on another device or in the web app).")
+    ctx.out({**view.chat.as_json(), "pending": pending}, f"Renamed {args.chat_id} to {title!r}.")
     return 0
 
 
 def chats_delete(ctx: Context, args: argparse.Namespace) -> int:
-    gateway = ctx.gateway()
-    if gateway.get_chat(args.chat_id) is None:
-        raise NotFound(f"Chat {args.chat_id} does not exist.")
-    result = gateway.delete_chat(args.chat_id)
-    ctx.out(
-        result.as_json(),
-        f"Deleted chat {args.chat_id}: {result.deleted_messages} messages, "
-        f"{result.deleted_sources} sources.",
-    )
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id, load_messages=True)
+    messages = library.list_messages(args.chat_id)
+    sources = sum(len(library.list_sources(v.message.message_id)) for v in messages)
+    library.delete_chat(args.chat_id)
+    pending = push_now(ctx, library, progress_label="Deleting chat")
+    result = {
+        "chatId": args.chat_id,
+        "deletedMessages": len(messages),
+        "deletedSources": sources,
+        "pending": pending,
+    }
+    ctx.out(result, f"Deleted chat {args.chat_id}: {len(messages)} messages, {sources} sources.")
     return 0
 
 
-def _require_chat(ctx: Context, chat_id: str) -> Chat:
-    chat = ctx.gateway().get_chat(chat_id)
-    if chat is None:
-        raise NotFound(f"Chat {chat_id} does not exist.")
-    return chat
-
-
 def messages_list(ctx: Context, args: argparse.Namespace) -> int:
-    _require_chat(ctx, args.chat_id)
-    messages = ctx.gateway().list_messages(args.chat_id)
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id, load_messages=True)
+    views = library.list_messages(args.chat_id)
     ctx.out(
-        [m.as_json() for m in messages],
-        "\n\n".join(f"[{m.type}] {m.content}" for m in messages) if messages else "No messages.",
+        [v.as_json() for v in views],
+        "\n\n".join(f"[{v.message.type}] {v.message.content}" for v in views) or "No messages.",
     )
     return 0
 
@@ -156,48 +158,36 @@ def read_sources_file(path: str | None) -> list[dict[str, Any]]:
     return data
 
 
-def build_message(
-    user_id: str, chat_id: str, kind: str, text: str, source_drafts: list[dict[str, Any]]
-) -> Message:
-    """A new message with its sources, validated (type, size) before anything is sent."""
-    validate_message_type(kind)
-    if not text.strip():
-        raise InvalidInput("A message cannot be empty.")
-    created = now_ms()
-    message_id = new_id()
-    sources = make_sources(user_id, chat_id, message_id, source_drafts, created)
-    message = Message(message_id, chat_id, user_id, kind, text, created).with_sources(sources)
-    check_item_size(message.to_item(), "The message")
-    for source in sources:
-        check_item_size(source.to_item(), f"Source {source.source_id}")
-    return message
-
-
 def messages_add(ctx: Context, args: argparse.Namespace) -> int:
     text = read_text_argument(args.text)
+    if not text.strip():
+        raise InvalidInput("A message cannot be empty.")
     drafts = read_sources_file(args.sources)
-    message = build_message(ctx.user_id, args.chat_id, args.type, text, drafts)
-    _require_chat(ctx, args.chat_id)
-    ctx.gateway().put_message(message)
-    ctx.out(message.as_json(with_sources=True), message.message_id)
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id)
+    message = library.add_message(args.chat_id, args.type, text, drafts)
+    pending = push_now(ctx, library)
+    ctx.out({**message.as_json(with_sources=True), "pending": pending}, message.message_id)
     return 0
 
 
 def messages_delete(ctx: Context, args: argparse.Namespace) -> int:
-    gateway = ctx.gateway()
-    messages = {m.message_id for m in gateway.list_messages(args.chat_id)}
-    if args.message_id not in messages:
-        raise NotFound(f"Message {args.message_id} is not in chat {args.chat_id}.")
-    deleted_sources = gateway.delete_message(args.message_id)
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id, load_messages=True)
+    sources = len(library.list_sources(args.message_id))
+    library.delete_message(args.chat_id, args.message_id)
+    pending = push_now(ctx, library)
     ctx.out(
-        {"chatId": args.chat_id, "messageId": args.message_id, "deletedSources": deleted_sources},
-        f"Deleted message {args.message_id} and {deleted_sources} sources.",
+        {"chatId": args.chat_id, "messageId": args.message_id, "deletedSources": sources, "pending": pending},
+        f"Deleted message {args.message_id} and {sources} sources.",
     )
     return 0
 
 
 def sources_list(ctx: Context, args: argparse.Namespace) -> int:
-    sources = [s for s in ctx.gateway().list_sources(args.message_id) if s.chat_id in ("", args.chat_id)]
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id, load_messages=True)
+    sources = library.list_sources(args.message_id)
     ctx.out(
         [s.as_json() for s in sources],
         "\n\n".join(f"[{s.source_id}] {s.location}\n{s.page_content}" for s in sources) or "No sources.",
@@ -206,12 +196,18 @@ def sources_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def export(ctx: Context, args: argparse.Namespace) -> int:
-    gateway = ctx.gateway()
-    chat = _require_chat(ctx, args.chat_id)
-    messages = [m.with_sources(tuple(gateway.list_sources(m.message_id))) for m in gateway.list_messages(chat.chat_id)]
-    text = export_chat(chat, messages, args.format)
+    library = ctx.library()
+    view = require_chat(ctx, library, args.chat_id, load_messages=True)
+    messages = [
+        v.message.with_sources(tuple(library.list_sources(v.message.message_id)))
+        for v in library.list_messages(args.chat_id)
+    ]
+    text = export_chat(view.chat, messages, args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InvalidInput(f"Cannot write {args.output}: {exc.strerror}.") from exc
         ctx.info(f"Exported {len(messages)} messages to {args.output}.")
     else:
         ctx.stdout.write(text)

@@ -23,6 +23,8 @@ class Context:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _gateway: Any = None
+    _workspace: Any = None
+    _library: Any = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -70,7 +72,36 @@ class Context:
             self._gateway = ChatGateway(self.dynamodb_client(), self.table, self.user_id, self.index)
         return self._gateway
 
+    @property
+    def offline(self) -> bool:
+        return bool(getattr(self.args, "offline", False))
+
+    def workspace(self) -> Any:
+        """The account in use: ``--account``, the current account, or the flags."""
+        if self._workspace is None:
+            from ..workspace import Workspace, resolve_account
+
+            account = resolve_account(
+                self.paths,
+                account_name=getattr(self.args, "account", None),
+                table=self.args.table or os.environ.get("GALILEIO_TABLE"),
+                user_id=self.args.user_id or os.environ.get("GALILEIO_USER_ID"),
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                index=self.args.index,
+            )
+            self._workspace = Workspace(account, self.paths, offline=self.offline)
+        return self._workspace
+
+    def library(self) -> Any:
+        """The account's local-first library (mirror, outbox, sync)."""
+        if self._library is None:
+            self._library = self.workspace().make_library()
+        return self._library
+
     def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
         if self._gateway is not None:
             self._gateway.close()
 

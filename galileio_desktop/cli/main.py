@@ -28,6 +28,8 @@ EXIT_CODES = """exit codes:
 #: Modules that add commands, each with ``register(subparsers)``.
 COMMAND_MODULES = (
     "galileio_desktop.cli.chat_commands",
+    "galileio_desktop.cli.sync_commands",
+    "galileio_desktop.cli.ask_command",
     "galileio_desktop.cli.demo_commands",
     "galileio_desktop.cli.account_commands",
 )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from .dynamo_client import dynamo_errors, error_code
+from .errors import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,24 @@ def create_table(client: Any, table: str, index: str = "GSI1") -> bool:
         except Exception as exc:
             if error_code(exc) not in ("ResourceInUseException", "TableAlreadyExistsException"):
                 raise
-        client.get_waiter("table_exists").wait(
-            TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-        )
+        wait_until_active(client, table)
     return created
+
+
+def wait_until_active(client: Any, table: str, timeout_s: float = 300.0) -> None:
+    """Poll quickly at first (local servers are ready in milliseconds), then back off."""
+    delay = 0.05
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            status = client.describe_table(TableName=table)["Table"]["TableStatus"]
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            status = "CREATING"
+        if status == "ACTIVE":
+            return
+        if time.monotonic() > deadline:
+            raise Throttled(f"Table {table} is still {status} after {timeout_s:.0f} s; try again later.")
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)

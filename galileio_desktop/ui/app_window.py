@@ -19,8 +19,9 @@ from .ask_flow import DEFAULT_HISTORY_LIMIT
 from .drafts import FILE_NAME as DRAFTS_FILE
 from .drafts import DraftStore
 from .main_window import APP_TITLE, MainWindow, app_icon
+from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
 from .window_settings import open_settings
-from .worker import DEFAULT_SYNC_INTERVAL_MS, LibraryFactory
+from .worker import LibraryFactory
 from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ def build_window(
     account_label: str,
     settings_dir: Path,
     *,
-    reader_factory: LibraryFactory | None = None,
     history_limit: int | None = DEFAULT_HISTORY_LIMIT,
     sync_interval_ms: int = DEFAULT_SYNC_INTERVAL_MS,
     restore_layout: bool = True,
@@ -58,7 +58,6 @@ def build_window(
     client = WorkerClient(
         library_factory,
         assistant_factory,
-        reader_factory=reader_factory,
         history_limit=history_limit,
         sync_interval_ms=sync_interval_ms,
     )
@@ -79,7 +78,6 @@ def run_window(
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 800),
     *,
-    reader_factory: LibraryFactory | None = None,
     history_limit: int | None = DEFAULT_HISTORY_LIMIT,
 ) -> int:
     """Show the window until it is closed; with ``screenshot``, save a PNG of it once loaded and exit.
@@ -93,7 +91,6 @@ def run_window(
         assistant_factory,
         account_label,
         settings_dir,
-        reader_factory=reader_factory,
         history_limit=history_limit,
         restore_layout=screenshot is None,
     )

@@ -14,13 +14,14 @@ from ..data.schema import DEFAULT_CHAT_TITLE
 
 if TYPE_CHECKING:
     from ..data.assistants.base import Turn
-    from ..data.sync.library import MessageView
+    from ..data.sync import MessageView
 
 DEFAULT_HISTORY_LIMIT = 10
 TITLE_MAX_CHARS = 60
 
-#: The attribute an answer the user stopped carries (typed form), read by the web app as unknown.
-STOPPED_EXTRA: Mapping[str, Any] = {"stopped": {"BOOL": True}}
+#: The attribute an answer the user stopped carries (plain value; stored as ``{"BOOL": true}``).
+#: The web app ignores attributes it does not know.
+STOPPED_EXTRA: Mapping[str, Any] = {"stopped": True}
 
 _MARKDOWN_NOISE = re.compile(r"[`*_#>\[\]]+")
 _SPACES = re.compile(r"\s+")
@@ -55,9 +56,3 @@ def history_turns(views: Iterable[MessageView], exclude_id: str | None, limit: i
         if view.message.message_id != exclude_id
     ]
     return bound_history(turns, limit)
-
-
-def is_stopped(extra: Mapping[str, Any]) -> bool:
-    """Whether a message's extra attributes carry the stop mark."""
-    value = extra.get("stopped")
-    return isinstance(value, Mapping) and value.get("BOOL") is True

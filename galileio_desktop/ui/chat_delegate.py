@@ -89,8 +89,8 @@ class ChatDelegate(QStyledItemDelegate):
             right = self._badge(painter, right, inner, "error", theme.error(palette))
         unsent = int(index.data(ChatRoles.UNSENT) or 0)
         if unsent:
-            right = self._badge(painter, right, inner, f"{unsent} unsent", theme.warning(palette))
-        if index.data(ChatRoles.PENDING):
+            right = self._badge(painter, right, inner, f"{unsent} unsent", theme.muted_text(palette))
+        if index.data(ChatRoles.PENDING) and not unsent:
             diameter = 7
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.accent(palette))

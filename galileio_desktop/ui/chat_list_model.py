@@ -28,7 +28,7 @@ from PySide6.QtCore import (
 from . import time_groups
 
 if TYPE_CHECKING:
-    from ..data.sync.library import ChatView
+    from ..data.sync import ChatView
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from .chat_list_model import ChatListModel
 from .toast import DEFAULT_TIMEOUT_MS, Toast
 
 if TYPE_CHECKING:
-    from ..data.sync.library import ChatView
+    from ..data.sync import ChatView
     from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,9 @@ class ChatSidebar(QWidget):
         self.filter_edit.setPlaceholderText("Filter chats")
         self.filter_edit.setAccessibleName("Filter chats")
         self.filter_edit.setClearButtonEnabled(True)
-        self.new_button = QPushButton("New chat", self)
+        self.filter_edit.setObjectName("filterEdit")
+        self.new_button = QPushButton("+  New chat", self)
+        self.new_button.setObjectName("newChatButton")
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")
         self.new_button.setCursor(Qt.CursorShape.PointingHandCursor)

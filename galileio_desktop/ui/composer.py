@@ -57,10 +57,13 @@ class Composer(QWidget):
         self.editor.setAccessibleName("Message")
         self.editor.setPlaceholderText("Ask a question…")
         self.editor.setTabChangesFocus(True)
+        self.editor.setObjectName("composerEditor")
         self.send_button = QPushButton("Send", self)
         self.send_button.setAccessibleName("Send")
+        self.send_button.setObjectName("sendButton")
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setAccessibleName("Stop answer")
+        self.stop_button.setObjectName("stopButton")
         self.hint_label = QLabel(self)
         self.send_action = QAction("Send", self)
         self.send_action.setShortcuts(list(SEND_SHORTCUTS))
@@ -80,12 +83,6 @@ class Composer(QWidget):
         self.send_button.setDefault(False)
         self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.stop_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        accent = theme.accent(self.palette())
-        self.send_button.setStyleSheet(
-            f"QPushButton {{ background: {accent.name()}; color: white; border: none;"
-            " border-radius: 8px; padding: 6px 16px; font-weight: bold; }"
-            " QPushButton:disabled { background: palette(mid); color: palette(window); }"
-        )
         self.stop_button.hide()
         self.editor.installEventFilter(self)
         self._fit_height()

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -35,6 +35,7 @@ from .message_pane import MessagePane
 from .search_dialog import SearchDialog
 from .source_drawer import SourceDrawer
 from .status_bar import SyncStatusBar
+from .style import window_style
 
 if TYPE_CHECKING:
     from .worker_client import WorkerClient
@@ -94,6 +95,10 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
         center.setAccessibleName("Conversation and composer")
+        center.setObjectName("centerColumn")
+        for part in (self.sidebar, center, self.pane, self.composer, self.drawer):
+            part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(window_style(self.palette()))
         self._build_actions()
         self._build_menus()
         # The window's Copy covers the message list: one Ctrl+C, never an ambiguous one.
@@ -262,6 +267,11 @@ class MainWindow(QMainWindow):
         settings.setValue(ws.SPLITTER, self.splitter.sizes())
         settings.setValue(ws.DRAWER_VISIBLE, self.drawer_action.isChecked())
         settings.sync()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.setStyleSheet(window_style(self.palette()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:

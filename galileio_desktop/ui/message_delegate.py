@@ -96,10 +96,11 @@ class MessageDelegate(QStyledItemDelegate):
     def set_style(self, font: QFont, palette: QPalette) -> None:
         """Font and palette of the pane; a change drops the documents (colours are baked in)."""
         dark = theme.is_dark(palette)
-        if font != self._font or dark != self._dark:
+        code_bg = theme.code_background(palette)
+        if font != self._font or dark != self._dark or code_bg != self._code_bg:
             self._font = QFont(font)
             self._dark = dark
-            self._code_bg = theme.code_background(palette)
+            self._code_bg = code_bg
             self.clear_caches()
 
     def clear_caches(self) -> None:

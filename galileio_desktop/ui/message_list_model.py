@@ -22,7 +22,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from . import time_groups
 
 if TYPE_CHECKING:
-    from ..data.sync.library import MessageView
+    from ..data.sync import MessageView
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from .view_message_dialog import ViewMessageDialog
 from .worker import PAGE_SIZE
 
 if TYPE_CHECKING:
-    from ..data.sync.library import MessageView
+    from ..data.sync import MessageView
     from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class MessagePane(QWidget):
         for action in (self.copy_action, self.view_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.view.addAction(action)
-        self._set_placeholder("Select a chat or start a new one.")
+        self.placeholder.setText("Select a chat or start a new one.")
 
         # Layout
         self._stack = QStackedLayout()

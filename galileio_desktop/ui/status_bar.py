@@ -7,6 +7,7 @@ or discarded.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -17,9 +18,10 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWi
 
 from . import theme, time_groups
 from .parked_dialog import ParkedDialog
+from .worker import WorkerStatus
 
 if TYPE_CHECKING:
-    from .worker import WorkerStatus
+    from ..data.sync import LibraryStatus
     from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ class SyncStatusBar(QStatusBar):
         self.parked_button.clicked.connect(self.open_parked_dialog)
         self.sync_button.clicked.connect(self._on_sync_button_clicked)
         client.sig_status_changed.connect(self._on_client_status_changed)
+        client.sig_queue_changed.connect(self._on_client_queue_changed)
         client.sig_sync_progress.connect(self._on_client_sync_progress)
 
     @property
@@ -120,7 +123,19 @@ class SyncStatusBar(QStatusBar):
         return self._status
 
     @Slot(object)
+    def _on_client_queue_changed(self, library: LibraryStatus) -> None:
+        """A local write changed the outbox: new counts, same connectivity."""
+        if self._status is None:
+            self._status = WorkerStatus(None, False, library)
+        else:
+            self._status = dataclasses.replace(self._status, library=library)
+        self._show(self._status)
+
+    @Slot(object)
     def _on_client_status_changed(self, status: WorkerStatus) -> None:
+        self._show(status)
+
+    def _show(self, status: WorkerStatus) -> None:
         self._status = status
         palette = self.palette()
         if not status.networked:

@@ -1,15 +1,22 @@
 """The GUI's handle on the background threads: hands out request ids, sends requests as signals.
 
-Three threads sit behind it: the library worker (writes, sync, every boto3
-call of the library), an optional read-only twin (reads from the mirror, so
-they never queue behind a slow network call) and the answer thread (the
-assistant). The client's request signals are connected to the workers' bound
-slots, so each request runs in its worker's thread; the workers' result
-signals are connected to the client's own signals, so the GUI receives every
-result in the GUI thread, from one object.
+Three threads sit behind it, each owning what it works with:
 
-Shutdown: stop a streaming answer, ask each worker to close (after the requests
-already queued, so a question typed just before quitting is still stored),
+- the library worker (:class:`~.worker.Worker`): reads and local writes on the
+  mirror, so what is on disk shows at once whatever the network does;
+- the sync worker (:class:`~.sync_worker.SyncWorker`): push, pull, fetching a
+  chat, all boto3 calls to DynamoDB, on a timer;
+- the answer thread (:class:`~.answer_worker.AnswerWorker`): the assistant,
+  so a minute-long answer holds nothing else up.
+
+Each makes its resources (library, boto3 clients, assistant) in its own thread
+when the thread starts. The client's request signals are connected to the
+workers' bound slots, so each request runs in its worker's thread; the
+workers' result signals are connected to the client's own, so the GUI receives
+every result in the GUI thread, from one object.
+
+Shutdown: stop streaming answers, ask each worker to close (after the requests
+already queued, so a question sent just before quitting is still stored),
 then wait for the threads.
 """
 
@@ -19,11 +26,12 @@ import itertools
 import logging
 import threading
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from . import ask_flow
 from .answer_worker import AnswerWorker, AssistantFactory
-from .worker import DEFAULT_SYNC_INTERVAL_MS, LibraryFactory, Worker
+from .sync_worker import DEFAULT_SYNC_INTERVAL_MS, SyncWorker
+from .worker import LibraryFactory, Worker
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +39,17 @@ log = logging.getLogger(__name__)
 class WorkerClient(QObject):
     """Request methods return the request id; results arrive on the ``sig_*`` signals.
 
-    Result signals mirror :class:`~.worker.Worker` and :class:`~.answer_worker.AnswerWorker`:
-    sig_started, sig_chats_loaded, sig_chat_updated, sig_chat_removed, sig_messages_loaded,
-    sig_sources_loaded, sig_search_done, sig_message_added, sig_answer_started,
-    sig_answer_delta, sig_answer_done, sig_delete_scheduled, sig_op_cancelled,
+    Result signals (see the workers for their arguments): sig_started, sig_chats_loaded,
+    sig_chat_updated, sig_chat_removed, sig_messages_loaded, sig_sources_loaded,
+    sig_search_done, sig_message_added, sig_answer_started, sig_answer_delta,
+    sig_answer_done, sig_delete_scheduled, sig_op_cancelled, sig_queue_changed,
     sig_sync_progress, sig_sync_done, sig_status_changed, sig_data_changed, sig_exported,
     sig_done, sig_failed.
     """
 
     # Results, re-emitted in the GUI thread.
     sig_started = Signal(bool, str)
-    """The library opened, or why it could not."""
+    """Both libraries are open (True), or why one could not be opened (False, the reason)."""
     sig_chats_loaded = Signal(int, object)
     """(request id, list of ChatView)."""
     sig_chat_updated = Signal(int, object)
@@ -66,14 +74,16 @@ class WorkerClient(QObject):
     """(request id, chat id, op id)."""
     sig_op_cancelled = Signal(int, int, bool)
     """(request id, op id, cancelled)."""
+    sig_queue_changed = Signal(object)
+    """LibraryStatus after a local write."""
     sig_sync_progress = Signal(str, int, int)
     """(what, done, total)."""
     sig_sync_done = Signal(int, object)
     """(request id, result or None)."""
     sig_status_changed = Signal(object)
-    """WorkerStatus."""
+    """WorkerStatus from the sync worker."""
     sig_data_changed = Signal()
-    """Remote changes arrived."""
+    """Data changed behind the lists on screen."""
     sig_exported = Signal(int, str)
     """(request id, path)."""
     sig_done = Signal(int)
@@ -94,9 +104,9 @@ class WorkerClient(QObject):
     _sig_retry_op = Signal(int, int)
     _sig_discard_op = Signal(int, int)
     _sig_ask = Signal(int, str, str, str, object)
+    _sig_export_chat = Signal(int, str, str, str)
     _sig_open_chat = Signal(int, str)
     _sig_sync_now = Signal(int)
-    _sig_export_chat = Signal(int, str, str, str)
     _sig_shutdown = Signal()
 
     def __init__(
@@ -104,7 +114,6 @@ class WorkerClient(QObject):
         library_factory: LibraryFactory,
         assistant_factory: AssistantFactory | None = None,
         *,
-        reader_factory: LibraryFactory | None = None,
         sync_interval_ms: int = DEFAULT_SYNC_INTERVAL_MS,
         periodic_sync: bool = True,
         history_limit: int | None = ask_flow.DEFAULT_HISTORY_LIMIT,
@@ -114,43 +123,27 @@ class WorkerClient(QObject):
         self._ids = itertools.count(1)
         self._cancel_events: dict[int, threading.Event] = {}
         self._running = False
+        self._threads: list[QThread] = []
+        self._started = 0
+        self._start_failure = ""
 
-        self.worker = Worker(
-            library_factory,
-            periodic_sync=periodic_sync,
-            sync_interval_ms=sync_interval_ms,
-            history_limit=history_limit,
-            name="library worker",
-        )
-        self.reader = (
-            Worker(reader_factory, periodic_sync=False, name="reader") if reader_factory is not None else None
+        self.worker = Worker(library_factory, history_limit=history_limit, name="library worker")
+        self.sync_worker = SyncWorker(
+            library_factory, sync_interval_ms=sync_interval_ms, periodic=periodic_sync
         )
         self.answerer = AnswerWorker(assistant_factory or _no_assistant)
-        self._threads: list[QThread] = []
-
-        self._connect_worker(self.worker, writes=True)
-        if self.reader is not None:
-            self._connect_worker(self.reader, writes=False)
+        self._connect_worker()
+        self._connect_sync_worker()
         self._connect_answerer()
 
     # -- wiring -------------------------------------------------------------------------
 
-    def _connect_worker(self, worker: Worker, *, writes: bool) -> None:
-        reads_here = writes and self.reader is None or not writes
-        if reads_here:
-            self._sig_load_chats.connect(worker.load_chats)
-            self._sig_load_messages.connect(worker.load_messages)
-            self._sig_load_sources.connect(worker.load_sources)
-            self._sig_search.connect(worker.search)
-            worker.sig_chats_loaded.connect(self.sig_chats_loaded)
-            worker.sig_sources_loaded.connect(self.sig_sources_loaded)
-            worker.sig_search_done.connect(self.sig_search_done)
-        worker.sig_messages_loaded.connect(self.sig_messages_loaded)
-        worker.sig_failed.connect(self.sig_failed)
-        self._sig_shutdown.connect(worker.shutdown)
-        if not writes:
-            return
-        self._sig_load_status.connect(worker.load_status)
+    def _connect_worker(self) -> None:
+        worker = self.worker
+        self._sig_load_chats.connect(worker.load_chats)
+        self._sig_load_messages.connect(worker.load_messages)
+        self._sig_load_sources.connect(worker.load_sources)
+        self._sig_search.connect(worker.search)
         self._sig_create_chat.connect(worker.create_chat)
         self._sig_rename_chat.connect(worker.rename_chat)
         self._sig_delete_chat.connect(worker.delete_chat)
@@ -158,26 +151,50 @@ class WorkerClient(QObject):
         self._sig_retry_op.connect(worker.retry_op)
         self._sig_discard_op.connect(worker.discard_op)
         self._sig_ask.connect(worker.ask)
-        self._sig_open_chat.connect(worker.open_chat)
-        self._sig_sync_now.connect(worker.sync_now)
         self._sig_export_chat.connect(worker.export_chat)
-        worker.sig_started.connect(self.sig_started)
-        worker.sig_chat_updated.connect(self.sig_chat_updated)
-        worker.sig_chat_removed.connect(self.sig_chat_removed)
-        worker.sig_message_added.connect(self.sig_message_added)
-        worker.sig_answer_done.connect(self.sig_answer_done)
-        worker.sig_delete_scheduled.connect(self.sig_delete_scheduled)
-        worker.sig_op_cancelled.connect(self.sig_op_cancelled)
-        worker.sig_sync_progress.connect(self.sig_sync_progress)
-        worker.sig_sync_done.connect(self.sig_sync_done)
-        worker.sig_status_changed.connect(self.sig_status_changed)
-        worker.sig_data_changed.connect(self.sig_data_changed)
-        worker.sig_exported.connect(self.sig_exported)
-        worker.sig_done.connect(self.sig_done)
+        self._sig_shutdown.connect(worker.shutdown)
+        worker.sig_started.connect(self._on_worker_started)
+        for name in (
+            "sig_chats_loaded",
+            "sig_chat_updated",
+            "sig_chat_removed",
+            "sig_messages_loaded",
+            "sig_sources_loaded",
+            "sig_search_done",
+            "sig_message_added",
+            "sig_answer_done",
+            "sig_delete_scheduled",
+            "sig_op_cancelled",
+            "sig_queue_changed",
+            "sig_data_changed",
+            "sig_exported",
+            "sig_done",
+            "sig_failed",
+        ):
+            getattr(worker, name).connect(getattr(self, name))
+        # Library worker -> sync worker: push soon after a write.
+        worker.sig_push_wanted.connect(self.sync_worker.push_soon)
+
+    def _connect_sync_worker(self) -> None:
+        sync = self.sync_worker
+        self._sig_open_chat.connect(sync.open_chat)
+        self._sig_sync_now.connect(sync.sync_now)
+        self._sig_load_status.connect(sync.load_status)
+        self._sig_shutdown.connect(sync.shutdown)
+        sync.sig_started.connect(self._on_worker_started)
+        for name in (
+            "sig_messages_loaded",
+            "sig_sync_progress",
+            "sig_sync_done",
+            "sig_status_changed",
+            "sig_data_changed",
+            "sig_failed",
+        ):
+            getattr(sync, name).connect(getattr(self, name))
 
     def _connect_answerer(self) -> None:
         answerer = self.answerer
-        # Worker thread -> answer thread, and back: the GUI is not in the loop.
+        # Library worker -> answer thread -> library worker: the GUI is not in the loop.
         self.worker.sig_answer_requested.connect(answerer.answer)
         answerer.sig_answer_ready.connect(self.worker.store_answer)
         answerer.sig_answer_started.connect(self.sig_answer_started)
@@ -194,11 +211,9 @@ class WorkerClient(QObject):
         self._running = True
         for name, obj in (
             ("galileio-library", self.worker),
-            ("galileio-reader", self.reader),
+            ("galileio-sync", self.sync_worker),
             ("galileio-assistant", self.answerer),
         ):
-            if obj is None:
-                continue
             thread = QThread(self)
             thread.setObjectName(name)
             obj.moveToThread(thread)
@@ -218,6 +233,14 @@ class WorkerClient(QObject):
         for thread in self._threads:
             thread.wait()
         self._threads.clear()
+
+    @Slot(bool, str)
+    def _on_worker_started(self, ok: bool, message: str) -> None:
+        self._started += 1
+        if not ok and not self._start_failure:
+            self._start_failure = message
+        if self._started == 2:
+            self.sig_started.emit(not self._start_failure, self._start_failure)
 
     @property
     def running(self) -> bool:

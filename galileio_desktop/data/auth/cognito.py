@@ -169,7 +169,7 @@ def cognito_client(
     session = session or boto3.Session(region_name=region)
     config = Config(
         signature_version=UNSIGNED,
-        retries={"mode": "standard", "max_attempts": 1 if quick else 3},
+        retries={"mode": "standard", "total_max_attempts": 1 if quick else 3},
         connect_timeout=3 if quick else 5,
         read_timeout=5 if quick else 20,
         user_agent_extra=f"galileio-desktop/{__version__}",

@@ -3,16 +3,20 @@
 Our own log lines never name a secret. botocore's do at DEBUG level: it logs whole
 request and response bodies (a refresh token in ``InitiateAuth``, a new password in
 ``RespondToAuthChallenge``, identity credentials in ``GetCredentialsForIdentity``)
-and request headers (the session token). Every secret this package handles is
-registered here, and a filter on botocore's talkative loggers replaces any
-registered value, in each of the encodings it can appear in, before a handler sees
-the record.
+and request headers (the session token). A filter on botocore's talkative loggers
+blanks, before any handler sees the record:
+
+- the values of the secret fields of the Cognito and STS APIs and the session-token
+  header, and anything shaped like a JWT (a secret can be logged in a response
+  before our code has even seen it);
+- every secret this package handles, registered here, in each encoding it can take.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 
 REDACTED = "***"
@@ -39,6 +43,21 @@ NOISY_LOGGERS: tuple[str, ...] = tuple(
 ) + ("botocore", "urllib3.connectionpool")
 _MAX_SECRETS = 256
 _MIN_LENGTH = 6  # shorter values would redact ordinary words
+
+_SECRET_FIELDS = (
+    "RefreshToken|IdToken|AccessToken|SecretKey|SecretAccessKey|SessionToken|Token|"
+    "REFRESH_TOKEN|PASSWORD|NEW_PASSWORD|SECRET_HASH|PASSWORD_CLAIM_SIGNATURE"
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Field": "value" in JSON bodies (also inside a bytes repr), and 'Field': 'value' in reprs.
+    (re.compile(r'("(?:' + _SECRET_FIELDS + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")'), r"\1***\3"),
+    (re.compile(r"('(?:" + _SECRET_FIELDS + r")'\s*:\s*b?')((?:[^'\\]|\\.)*)(')"), r"\1***\3"),
+    # The session token header, as a dict entry and in a canonical request.
+    (re.compile(r"(X-Amz-Security-Token'\s*:\s*b?')([^']*)(')", re.IGNORECASE), r"\1***\3"),
+    (re.compile(r"(x-amz-security-token:)([^\s'\\]+)()", re.IGNORECASE), r"\1***\3"),
+    # Anything shaped like a JWT or JWE (ID, access and refresh tokens).
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){1,4}"), "***"),
+)
 
 _lock = threading.Lock()
 _secrets: dict[str, None] = {}  # insertion-ordered set of every encoding of each secret
@@ -69,7 +88,9 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
+    """``text`` with secret fields, tokens and every registered secret replaced by ``***``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
@@ -82,8 +103,6 @@ class RedactingFilter(logging.Filter):
     """Rewrites a record's message with the registered secrets blanked out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is the logger's bug, not ours to hide

@@ -18,17 +18,11 @@ from ..schema import TypedItem, entity_of
 OTHER_KIND = "OTHER"
 
 
-def _encode_value(value: dict[str, Any]) -> dict[str, Any]:
-    ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(bytes(raw)).decode("ascii")}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(bytes(b)).decode("ascii") for b in raw]}
-    if kind == "L":
-        return {"L": [_encode_value(v) for v in raw]}
-    if kind == "M":
-        return {"M": {k: _encode_value(v) for k, v in raw.items()}}
-    return {kind: raw}
+def _b64(value: Any) -> str:
+    """JSON fallback for the only non-JSON values of a typed item: ``B``/``BS`` bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not a DynamoDB typed value")
 
 
 def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
@@ -41,12 +35,12 @@ def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
         return {"L": [_decode_value(v) for v in raw]}
     if kind == "M":
         return {"M": {k: _decode_value(v) for k, v in raw.items()}}
-    return {kind: raw}
+    return value
 
 
 def encode(item: TypedItem) -> dict[str, Any]:
     """A typed item as plain JSON values (binary as base64)."""
-    return {name: _encode_value(value) for name, value in item.items()}
+    return dict(json.loads(dumps(item)))
 
 
 def decode(obj: dict[str, Any]) -> TypedItem:
@@ -56,11 +50,14 @@ def decode(obj: dict[str, Any]) -> TypedItem:
 
 def dumps(item: TypedItem) -> str:
     """Canonical JSON of a typed item (sorted keys), so equal items give equal text."""
-    return json.dumps(encode(item), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_b64)
 
 
 def loads(text: str) -> TypedItem:
-    return decode(json.loads(text))
+    obj = json.loads(text)
+    if '"B' not in text:  # no binary anywhere: nothing to turn back into bytes
+        return dict(obj)
+    return decode(obj)
 
 
 @dataclass(frozen=True)

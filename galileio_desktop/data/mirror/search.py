@@ -64,19 +64,27 @@ def fts_query(text: str) -> str | None:
     return " ".join(terms) if terms else None
 
 
+# The FTS table orders by rank itself and stops at the limit (snippets are made for those
+# rows only); the joins then run on that handful. Rows hidden by a pending delete index
+# no text, so the filters below rarely drop a hit; the inner limit leaves room for them.
 _SEARCH_SQL = f"""
-SELECT i.kind, i.chat_id, i.message_id,
-       snippet(search_index, 0, ?, ?, '{SNIPPET_ELLIPSIS}', {SNIPPET_TOKENS}) AS snip,
-       bm25(search_index) AS score,
+WITH hits AS (
+    SELECT rowid AS id, rank AS score,
+           snippet(search_index, 0, ?, ?, '{SNIPPET_ELLIPSIS}', {SNIPPET_TOKENS}) AS snip
+    FROM search_index
+    WHERE search_index MATCH ?
+    ORDER BY rank
+    LIMIT ?
+)
+SELECT i.kind, i.chat_id, i.message_id, hits.snip, hits.score,
        json_extract(COALESCE(c.local, c.remote), '$.title.S') AS title
-FROM search_index
-JOIN item AS i ON i.id = search_index.rowid
+FROM hits
+JOIN item AS i ON i.id = hits.id
 JOIN item AS c ON c.sk = 'CHAT#' || i.chat_id AND c.kind = 'CHAT' AND c.hidden = 0
-WHERE search_index MATCH ?
-  AND i.hidden = 0
+WHERE i.hidden = 0
   AND (i.kind != 'SOURCE' OR EXISTS (
         SELECT 1 FROM item AS m WHERE m.message_id = i.message_id AND m.kind = 'MESSAGE' AND m.hidden = 0))
-ORDER BY score
+ORDER BY hits.score
 LIMIT ?
 """
 
@@ -86,7 +94,7 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
     query = fts_query(text)
     if query is None or limit <= 0:
         return []
-    rows = conn.execute(_SEARCH_SQL, (SNIPPET_START, SNIPPET_END, query, limit)).fetchall()
+    rows = conn.execute(_SEARCH_SQL, (SNIPPET_START, SNIPPET_END, query, limit * 2 + 10, limit)).fetchall()
     hits = []
     for kind, chat_id, message_id, snip, score, title in rows:
         hits.append(

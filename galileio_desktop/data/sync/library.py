@@ -270,10 +270,11 @@ class ChatLibrary:
         """Items known to be on the server exactly like this (typed form)."""
         with self._mirror.write() as conn:
             seq = self._mirror.next_seq(conn)
+            op_chats = outbox.chats_with_ops(conn)
             for item in remote_items:
                 if item.get("PK", {}).get("S") != self.user_id:
                     raise InvalidInput("An item outside this account's partition cannot be stored.")
-                items.put_remote(conn, item, seq)
+                items.put_remote(conn, item, seq, op_chats)
 
     def delete_message(self, chat_id: str, message_id: str) -> int:
         now = self._clock()

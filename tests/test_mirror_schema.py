@@ -1,0 +1,178 @@
+"""The mirror file: migrations from every earlier version, permissions, ownership."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from galileio_desktop.data.mirror import SCHEMA_VERSION, Mirror, MirrorOfAnotherAccount, MirrorTooNew, mirror_path_for
+from galileio_desktop.data.mirror import migrations
+from galileio_desktop.data.mirror.codec import dumps, encode, key_of_item
+from galileio_desktop.data.schema import Chat, Message, make_sources
+from galileio_desktop.data.sync import ChatLibrary
+
+USER = "user-a"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask that would leave files world-readable: our code must not rely on it."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def sample_items() -> tuple[Chat, Message, list[dict]]:
+    chat = Chat("chat-1", USER, "Quarterly naïve forecast", 1_000, extra={"webOnly": {"S": "kept"}})
+    message = Message("msg-1", chat.chat_id, USER, "ai", "Revenue grows in the café segment", 2_000)
+    sources = make_sources(USER, chat.chat_id, message.message_id, [{"pageContent": "ledger résumé", "metadata": {"page": 4}}], 2_000)
+    message = message.with_sources(sources)
+    items = [chat.to_item(), message.to_item(), *(s.to_item() for s in message.sources)]
+    return chat, message, items
+
+
+def build_old_mirror(path: Path, version: int) -> tuple[Chat, Message]:
+    """A mirror as release ``version`` left it: data in that version's tables only."""
+    conn = raw_connection(path)
+    migrations.migrate(conn, target=version)
+    chat, message, items = sample_items()
+    conn.execute("INSERT INTO meta(key, value) VALUES ('user_id', ?)", (USER,))
+    for item in items:
+        key = key_of_item(item)
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote, seen) VALUES (?, ?, ?, ?, ?, ?, 1)",
+            (key.sk, key.kind, key.chat_id, key.message_id, key.created_at, dumps(item)),
+        )
+    # a message written offline, still queued, visible through the overlay
+    queued = Message("msg-2", chat.chat_id, USER, "human", "pending question", 3_000)
+    payload = {"item": encode(queued.to_item()), "sources": [], "chat": {"title": chat.title, "createdAt": 1_000}}
+    conn.execute(
+        "INSERT INTO outbox(kind, chat_id, message_id, payload, created) VALUES ('put_message', ?, ?, ?, 3000)",
+        (chat.chat_id, queued.message_id, json.dumps(payload)),
+    )
+    conn.execute(
+        "INSERT INTO item(sk, kind, chat_id, message_id, created_at, local) VALUES (?, 'MESSAGE', ?, ?, 3000, ?)",
+        ("MESSAGE#msg-2", chat.chat_id, "msg-2", dumps(queued.to_item())),
+    )
+    if version >= 2:
+        conn.execute("INSERT INTO chat_sync(chat_id, opened_at, last_seen, cached) VALUES (?, 123, 2000, 1)", (chat.chat_id,))
+    assert migrations.user_version(conn) == version
+    conn.close()
+    return chat, message
+
+
+@pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
+def test_every_earlier_version_migrates_with_its_data(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "mirror.sqlite3"
+    if version == 0:
+        raw_connection(path).close()  # an empty file, as a crashed first start leaves it
+        library = ChatLibrary(path, USER)
+        assert library.list_chats() == []
+        library.close()
+        assert migrations.user_version(raw_connection(path)) == SCHEMA_VERSION
+        return
+    chat, message = build_old_mirror(path, version)
+    library = ChatLibrary(path, USER)
+    try:
+        [view] = library.list_chats()
+        assert view.chat.title == chat.title and view.chat.extra == {"webOnly": {"S": "kept"}}
+        assert view.pending and view.unsent == 1
+        texts = [v.message.content for v in library.list_messages(chat.chat_id)]
+        assert texts == [message.content, "pending question"]
+        [source] = library.list_sources(message.message_id)
+        assert source.page_content == "ledger résumé" and source.metadata == {"page": 4}
+        # the full-text index (version 3) covers what older versions stored
+        assert {h.kind for h in library.search("naive")} == {"CHAT"}
+        assert [h.message_id for h in library.search("cafe")] == [message.message_id]
+        assert [h.kind for h in library.search("resume")] == ["SOURCE"]
+        assert [h.message_id for h in library.search("pending")] == ["msg-2"]
+        assert library.status().pending == 1
+    finally:
+        library.close()
+    conn = raw_connection(path)
+    assert migrations.user_version(conn) == SCHEMA_VERSION
+    row = conn.execute("SELECT opened_at, last_seen, cached FROM chat_sync WHERE chat_id = ?", (chat.chat_id,)).fetchone()
+    # version 1 pulled whole partitions: its chats are backfilled as fully cached
+    assert row == ((123, 2000, 1) if version >= 2 else (0, 2000, 1))
+    conn.close()
+
+
+def test_a_failed_step_leaves_the_file_at_its_old_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mirror.sqlite3"
+    build_old_mirror(path, 1)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken, *migrations.MIGRATIONS[2:]])
+    with pytest.raises(RuntimeError, match="disk full"):
+        Mirror(path, USER)
+    conn = raw_connection(path)
+    assert migrations.user_version(conn) == 1
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+    conn.close()
+
+
+def test_a_mirror_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mirror.sqlite3"
+    conn = raw_connection(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(MirrorTooNew, match="newer version"):
+        ChatLibrary(path, USER)
+
+
+def test_files_are_private_whatever_the_umask(tmp_path: Path, open_umask: None) -> None:
+    path = mirror_path_for(tmp_path / "data", USER, "galileo", "http://127.0.0.1:8000")
+    library = ChatLibrary(path, USER)
+    try:
+        chat = library.create_chat("secret plans")
+        library.add_message(chat.chat_id, "human", "still secret")
+        assert mode(path.parent) == 0o700
+        assert mode(path) == 0o600
+        wal = path.with_name(path.name + "-wal")
+        shm = path.with_name(path.name + "-shm")
+        assert wal.exists() and shm.exists()  # WAL mode, with the file open
+        assert mode(wal) == 0o600 and mode(shm) == 0o600
+    finally:
+        library.close()
+    journal = raw_connection(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"
+
+
+def test_a_mirror_of_another_account_is_never_opened(tmp_path: Path) -> None:
+    path = tmp_path / "mirror.sqlite3"
+    ChatLibrary(path, USER).close()
+    with pytest.raises(MirrorOfAnotherAccount):
+        ChatLibrary(path, "user-b")
+
+
+def test_mirror_path_is_one_per_account_and_hides_the_user(tmp_path: Path) -> None:
+    base = mirror_path_for(tmp_path, USER, "galileo", None)
+    assert base == mirror_path_for(tmp_path, USER, "galileo", None)
+    others = {
+        mirror_path_for(tmp_path, "user-b", "galileo", None),
+        mirror_path_for(tmp_path, USER, "galileo-2", None),
+        mirror_path_for(tmp_path, USER, "galileo", "http://127.0.0.1:8000"),
+        mirror_path_for(tmp_path, USER, "galileo", None, region="eu-west-1"),
+    }
+    assert base not in others and len(others) == 4
+    assert USER not in str(base) and base.parent.parent == tmp_path
