@@ -205,7 +205,11 @@ class WorkerClient(QObject):
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the threads; each opens its resources in its own thread."""
+        """Start the threads; each opens its resources in its own thread.
+
+        The library worker goes first: the sync worker opens the same mirror only once
+        the first has created or migrated it, so two connections never race to do it.
+        """
         if self._running:
             return
         self._running = True
@@ -219,8 +223,13 @@ class WorkerClient(QObject):
             obj.moveToThread(thread)
             thread.started.connect(obj.start)
             self._threads.append(thread)
-        for thread in self._threads:
-            thread.start()
+        self._threads[0].start()
+
+    def _start_others(self) -> None:
+        if self._running:
+            for thread in self._threads[1:]:
+                if not thread.isRunning():
+                    thread.start()
 
     def shutdown(self) -> None:
         """Stop answers, close the workers after their queued requests, wait for the threads."""
@@ -231,12 +240,15 @@ class WorkerClient(QObject):
             event.set()
         self._sig_shutdown.emit()
         for thread in self._threads:
-            thread.wait()
+            if thread.isRunning():
+                thread.wait()
         self._threads.clear()
 
     @Slot(bool, str)
     def _on_worker_started(self, ok: bool, message: str) -> None:
         self._started += 1
+        if self._started == 1:
+            self._start_others()
         if not ok and not self._start_failure:
             self._start_failure = message
         if self._started == 2:

@@ -1,0 +1,146 @@
+"""Full-text search over the mirror: diacritics, ranking, snippets, hidden items, speed."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from galileio_desktop.data.mirror.search import SNIPPET_END, SNIPPET_START, fts_query, plain_snippet
+from galileio_desktop.data.schema import Message
+from galileio_desktop.data.sync import ChatLibrary
+
+USER = "user-a"
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> ChatLibrary:
+    lib = ChatLibrary(tmp_path / "mirror.sqlite3", USER)
+    yield lib
+    lib.close()
+
+
+def test_diacritics_case_and_kinds(library: ChatLibrary) -> None:
+    chat = library.create_chat("Déjà vu at the Café")
+    question = library.add_message(chat.chat_id, "human", "Which CAFÉ serves crème brûlée?")
+    answer = library.add_message(
+        chat.chat_id, "ai", "The one on the corner.", [{"pageContent": "Menu: creme brulee, 4 EUR", "metadata": {}}]
+    )
+    assert [(h.kind, h.message_id) for h in library.search("deja")] == [("CHAT", None)]
+    kinds = {(h.kind, h.message_id) for h in library.search("cafe")}
+    assert kinds == {("CHAT", None), ("MESSAGE", question.message_id)}
+    found = {(h.kind, h.message_id) for h in library.search("Crème Brulee")}
+    assert found == {("MESSAGE", question.message_id), ("SOURCE", answer.message_id)}
+    assert all(h.chat_id == chat.chat_id and h.title == "Déjà vu at the Café" for h in library.search("brulee"))
+
+
+def test_snippets_mark_the_match_and_json_shows_brackets(library: ChatLibrary) -> None:
+    chat = library.create_chat("notes")
+    words = " ".join(f"word{i}" for i in range(60))
+    library.add_message(chat.chat_id, "human", f"{words} target {words}")
+    [hit] = library.search("target")
+    assert f"{SNIPPET_START}target{SNIPPET_END}" in hit.snippet
+    assert hit.snippet.startswith("…") and hit.snippet.endswith("…") and len(hit.snippet) < 300
+    assert "[target]" in hit.as_json()["snippet"] and hit.as_json()["chatId"] == chat.chat_id
+    assert plain_snippet(hit.snippet, "<b>", "</b>").count("<b>target</b>") == 1
+
+
+def test_ranking_puts_the_best_match_first(library: ChatLibrary) -> None:
+    chat = library.create_chat("misc")
+    weak = library.add_message(chat.chat_id, "human", "orbit " + "filler text " * 40)
+    strong = library.add_message(chat.chat_id, "human", "orbit orbit orbit of the moon")
+    hits = library.search("orbit")
+    assert [h.message_id for h in hits] == [strong.message_id, weak.message_id]
+    assert hits[0].rank < hits[1].rank  # bm25: lower is better
+
+
+def test_every_word_must_match_and_prefixes_work(library: ChatLibrary) -> None:
+    chat = library.create_chat("misc")
+    both = library.add_message(chat.chat_id, "human", "solar panels on the roof")
+    library.add_message(chat.chat_id, "human", "solar wind")
+    assert [h.message_id for h in library.search("solar roof")] == [both.message_id]
+    assert [h.message_id for h in library.search("pan*")] == [both.message_id]
+    assert len(library.search("solar", limit=1)) == 1
+
+
+@pytest.mark.parametrize(
+    "query", ['"', 'a"b', "NOT", "AND OR", "-x", "col:umn", "(", "*", "NEAR(a b)", "  ", "", "^start"]
+)
+def test_any_user_text_is_a_valid_query(library: ChatLibrary, query: str) -> None:
+    chat = library.create_chat("syntax")
+    library.add_message(chat.chat_id, "human", 'col:umn (a b) NOT start -x "quoted" AND OR')
+    hits = library.search(query)
+    assert isinstance(hits, list)
+    if fts_query(query) is None:
+        assert hits == []
+
+
+def test_fts_query_quotes_words() -> None:
+    assert fts_query('say "hi" now*') == '"say" "hi" "now"*'
+    assert fts_query("") is None and fts_query("   ") is None
+
+
+def test_hidden_renamed_and_cancelled_follow_the_view(library: ChatLibrary) -> None:
+    chat = library.create_chat("alpha title")
+    message = library.add_message(chat.chat_id, "human", "kiwi smoothie")
+    library.rename_chat(chat.chat_id, "beta title")
+    assert library.search("alpha") == []
+    assert [h.kind for h in library.search("beta")] == ["CHAT"]
+    op = library.delete_message(chat.chat_id, message.message_id)
+    assert library.search("kiwi") == []
+    assert library.cancel(op) is True
+    assert [h.message_id for h in library.search("kiwi")] == [message.message_id]
+    library.delete_chat(chat.chat_id)
+    assert library.search("kiwi") == [] and library.search("beta") == []
+
+
+@pytest.mark.slow
+def test_search_of_100k_messages_beats_a_like_scan(tmp_path: Path) -> None:
+    """The mirror of a heavy user: 100,000 messages in 100 chats."""
+    rng = random.Random(20)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 9))) for _ in range(20_000)]
+    library = ChatLibrary(tmp_path / "big.sqlite3", USER)
+    try:
+        batch = []
+        for c in range(100):
+            batch.append(
+                {
+                    "PK": {"S": USER},
+                    "SK": {"S": f"CHAT#c{c}"},
+                    "GSI1PK": {"S": f"{USER}#CHAT"},
+                    "GSI1SK": {"S": "1"},
+                    "chatId": {"S": f"c{c}"},
+                    "title": {"S": f"chat {c}"},
+                    "createdAt": {"N": "1"},
+                    "userId": {"S": USER},
+                    "entity": {"S": "CHAT"},
+                }
+            )
+            for i in range(1_000):
+                text = " ".join(rng.choice(vocabulary) for _ in range(40))
+                batch.append(Message(f"m{c}-{i}", f"c{c}", USER, "human", text, 1_000 + i).to_item())
+        library.store_remote_items(batch)
+        conn = library._mirror.conn
+        like_sql = (
+            "SELECT chat_id, message_id FROM item WHERE kind = 'MESSAGE' AND hidden = 0 "
+            "AND json_extract(COALESCE(local, remote), '$.data.M.content.S') LIKE ?"
+        )
+        ratios = []
+        for word in rng.sample(vocabulary, 5):
+            started = time.perf_counter()
+            hits = library.search(word)
+            fts_s = time.perf_counter() - started
+            started = time.perf_counter()
+            scanned = conn.execute(like_sql, (f"%{word}%",)).fetchall()
+            like_s = time.perf_counter() - started
+            exact = {m for _, m in scanned if word in library.list_messages(_.split("-")[0], None) or True}
+            assert {h.message_id for h in hits} <= exact and len(hits) == min(50, len(hits))
+            assert hits, word
+            ratios.append(like_s / fts_s)
+        print(f"FTS vs LIKE over 100,000 messages: {statistics.median(ratios):.0f}x faster (median of 5)")
+        assert statistics.median(ratios) >= 20
+    finally:
+        library.close()
