@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -17,6 +18,8 @@ USER = "user-a"
 
 
 def gateway_for(client: Any, user: str = USER) -> ChatGateway:
+    if user != USER:  # a client is bound to one user's partition
+        client = boto3.client("dynamodb", region_name="us-east-1")
     return ChatGateway(client, TABLE, user, max_workers=4)
 
 
@@ -28,7 +31,9 @@ def new_message(user: str, chat_id: str, n_sources: int = 0, text: str = "hello"
     )
 
 
-def all_items(client: Any) -> list[dict]:
+def all_items(_client: Any) -> list[dict]:
+    """Every item of the table, read by an inspector outside any partition guard."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
     items: list[dict] = []
     kwargs: dict[str, Any] = {"TableName": TABLE}
     while True:
@@ -69,9 +74,9 @@ def test_rename_keeps_attributes_written_by_others(ddb: Any) -> None:
     chat = Chat(new_id(), USER, "first", 1)
     item = chat.to_item()
     item["pinned"] = {"BOOL": True}
-    ddb.put_item(TableName=TABLE, Item=item)
+    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=TABLE, Item=item)
     gateway.rename_chat(chat.chat_id, "second", 2)
-    stored = ddb.get_item(TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]})["Item"]
+    stored = boto3.client("dynamodb", region_name="us-east-1").get_item(TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]})["Item"]
     assert stored["pinned"] == {"BOOL": True} and stored["title"] == {"S": "second"}
 
 
@@ -187,7 +192,7 @@ def test_delete_message_removes_its_sources(ddb: Any) -> None:
 def test_oversized_items_are_refused_before_any_request(ddb: Any) -> None:
     gateway = gateway_for(ddb)
     calls: list[str] = []
-    ddb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    ddb.meta.events.register("before-send.dynamodb", lambda request, **_: calls.append(request.url))
     with pytest.raises(ItemTooLarge):
         gateway.put_message(new_message(USER, "c", text="x" * (401 * 1024)))
     big_source = new_message(USER, "c", n_sources=1)
@@ -197,3 +202,20 @@ def test_oversized_items_are_refused_before_any_request(ddb: Any) -> None:
     with pytest.raises(ItemTooLarge, match="Source 0"):
         gateway.put_message(big_source)
     assert calls == []
+
+
+def test_requests_outside_the_partition_are_refused_before_sending(ddb: Any) -> None:
+    from galileio_desktop.data.errors import PartitionViolation
+
+    gateway = gateway_for(ddb)
+    sent: list[str] = []
+    ddb.meta.events.register("before-send.dynamodb", lambda request, **_: sent.append(request.url))
+    with pytest.raises(PartitionViolation):
+        ddb.get_item(TableName=TABLE, Key={"PK": {"S": "someone-else"}, "SK": {"S": "CHAT#x"}})
+    with pytest.raises(PartitionViolation):
+        ddb.scan(TableName=TABLE)
+    with pytest.raises(PartitionViolation):
+        ChatGateway(ddb, TABLE, "someone-else")
+    assert sent == []
+    gateway.list_chats()
+    assert len(sent) == 1

@@ -30,7 +30,9 @@ def endpoint(client: Any, dynamodb_endpoint: str) -> str:
     return dynamodb_endpoint
 
 
-def partition(client: Any, user: str) -> list[dict]:
+def partition(endpoint: str, user: str) -> list[dict]:
+    """The user's items, read by an inspector client outside any partition guard."""
+    client = dynamodb_client(endpoint)
     items: list[dict] = []
     kwargs: dict[str, Any] = {
         "TableName": TABLE,
@@ -58,19 +60,20 @@ def seed_chat(gateway: ChatGateway, messages: int, sources: int, title: str = "b
     return chat
 
 
-def test_delete_chat_of_9301_items_removes_all_and_nothing_else(client: Any) -> None:
+@pytest.mark.slow
+def test_delete_chat_of_9301_items_removes_all_and_nothing_else(client: Any, endpoint: str) -> None:
     gateway = ChatGateway(client, TABLE, USER, max_workers=8)
     doomed = seed_chat(gateway, 300, 30)
     kept = seed_chat(gateway, 3, 2, "kept")
-    neighbour = ChatGateway(client, TABLE, "someone-else", max_workers=2)
+    neighbour = ChatGateway(dynamodb_client(endpoint), TABLE, "someone-else", max_workers=2)
     seed_chat(neighbour, 2, 2)
-    assert len(partition(client, USER)) == 9301 + 1 + 3 + 6
+    assert len(partition(endpoint, USER)) == 9301 + 1 + 3 + 6
     result = gateway.delete_chat(doomed.chat_id)
     assert (result.deleted_messages, result.deleted_sources) == (300, 9000)
-    left = partition(client, USER)
+    left = partition(endpoint, USER)
     assert len(left) == 1 + 3 + 6
     assert {i["chatId"]["S"] for i in left} == {kept.chat_id}
-    assert len(partition(client, "someone-else")) == 1 + 2 + 4
+    assert len(partition(endpoint, "someone-else")) == 1 + 2 + 4
     gateway.close()
 
 
@@ -144,7 +147,7 @@ def test_web_app_chat_lists_opens_exports_and_deletes(client: Any, endpoint: str
     assert len(rows) == 2 + 3 and rows[2]["source_content"].endswith("commas\nand lines")
     code, result, _ = cli(endpoint, "chats", "delete", "web-chat", capsys=capsys)
     assert result == {"chatId": "web-chat", "deletedMessages": 2, "deletedSources": 3, "pending": False}
-    assert partition(client, USER) == []
+    assert partition(endpoint, USER) == []
 
 
 def test_cli_writes_the_web_app_shapes(client: Any, endpoint: str, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
@@ -158,7 +161,7 @@ def test_cli_writes_the_web_app_shapes(client: Any, endpoint: str, capsys: pytes
     )
     assert code == 0 and message["sources"][0]["sourceId"] == "0"
     expected = {it["SK"]["S"].split("#")[0]: set(it) for it in web_app_items(USER, chat["chatId"])}
-    stored = partition(client, USER)
+    stored = partition(endpoint, USER)
     assert {i["SK"]["S"].split("#")[0] for i in stored} == {"CHAT", "MESSAGE", "SOURCE"}
     for item in stored:
         kind = item["SK"]["S"].split("#")[0]
@@ -174,7 +177,7 @@ def test_cli_errors_and_exit_codes(client: Any, endpoint: str, capsys: pytest.Ca
     big.write_text("y" * (401 * 1024))
     code, _, err = cli(endpoint, "messages", "add", chat["chatId"], big.read_text(), capsys=capsys)
     assert code == 2 and "409,600" in err and "Traceback" not in err
-    assert len(partition(client, USER)) == 1
+    assert len(partition(endpoint, USER)) == 1
     code, _, err = cli(endpoint, "chats", "create", "   ", capsys=capsys)
     assert code == 2 and "empty" in err
     code, _, err = cli(endpoint, "chats", "rename", "no-such-chat", "t", capsys=capsys)
@@ -185,7 +188,7 @@ def test_cli_errors_and_exit_codes(client: Any, endpoint: str, capsys: pytest.Ca
     assert code == 0 and [c["chatId"] for c in chats] == [chat["chatId"]]
     code, document, err = cli(endpoint, "--offline", "chats", "create", "written offline", capsys=capsys)
     assert code == 0 and document["pending"] is True
-    assert len(partition(client, USER)) == 1
+    assert len(partition(endpoint, USER)) == 1
     code, chats, err = cli("http://127.0.0.1:9", "chats", "list", capsys=capsys)
     assert code == 0 and chats == [] and "Offline" in err
     code, document, err = cli("http://127.0.0.1:9", "chats", "create", "unreachable", capsys=capsys)
@@ -194,4 +197,4 @@ def test_cli_errors_and_exit_codes(client: Any, endpoint: str, capsys: pytest.Ca
     assert code == 3 and document["pending"] == 1 and "reach" in err
     code, document, err = cli(endpoint, "sync", capsys=capsys)
     assert code == 0 and document["pending"] == 0
-    assert len(partition(client, USER)) == 2
+    assert len(partition(endpoint, USER)) == 2

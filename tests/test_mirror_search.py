@@ -136,9 +136,8 @@ def test_search_of_100k_messages_beats_a_like_scan(tmp_path: Path) -> None:
             started = time.perf_counter()
             scanned = conn.execute(like_sql, (f"%{word}%",)).fetchall()
             like_s = time.perf_counter() - started
-            exact = {m for _, m in scanned if word in library.list_messages(_.split("-")[0], None) or True}
-            assert {h.message_id for h in hits} <= exact and len(hits) == min(50, len(hits))
-            assert hits, word
+            # LIKE also matches inside longer words: the whole-word hits are a subset
+            assert hits and {h.message_id for h in hits} <= {m for _, m in scanned}
             ratios.append(like_s / fts_s)
         print(f"FTS vs LIKE over 100,000 messages: {statistics.median(ratios):.0f}x faster (median of 5)")
         assert statistics.median(ratios) >= 20

@@ -212,6 +212,20 @@ class WebApp:
         return {i["messageId"]["S"]: i for i in self.items() if i["SK"]["S"].startswith("MESSAGE#")}
 
 
+class Clock:
+    """A clock the test moves: starts at the real time, never goes back."""
+
+    def __init__(self) -> None:
+        self.now = int(time.time() * 1000)
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
 def open_device(path: Path, client: Any, clock: Callable[[], int] | None = None) -> ChatLibrary:
     """A ChatLibrary as the app builds it, on ``client``."""
 

@@ -57,6 +57,9 @@ class DeleteResult:
 class ChatGateway:
     """The eight access patterns of the chat table, within one user's partition.
 
+    The client is bound to the user's partition by the partition guard: any request
+    outside it is refused before it is sent, wherever it was built.
+
     The gateway owns a bounded thread pool for the work the web app does one request
     after another (source lookups and batch deletes of a big chat). The boto3 client is
     thread-safe for such use; it is still created and owned by one worker thread.
@@ -71,8 +74,9 @@ class ChatGateway:
         *,
         max_workers: int = 16,
     ) -> None:
-        if not user_id:
-            raise ValueError("a user id is required")
+        from .auth.partition_guard import install_partition_guard
+
+        install_partition_guard(client, user_id, index=index)
         self.client = client
         self.table = table
         self.user_id = user_id

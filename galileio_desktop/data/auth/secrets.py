@@ -1,7 +1,8 @@
 """Secrets in the OS keyring, and only there.
 
-Refresh tokens, secret access keys and (never by default) passwords are kept under
-the service ``galileio-desktop`` with keys ``<account>:<kind>``. When no usable
+Refresh tokens, secret access keys, assistant API keys and (never by default)
+passwords are kept under the service ``galileio-desktop`` with keys
+``<account>:<kind>``. When no usable
 keyring exists (no backend at all, an empty chain, a plain-text file backend, or a
 backend that fails), the store says so through :attr:`SecretStore.usable` and
 :attr:`SecretStore.warning` and keeps secrets in memory for this session only: the
@@ -27,8 +28,9 @@ SERVICE = "galileio-desktop"
 REFRESH_TOKEN = "refresh_token"
 SECRET_ACCESS_KEY = "secret_access_key"
 PASSWORD = "password"
+ASSISTANT_API_KEY = "assistant_api_key"
 #: Every kind of secret an account can have; sign-out removes all of them.
-SECRET_KINDS: tuple[str, ...] = (REFRESH_TOKEN, SECRET_ACCESS_KEY, PASSWORD)
+SECRET_KINDS: tuple[str, ...] = (REFRESH_TOKEN, SECRET_ACCESS_KEY, PASSWORD, ASSISTANT_API_KEY)
 
 _NO_KEYRING = (
     "No usable system keyring was found ({reason}). Your sign-in is kept in memory for this "

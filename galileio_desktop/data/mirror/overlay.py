@@ -88,6 +88,10 @@ def keys_touched(conn: sqlite3.Connection, op: Op) -> list[ItemKey]:
             (op.message_id,),
         )
         keys += [ItemKey(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+        # a message not on the server yet has rows only while no delete hides it
+        for other in outbox.ops_for_key(conn, op.chat_id, op.message_id):
+            if other.kind == outbox.PUT_MESSAGE and other.message_id == op.message_id:
+                keys += [key_of_item(item) for item in payload_items(other)]
     return keys
 
 

@@ -169,6 +169,11 @@ class ChatLibrary:
         sources = [s for s in map(decode, found) if isinstance(s, Source)]
         return sorted(sources, key=source_order)
 
+    def remote_snapshot(self) -> list[TypedItem]:
+        """Every item as the server last confirmed it (typed form): for checks and export."""
+        with self._mirror.read() as conn:
+            return items.remote_items(conn)
+
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         with self._mirror.read() as conn:
             return search.search(conn, query, limit)

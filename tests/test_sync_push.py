@@ -1,0 +1,278 @@
+"""Push: order, replays after lost responses, backoff, parking, Undo, restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_sync_support import TABLE, USER, Clock, Faults, WebApp, by_key, fast_client, open_device
+
+from galileio_desktop.data.errors import CredentialsError
+from galileio_desktop.data.sync import ChatLibrary
+from galileio_desktop.data.sync.backoff import BASE_MS
+
+
+class Device:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.client = fast_client()
+        self.faults = Faults(self.client)
+        self.clock = Clock()
+        self.lib = open_device(path, self.client, self.clock)
+
+    def restart(self) -> None:
+        self.lib.close()
+        self.lib = open_device(self.path, self.client, self.clock)
+
+    def ops(self) -> list[Any]:
+        return self.lib.status().operations
+
+
+@pytest.fixture
+def device(ddb: Any, tmp_path: Path) -> Device:
+    dev = Device(tmp_path / "device.sqlite3")
+    yield dev
+    dev.lib.close()
+
+
+@pytest.fixture
+def web(ddb: Any) -> WebApp:
+    return WebApp(ddb)
+
+
+def assert_mirror_is_remote(lib: ChatLibrary, web: WebApp) -> None:
+    assert by_key(lib.remote_snapshot()) == by_key(web.items())
+
+
+def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("Budget")
+    question = lib.add_message(chat.chat_id, "human", "How much?")
+    drafts = [{"pageContent": f"passage {i}", "metadata": {"source_location": f"s3://b/{i}"}} for i in range(30)]
+    answer = lib.add_message(chat.chat_id, "ai", "Enough.", drafts)
+    lib.rename_chat(chat.chat_id, "Budget 2026")
+    result = lib.push()
+    assert (result.pushed, result.parked, result.pending, result.error) == (4, 0, 0, None)
+    remote = by_key(web.items())
+    chat_item = remote[f"CHAT#{chat.chat_id}"]
+    assert chat_item["title"] == {"S": "Budget 2026"} and chat_item["GSI1PK"] == {"S": f"{USER}#CHAT"}
+    assert chat_item["GSI1SK"] == {"S": str(chat.created_at)} and chat_item["entity"] == {"S": "CHAT"}
+    message_item = remote[f"MESSAGE#{question.message_id}"]
+    assert message_item["GSI1PK"] == {"S": f"{USER}#CHAT#{chat.chat_id}"}
+    assert message_item["data"] == {"M": {"content": {"S": "How much?"}}} and message_item["type"] == {"S": "human"}
+    sources = sorted(
+        (v for k, v in remote.items() if k.startswith(f"SOURCE#{answer.message_id}#")), key=lambda i: int(i["sourceId"]["S"])
+    )
+    assert [s["pageContent"]["S"] for s in sources] == [f"passage {i}" for i in range(30)]
+    assert len(remote) == 1 + 2 + 30
+    assert_mirror_is_remote(lib, web)
+    assert not any(v.pending for v in lib.list_messages(chat.chat_id)) and not lib.list_chats()[0].pending
+    # get chat once, 2 messages (+2 source batches), the create and the rename
+    assert result.requests == 1 + 2 + 2 + 1 + 1
+
+
+@pytest.mark.parametrize("lost_on", ["create", "message", "rename", "delete_message", "delete_chat"])
+def test_a_lost_response_is_replayed_without_a_duplicate(device: Device, web: WebApp, lost_on: str) -> None:
+    lib = device.lib
+    chat = lib.create_chat("t")
+    if lost_on != "create":
+        first = lib.add_message(chat.chat_id, "human", "kept")
+        assert lib.push().pending == 0
+    steps = {
+        "create": lambda: None,
+        "message": lambda: lib.add_message(chat.chat_id, "ai", "answer", [{"pageContent": "p", "metadata": {}}]),
+        "rename": lambda: lib.rename_chat(chat.chat_id, "renamed"),
+        "delete_message": lambda: lib.delete_message(chat.chat_id, first.message_id),
+        "delete_chat": lambda: lib.delete_chat(chat.chat_id),
+    }
+    steps[lost_on]()
+    before = web.items()
+    device.faults.lose_writes = 1
+    failed = lib.push()
+    assert failed.error and "offline" in failed.error and failed.pending == 1
+    assert device.faults.lost and web.items() != before  # the write did land
+    device.restart()  # and the app was closed before it heard back
+    assert lib is not device.lib
+    replayed = device.lib.push(retry_now=True)
+    assert (replayed.pushed, replayed.pending, replayed.parked) == (1, 0, 0)
+    after = by_key(web.items())
+    if lost_on in ("create", "message", "rename"):
+        assert sum(k.startswith("CHAT#") for k in after) == 1
+    if lost_on == "message":
+        assert sum(k.startswith("MESSAGE#") for k in after) == 2 and sum(k.startswith("SOURCE#") for k in after) == 1
+    if lost_on == "rename":
+        assert after[f"CHAT#{chat.chat_id}"]["title"] == {"S": "renamed"}
+    if lost_on == "delete_chat":
+        assert after == {}
+    assert_mirror_is_remote(device.lib, web)
+
+
+def test_endpoint_down_backs_off_with_jitter_and_no_sleep(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("offline")
+    device.faults.down = True
+    now = device.clock.now
+    result = lib.push()
+    assert result.pending == 1 and result.pushed == 0 and result.error
+    [op] = device.ops()
+    assert op.attempts == 1 and now + BASE_MS // 2 <= op.next_attempt <= now + BASE_MS + 10
+    calls = device.faults.count()
+    assert lib.push().pushed == 0 and device.faults.count() == calls  # waits for its time, sends nothing
+    lib.push(retry_now=True)
+    [op] = device.ops()
+    assert op.attempts == 2 and op.next_attempt - device.clock.now >= BASE_MS - 10  # doubled window
+    assert op.cancellable  # nothing reached DynamoDB
+    device.faults.down = False
+    assert lib.push().pushed == 0  # still within the backoff
+    device.clock.advance(10 * BASE_MS)
+    assert lib.push().pushed == 1
+    assert set(web.chats()) == {chat.chat_id}
+
+
+def test_throttling_backs_off_and_stops_the_pass(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    first = lib.create_chat("one")
+    lib.create_chat("two")
+    device.faults.throttle = True
+    result = lib.push()
+    assert result.error and "throttl" in result.error.lower() and result.pending == 2
+    assert device.faults.count("PutItem") == 1  # the pass stopped at the first refusal
+    assert [op.attempts for op in device.ops()] == [1, 0]
+    device.faults.clear()
+    assert lib.push(retry_now=True).pushed == 2
+    assert first.chat_id in web.chats()
+
+
+def test_a_refused_operation_is_parked_and_blocks_nothing_else(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    existing = lib.create_chat("existing")
+    lib.push()
+    device.faults.refuse["PutItem"] = "ValidationException"
+    bad = lib.create_chat("refused")
+    lib.add_message(bad.chat_id, "human", "waits for its chat")
+    lib.rename_chat(existing.chat_id, "renamed meanwhile")
+    result = lib.push()
+    assert (result.pushed, result.parked, result.error) == (1, 1, None)
+    assert web.chats()[existing.chat_id]["title"] == {"S": "renamed meanwhile"}
+    parked = [op for op in device.ops() if op.state == "parked"]
+    assert [(op.kind, op.error_kind) for op in parked] == [("create_chat", "rejected")]
+    assert "ValidationException" in (parked[0].error or "")
+    [view] = [v for v in lib.list_chats() if v.chat.chat_id == bad.chat_id]
+    assert view.parked_error and "ValidationException" in view.parked_error and view.unsent == 1
+    # the message of the refused chat is held, not sent into a chat that does not exist
+    assert device.faults.count("GetItem") == 0
+    device.faults.clear()
+    lib.retry(parked[0].op_id)
+    assert lib.push().pushed == 2
+    assert set(web.chats()) == {existing.chat_id, bad.chat_id} and len(web.messages()) == 1
+
+
+def test_a_refused_message_does_not_hold_the_next_one(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("t")
+    lib.push()
+    device.faults.refuse["PutItem"] = "AccessDeniedException"
+    refused = lib.add_message(chat.chat_id, "human", "not allowed")
+    result = lib.push()
+    assert result.parked == 1
+    device.faults.clear()
+    later = lib.add_message(chat.chat_id, "human", "allowed")
+    assert lib.push().pushed == 1
+    assert set(web.messages()) == {later.message_id}
+    views = {v.message.message_id: v for v in lib.list_messages(chat.chat_id)}
+    assert views[refused.message_id].unsent_reason and "access denied" in views[refused.message_id].unsent_reason
+    assert not views[later.message_id].pending
+    # deleting the refused message settles it: the parked write is dropped with it
+    lib.delete_message(chat.chat_id, refused.message_id)
+    assert lib.push().pushed == 1 and lib.status().parked == 0 and lib.status().pending == 0
+
+
+def test_expired_credentials_stop_the_push_without_parking(device: Device) -> None:
+    lib = device.lib
+    lib.create_chat("t")
+    device.faults.refuse["PutItem"] = "ExpiredTokenException"
+    with pytest.raises(CredentialsError):
+        lib.push()
+    [op] = device.ops()
+    assert op.state == "pending" and op.error_kind is None
+
+
+def test_not_before_holds_only_its_own_chat_and_undo_works(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    doomed = lib.create_chat("doomed")
+    other = lib.create_chat("other")
+    lib.push()
+    op_id = lib.delete_chat(doomed.chat_id, not_before_ms=device.clock.now + 5_000)
+    lib.rename_chat(other.chat_id, "other renamed")
+    assert lib.push().pushed == 1
+    assert set(web.chats()) == {doomed.chat_id, other.chat_id}
+    assert lib.cancel(op_id) is True  # Undo
+    assert {v.chat.title for v in lib.list_chats()} == {"doomed", "other renamed"}
+    op_id = lib.delete_chat(doomed.chat_id, not_before_ms=device.clock.now + 5_000)
+    device.clock.advance(6_000)
+    assert lib.push().pushed == 1
+    assert lib.cancel(op_id) is False
+    assert set(web.chats()) == {other.chat_id}
+
+
+def test_an_operation_in_flight_cannot_be_cancelled(device: Device) -> None:
+    lib = device.lib
+    chat = lib.create_chat("t")
+    lib.push()
+    op_id = lib.delete_chat(chat.chat_id)
+    device.faults.fail_after["BatchWriteItem"] = 0
+    device.faults.fail_after["DeleteItem"] = 0
+    lib.push()  # the delete started (its message query went out) and failed
+    assert lib.cancel(op_id) is False
+
+
+def test_created_and_deleted_before_a_push_costs_no_request(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("scratch")
+    message = lib.add_message(chat.chat_id, "human", "hmm")
+    keep = lib.create_chat("keep")
+    draft = lib.add_message(keep.chat_id, "human", "draft")
+    lib.delete_chat(chat.chat_id)
+    lib.delete_message(keep.chat_id, draft.message_id)
+    result = lib.push()
+    assert result.dropped == 5 and result.pushed == 1
+    assert device.faults.count() == 1  # the create of "keep" only
+    assert set(web.chats()) == {keep.chat_id} and web.messages() == {}
+    assert lib.get_chat(chat.chat_id) is None and message.message_id not in {
+        v.message.message_id for v in lib.list_messages(chat.chat_id)
+    }
+
+
+def test_a_create_in_doubt_is_not_brought_back_after_a_delete_elsewhere(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("short-lived")
+    device.faults.lose_writes = 1
+    lib.push()
+    [op] = device.ops()
+    assert not op.cancellable  # it may have reached DynamoDB
+    web.delete_chat(chat.chat_id)  # seen in the web app and deleted there
+    result = lib.push(retry_now=True)
+    assert result.parked == 1 and web.chats() == {}
+    [op] = device.ops()
+    assert op.error_kind == "in_doubt" and "Retry" in (op.error or "")
+    # the user chose to keep it: Retry writes it again
+    lib.retry(op.op_id)
+    assert lib.push().pushed == 1 and set(web.chats()) == {chat.chat_id}
+
+
+def test_a_refused_connection_is_no_doubt(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    lib.create_chat("t")
+    device.faults.down = True
+    lib.push()
+    [op] = device.ops()
+    assert op.cancellable and op.attempts == 1
+
+
+def test_a_restart_between_commit_and_push_loses_nothing(device: Device, web: WebApp) -> None:
+    chat = device.lib.create_chat("t")
+    device.lib.add_message(chat.chat_id, "human", "written before the restart")
+    device.restart()
+    assert device.lib.push().pushed == 2
+    assert [m["data"]["M"]["content"]["S"] for m in web.messages().values()] == ["written before the restart"]
