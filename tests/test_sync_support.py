@@ -58,13 +58,17 @@ class Faults:
         self.refuse: dict[str, str] = {}
         #: fail every call of these operations after the first N of them
         self.fail_after: dict[str, int] = {}
+        #: sort keys missing from GSI1 query results (an index that lags behind the table)
+        self.gsi_lag: set[str] = set()
         self.calls: list[str] = []
         self.lost: list[str] = []
         events = client.meta.events
         events.register_first("before-call.dynamodb", self._before_call, unique_id=f"faults-before-{id(self)}")
         events.register_first("after-call.dynamodb", self._after_call, unique_id=f"faults-after-{id(self)}")
+        events.register("before-parameter-build.dynamodb.Query", self._note_index, unique_id=f"faults-ix-{id(self)}")
 
     def clear(self) -> None:
+        self.gsi_lag.clear()
         self.down = self.throttle = False
         self.lose_writes = 0
         self.refuse.clear()
@@ -72,6 +76,10 @@ class Faults:
 
     def count(self, *operations: str) -> int:
         return sum(1 for name in self.calls if not operations or name in operations)
+
+    def _note_index(self, params: Any = None, context: Any = None, **_: Any) -> None:
+        if context is not None and isinstance(params, dict):
+            context["faults_index"] = params.get("IndexName")
 
     def _before_call(self, model: Any, **_: Any) -> Any:
         name = model.name
@@ -88,7 +96,9 @@ class Faults:
         response = AWSResponse(FAKE_ENDPOINT, 400, {}, None)
         return response, {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {}}
 
-    def _after_call(self, model: Any, http_response: Any, **_: Any) -> None:
+    def _after_call(self, model: Any, http_response: Any, parsed: Any = None, context: Any = None, **_: Any) -> None:
+        if model.name == "Query" and self.gsi_lag and (context or {}).get("faults_index") and parsed:
+            parsed["Items"] = [i for i in parsed.get("Items", []) if i["SK"]["S"] not in self.gsi_lag]
         if model.name in WRITE_OPERATIONS and self.lose_writes > 0 and http_response.status_code < 300:
             self.lose_writes -= 1
             self.lost.append(model.name)

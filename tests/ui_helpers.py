@@ -165,3 +165,38 @@ def seed_library(mirror: Path, chats: int = 2, answers_with_sources: bool = True
             library.add_message(chat.chat_id, "ai", f"Answer **{n}**", sources)
             ids.append(chat.chat_id)
     return ids
+
+
+DOCS = {
+    "travel-policy.md": (
+        "# Travel policy\n\n## Meals\n\nEmployees travelling abroad are reimbursed for meals at the "
+        "per-diem rate published by finance. Keep receipts for every meal above 25 EUR.\n\n"
+        "## Hotels\n\nHotels are booked through the travel desk; the nightly cap is 180 EUR in most cities.\n"
+    ),
+    "data-retention.md": (
+        "# Data retention\n\nCustomer records are kept for seven years after the end of the contract, "
+        "then deleted. Backups expire after ninety days.\n"
+    ),
+}
+
+
+def write_docs(folder: Path) -> Path:
+    """A small folder of Markdown documents for the local-docs assistant."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def local_docs_factory(docs: Path, index_path: Path, pace_seconds: float = 0.0) -> Callable[[], Any]:
+    """An assistant factory for the real local-documents assistant (offline, no model)."""
+    from galileio_desktop.data.assistants.factory import make_assistant
+    from galileio_desktop.data.assistants.settings import AssistantSettings
+
+    def make() -> Any:
+        settings = AssistantSettings(
+            backend="local-docs", docs_dir=str(docs), options={"pace_seconds": pace_seconds}
+        )
+        return make_assistant(settings, index_path=index_path)
+
+    return make

@@ -118,6 +118,8 @@ class ChatSidebar(QWidget):
         self._undo_wanted: set[str] = set()
         self._toast_chat = ""
         self._loaded_once = False
+        #: How long Undo is offered after a delete (the delete is sent only after it).
+        self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
         self.model = ChatListModel(self)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -260,10 +262,10 @@ class ChatSidebar(QWidget):
         self.model.remove_chat(chat_id)
         if chat_id == self._current_id:
             self._select_near(row)
-        not_before = now_ms() + DEFAULT_TIMEOUT_MS + UNDO_GRACE_MS
+        not_before = now_ms() + self.undo_timeout_ms + UNDO_GRACE_MS
         self._client.delete_chat(chat_id, not_before_ms=not_before)
         self._toast_chat = chat_id
-        self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", DEFAULT_TIMEOUT_MS)
+        self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", self.undo_timeout_ms)
 
     @Slot()
     def undo_delete(self) -> None:
@@ -433,5 +435,3 @@ class ChatSidebar(QWidget):
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
-
-PersistentIndex = QPersistentModelIndex

@@ -1,0 +1,312 @@
+"""The window benchmarks' child process: one measurement per run, one JSON line on stdout.
+
+Every GUI measurement runs in a fresh process (``QT_QPA_PLATFORM=offscreen``), so
+imports, Qt start-up and memory are those of a real start, and the bare Qt window
+baseline runs the same way. Modes:
+
+- ``bare-start`` / ``app-start``: the moment of the first paint of a QMainWindow, or
+  of the app's chat list with rows in it (``time.monotonic()``, comparable with the
+  parent's clock on Linux);
+- ``bare-memory`` / ``app-memory``: VmRSS and VmHWM (``/proc/self/status``) once the
+  bare window is painted, or once the app's window shows a chosen chat's newest page;
+- ``app-stall``: the longest gap between ticks of a 5 ms QTimer in the GUI thread
+  while the window's sync worker does the first sync, then while it deletes a chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SETTLE_MS = 500
+DEADLINE_MS = 600_000
+TICK_MS = 5
+
+
+def emit(data: dict[str, Any]) -> None:
+    print(json.dumps(data), flush=True)
+
+
+def memory_status() -> dict[str, int]:
+    """VmRSS and VmHWM in kB."""
+    values: dict[str, int] = {}
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                values[name] = int(rest.split()[0])
+    return values
+
+
+# -- bare window -----------------------------------------------------------------------------
+
+
+def run_bare(memory: bool) -> int:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setWindowTitle("bare")
+    window.resize(1280, 800)
+    result: dict[str, Any] = {}
+
+    def report() -> None:
+        result["painted"] = result.get("painted") or time.monotonic()
+        if memory:
+            QTimer.singleShot(SETTLE_MS, finish)
+        else:
+            finish()
+
+    def finish() -> None:
+        if memory:
+            result.update(memory_status())
+        result["boto3_loaded"] = "boto3" in sys.modules
+        emit(result)
+        app.exit(0)
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and "painted" not in result:
+                result["painted"] = time.monotonic()
+                QTimer.singleShot(0, report)
+            return False
+
+    watch = PaintWatch()
+    window.installEventFilter(watch)
+    window.show()
+    QTimer.singleShot(DEADLINE_MS, lambda: app.exit(3))
+    return int(app.exec())
+
+
+# -- the app's window ------------------------------------------------------------------------
+
+
+def _offline_factory(mirror: Path, user_id: str) -> Any:
+    def make() -> Any:
+        from galileio_desktop.data.sync.library import ChatLibrary
+
+        return ChatLibrary(mirror, user_id, None)
+
+    return make
+
+
+def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) -> Any:
+    def make() -> Any:
+        from galileio_desktop.data.sync.library import ChatLibrary
+
+        def gateway() -> Any:
+            import boto3
+
+            from galileio_desktop.data.dynamo_client import make_dynamodb_client
+            from galileio_desktop.data.gateway import ChatGateway
+
+            session = boto3.Session(
+                aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
+            )
+            client = make_dynamodb_client("us-east-1", endpoint, session)
+            return ChatGateway(client, table, user_id)
+
+        return ChatLibrary(mirror, user_id, gateway)
+
+    return make
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from galileio_desktop.ui import qt_log
+    from galileio_desktop.ui.app_window import build_window, ensure_application
+
+    app = ensure_application()
+    qt_log.install()
+    window = build_window(
+        _offline_factory(Path(args.mirror), args.user),
+        None,
+        "bench",
+        Path(args.settings),
+        restore_layout=False,
+    )
+    window.resize(1280, 800)
+    result: dict[str, Any] = {}
+    view = window.sidebar.list_view
+    target_chat = args.chat or ""
+
+    def painted() -> None:
+        result["boto3_loaded_at_paint"] = "boto3" in sys.modules
+        result["chats_listed"] = window.sidebar.model.chat_count()
+        if args.mode == "app-start":
+            finish()
+        elif target_chat:
+            window.pane.sig_messages_shown.connect(on_shown)
+            if not window.sidebar.select_chat(target_chat):
+                result["error"] = "chat not listed"
+                finish()
+
+    def on_shown(chat_id: str) -> None:
+        if chat_id == target_chat and "shown" not in result:
+            result["shown"] = time.monotonic()
+            QTimer.singleShot(SETTLE_MS, finish)
+
+    def finish() -> None:
+        if args.mode == "app-memory":
+            result.update(memory_status())
+            result["rows_in_pane"] = window.pane.view.model().rowCount()
+        emit(result)
+        window.close()
+        app.exit(0)
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if (
+                event.type() == QEvent.Type.Paint
+                and "painted" not in result
+                and window.sidebar.model.chat_count() > 0
+            ):
+                result["painted"] = time.monotonic()
+                QTimer.singleShot(0, painted)
+            return False
+
+    watch = PaintWatch()
+    view.viewport().installEventFilter(watch)
+    window.show()
+    window.start()
+    QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
+    return int(app.exec())
+
+
+# -- event-loop stalls -----------------------------------------------------------------------
+
+
+class StallMeter:
+    """The longest gap between ticks of a fast timer in the GUI thread, per phase."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._on_tick)
+        self.phase = ""
+        self.last = 0.0
+        self.started = 0.0
+        self.phases: dict[str, dict[str, Any]] = {}
+
+    def begin(self, phase: str) -> None:
+        self.phase = phase
+        self.last = self.started = time.perf_counter()
+        self.phases[phase] = {"max_gap_ms": 0.0, "ticks": 0, "long_gaps_ms": []}
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def end(self) -> dict[str, Any]:
+        data = self.phases[self.phase]
+        data["duration_s"] = round(time.perf_counter() - self.started, 3)
+        gaps = data["long_gaps_ms"]
+        data["long_gaps_ms"] = sorted(gaps, reverse=True)[:10]
+        self.phase = ""
+        return data
+
+    def _on_tick(self) -> None:
+        now = time.perf_counter()
+        if self.phase:
+            gap = (now - self.last) * 1000.0
+            data = self.phases[self.phase]
+            data["ticks"] += 1
+            data["max_gap_ms"] = max(data["max_gap_ms"], round(gap, 2))
+            if gap > 3 * TICK_MS:
+                data["long_gaps_ms"].append(round(gap, 1))
+        self.last = now
+
+
+def run_stall(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
+
+    from galileio_desktop.ui import qt_log
+    from galileio_desktop.ui.app_window import build_window, ensure_application
+
+    app = ensure_application()
+    qt_log.install()
+    window = build_window(
+        _networked_factory(Path(args.mirror), args.user, args.endpoint, args.table),
+        None,
+        "bench",
+        Path(args.settings),
+        sync_interval_ms=3_600_000,
+        restore_layout=False,
+    )
+    window.resize(1280, 800)
+    client = window.client
+    meter = StallMeter()
+    result: dict[str, Any] = {}
+    state: dict[str, Any] = {"sync_request": None, "phase": "first_sync"}
+
+    def on_sync_done(request_id: int, sync_result: Any) -> None:
+        if state["phase"] == "first_sync" and request_id == 0:
+            state["phase"] = "settle1"
+            result["first_sync_ok"] = sync_result is not None
+            if sync_result is not None:
+                result["first_sync_requests"] = sync_result.pull.requests
+            QTimer.singleShot(SETTLE_MS, start_delete)
+        elif state["phase"] == "delete" and request_id == state["sync_request"]:
+            state["phase"] = "settle2"
+            result["delete_pushed"] = getattr(getattr(sync_result, "push", None), "pushed", 0)
+            QTimer.singleShot(SETTLE_MS, finish)
+
+    def start_delete() -> None:
+        result["first_sync"] = meter.end()
+        state["phase"] = "delete"
+        meter.begin("delete")
+        client.delete_chat(args.delete_chat, None)
+
+    def on_delete_scheduled(request_id: int, chat_id: str, op_id: int) -> None:
+        if chat_id == args.delete_chat:
+            state["sync_request"] = client.sync_now()
+
+    def on_failed(request_id: int, message: str, is_bug: bool) -> None:
+        result.setdefault("errors", []).append(message)
+
+    def finish() -> None:
+        result["delete"] = meter.end()
+        emit(result)
+        window.close()
+        app.exit(0)
+
+    client.sig_sync_done.connect(on_sync_done)
+    client.sig_delete_scheduled.connect(on_delete_scheduled)
+    client.sig_failed.connect(on_failed)
+    meter.begin("first_sync")
+    window.show()
+    window.start()
+    QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
+    return int(app.exec())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="one GUI measurement in a fresh process")
+    parser.add_argument("mode", choices=["bare-start", "bare-memory", "app-start", "app-memory", "app-stall"])
+    parser.add_argument("--mirror", help="mirror file")
+    parser.add_argument("--user", help="user id of the mirror")
+    parser.add_argument("--settings", help="folder for the window's settings")
+    parser.add_argument("--chat", help="app-memory: the chat to open")
+    parser.add_argument("--endpoint", help="app-stall: DynamoDB endpoint (the latency proxy)")
+    parser.add_argument("--table", help="app-stall: table")
+    parser.add_argument("--delete-chat", help="app-stall: the chat to delete after the first sync")
+    args = parser.parse_args(argv)
+    if args.mode.startswith("bare"):
+        return run_bare(args.mode == "bare-memory")
+    if args.mode == "app-stall":
+        return run_stall(args)
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

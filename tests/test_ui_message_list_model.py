@@ -1,0 +1,120 @@
+"""The message model and delegate: pages, transient rows, one-row updates, cached heights."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QApplication
+from ui_helpers import message_view
+
+from galileio_desktop.ui.message_delegate import MessageDelegate
+from galileio_desktop.ui.message_list_model import MessageListModel, MessageRoles, MessageRow
+
+pytestmark = pytest.mark.gui
+
+CHAT = "chat-1"
+T0 = 1_700_000_000_000
+
+
+def _views(start: int, count: int) -> list:
+    return [
+        message_view(CHAT, "human" if n % 2 == 0 else "ai", f"message {n}", T0 + n * 1000, message_id=f"m{n}")
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def model(qtbot) -> MessageListModel:
+    model = MessageListModel()
+    model.set_chat(CHAT, _views(50, 50), total=100)
+    return model
+
+
+def test_qtmodeltester(qtmodeltester, model: MessageListModel) -> None:
+    qtmodeltester.check(model, force_py=True)
+    model.start_answer("answer:1", T0 + 999_999)
+    model.append_answer_text("answer:1", "partial")
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_older_page_is_prepended(qtbot, model: MessageListModel) -> None:
+    assert model.has_older() and model.oldest_created_at() == T0 + 50_000
+    with qtbot.waitSignal(model.rowsInserted) as blocker:
+        inserted = model.prepend_older(_views(0, 50), total=100)
+    assert inserted == 50 and blocker.args[1:] == [0, 49]
+    assert not model.has_older()
+    assert [model.index(r, 0).data() for r in (0, 99)] == ["message 0", "message 99"]
+
+
+def test_streaming_text_is_data_changed_on_one_row(qtbot, model: MessageListModel) -> None:
+    model.start_answer("answer:7", T0 + 999_999)
+    row = model.row_for("answer:7")
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    with qtbot.waitSignal(model.dataChanged) as blocker:
+        model.append_answer_text("answer:7", "Hello")
+    assert blocker.args[0].row() == blocker.args[1].row() == row
+    model.append_answer_text("answer:7", " world")
+    index = model.index(row, 0)
+    assert index.data() == "Hello world"
+    assert index.data(MessageRoles.STATE_TEXT) == "Answering…"
+    assert index.data(MessageRoles.REVISION) == 2
+    assert resets == []
+
+
+def test_local_question_is_confirmed_in_place(qtbot, model: MessageListModel) -> None:
+    model.add_local_question("local:1", "Is it stored?", T0 + 500_000)
+    row = model.row_for("local:1")
+    assert model.index(row, 0).data(MessageRoles.STATE_TEXT) == "Saving…"
+    stored = message_view(CHAT, "human", "Is it stored?", T0 + 500_001, message_id="q1", pending=True)
+    with qtbot.waitSignal(model.dataChanged):
+        model.confirm_local("local:1", stored)
+    assert model.row_for("local:1") is None and model.row_for("q1") == row
+    assert model.index(row, 0).data(MessageRoles.STATE_TEXT) == "Waiting to sync"
+    model.set_failed("q1", "The assistant is unreachable")
+    assert model.index(row, 0).data(MessageRoles.STATE_TEXT) == "No answer: The assistant is unreachable"
+
+
+def test_merge_latest_updates_inserts_and_drops(qtbot, model: MessageListModel) -> None:
+    latest = _views(52, 48)  # m50 and m51 deleted elsewhere, m52.. kept
+    latest[-1] = message_view(CHAT, "ai", "edited", T0 + 99_000, message_id="m99")
+    latest.append(message_view(CHAT, "human", "new", T0 + 100_000, message_id="m100"))
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.merge_latest(latest, total=99)
+    assert resets == []
+    assert model.row_for("m50") is not None  # older than the page: not judged by it
+    model.merge_latest(latest, total=len(latest))  # the page is everything: m50, m51 are gone
+    assert model.row_for("m50") is None and model.row_for("m51") is None
+    assert model.index(model.row_for("m99"), 0).data() == "edited"
+    assert model.index(model.rowCount() - 1, 0).data() == "new"
+
+
+def test_heights_are_cached_per_message_and_width(qapp) -> None:
+    delegate = MessageDelegate()
+    delegate.set_style(QFont(), QApplication.palette())
+    delegate.set_width(800)
+    row = MessageRow(key="m1", kind="ai", text="Some **Markdown** text " * 20, created_at=T0, message_id="m1")
+    first = delegate.row_height(row, "")
+    built = delegate.documents_built
+    assert delegate.row_height(row, "") == first and delegate.documents_built == built
+    delegate.set_width(400)
+    narrow = delegate.row_height(row, "")
+    assert narrow > first  # wrapped into more lines
+    delegate.set_width(800)
+    assert delegate.row_height(row, "") == first
+    changed = MessageRow(key="m1", kind="ai", text=row.text + " more " * 40, created_at=T0, message_id="m1", revision=1)
+    assert delegate.row_height(changed, "") > first
+
+
+def test_dark_palette_changes_the_bubble_colours(qapp) -> None:
+    from galileio_desktop.ui import theme
+
+    light = QApplication.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Window, theme.blend(light.color(QPalette.ColorRole.Window), theme.ACCENT_DARK, 0) .darker(600))
+    dark.setColor(QPalette.ColorRole.Base, light.color(QPalette.ColorRole.Base).darker(700))
+    dark.setColor(QPalette.ColorRole.Text, light.color(QPalette.ColorRole.Base))
+    assert theme.is_dark(dark) and not theme.is_dark(light)
+    assert theme.ai_bubble(dark).lightness() < 100 < theme.ai_bubble(light).lightness()
+    assert theme.accent(dark) != theme.accent(light)
