@@ -85,7 +85,9 @@ class DemoServer:
         try:
             self._server.start()
         except OSError as exc:
-            raise GalileioError(f"Cannot start the demo endpoint on port {self.port}: {exc.strerror}.") from exc
+            raise GalileioError(
+                f"Cannot start the demo endpoint on port {self.port}: {exc.strerror}."
+            ) from exc
         host, port = self._server.get_host_and_port()
         seed_data = load_seed()
         self.info = DemoInfo(f"http://{host}:{port}", DEMO_TABLE, str(seed_data["userId"]))

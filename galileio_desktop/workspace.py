@@ -107,7 +107,9 @@ class Workspace:
         settings = AssistantSettings.from_dict(data)
         if not settings.region:
             settings = replace(settings, region=self.account.region)
-        key = self.secrets.get(self.account.name, "assistant_api_key") if settings.backend == "openai" else None
+        key = (
+            self.secrets.get(self.account.name, "assistant_api_key") if settings.backend == "openai" else None
+        )
         if key:
             settings = replace(settings, api_key=key)
         return settings

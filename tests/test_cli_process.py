@@ -18,8 +18,15 @@ TABLE = "galileo-cli"
 USER = "cli-user"
 
 
-def galileio(endpoint: str, data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GALILEIO_TABLE": TABLE, "GALILEIO_USER_ID": USER, "GALILEIO_DATA_DIR": str(data_dir)}
+def galileio(
+    endpoint: str, data_dir: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GALILEIO_TABLE": TABLE,
+        "GALILEIO_USER_ID": USER,
+        "GALILEIO_DATA_DIR": str(data_dir),
+    }
     return subprocess.run(
         [sys.executable, "-m", "galileio_desktop", "--endpoint-url", endpoint, "--json", *args],
         input=stdin,
@@ -64,7 +71,9 @@ def test_usage_errors_exit_2(endpoint: str, data_dir: Path) -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
-def test_ask_with_local_documents_streams_and_stores_sources(endpoint: str, data_dir: Path, tmp_path: Path) -> None:
+def test_ask_with_local_documents_streams_and_stores_sources(
+    endpoint: str, data_dir: Path, tmp_path: Path
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "retention.md").write_text(
@@ -73,11 +82,15 @@ def test_ask_with_local_documents_streams_and_stores_sources(endpoint: str, data
         encoding="utf-8",
     )
     chat = json.loads(galileio(endpoint, data_dir, "chats", "create", "New chat").stdout)
-    result = galileio(endpoint, data_dir, "ask", chat["chatId"], "How long are invoices kept?", "--docs", str(docs))
+    result = galileio(
+        endpoint, data_dir, "ask", chat["chatId"], "How long are invoices kept?", "--docs", str(docs)
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert "ten years" in document["answer"]["text"]
-    assert document["sources"] and document["sources"][0]["metadata"]["source_location"].endswith("retention.md")
+    assert document["sources"] and document["sources"][0]["metadata"]["source_location"].endswith(
+        "retention.md"
+    )
     kinds = sorted(i["SK"]["S"].split("#")[0] for i in partition(endpoint))
     assert kinds.count("MESSAGE") == 2 and kinds.count("SOURCE") == len(document["sources"])
     listed = json.loads(galileio(endpoint, data_dir, "chats", "list").stdout)

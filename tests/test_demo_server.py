@@ -63,11 +63,23 @@ def test_demo_server_command_prints_its_url_and_serves_the_cli(tmp_path: Path) -
         assert info["endpointUrl"].startswith("http://127.0.0.1:")
         listed = subprocess.run(
             [
-                sys.executable, "-m", "galileio_desktop", "--json",
-                "--endpoint-url", info["endpointUrl"], "--table", info["table"], "--user-id", info["userId"],
-                "chats", "list",
+                sys.executable,
+                "-m",
+                "galileio_desktop",
+                "--json",
+                "--endpoint-url",
+                info["endpointUrl"],
+                "--table",
+                info["table"],
+                "--user-id",
+                info["userId"],
+                "chats",
+                "list",
             ],
-            capture_output=True, text=True, env=env, timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         assert listed.returncode == 0, listed.stderr
         assert len(json.loads(listed.stdout)) == len(load_seed()["chats"])

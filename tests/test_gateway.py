@@ -76,7 +76,9 @@ def test_rename_keeps_attributes_written_by_others(ddb: Any) -> None:
     item["pinned"] = {"BOOL": True}
     boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=TABLE, Item=item)
     gateway.rename_chat(chat.chat_id, "second", 2)
-    stored = boto3.client("dynamodb", region_name="us-east-1").get_item(TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]})["Item"]
+    stored = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]}
+    )["Item"]
     assert stored["pinned"] == {"BOOL": True} and stored["title"] == {"S": "second"}
 
 
@@ -151,7 +153,9 @@ def test_unprocessed_items_exhausting_retries_are_reported_not_dropped(ddb: Any)
 
     fast = batch_writer.Backoff(base=0.001, cap=0.002, attempts=4)
     with pytest.raises(Throttled, match="25 of 25 items unwritten"):
-        batch_writer.write_batch(stubborn, TABLE, [batch_writer.put_request(new_message(USER, "c").to_item())] * 25, fast)
+        batch_writer.write_batch(
+            stubborn, TABLE, [batch_writer.put_request(new_message(USER, "c").to_item())] * 25, fast
+        )
     assert stubborn.calls == 4
     with pytest.raises(Throttled):
         gateway.put_message(new_message(USER, "c", n_sources=3))
@@ -173,7 +177,9 @@ def test_delete_chat_removes_everything_of_that_chat_only(ddb: Any) -> None:
     assert (result.deleted_messages, result.deleted_sources) == (6, 6)
     assert progress[-1][0] == progress[-1][1]
     remaining = all_items(ddb)
-    assert not [i for i in remaining if i["PK"]["S"] == USER and i.get("chatId", {}).get("S") == doomed.chat_id]
+    assert not [
+        i for i in remaining if i["PK"]["S"] == USER and i.get("chatId", {}).get("S") == doomed.chat_id
+    ]
     assert len([i for i in remaining if i["PK"]["S"] == "user-b"]) == 1 + 6 + 6
     assert len([i for i in remaining if i["PK"]["S"] == USER]) == 1 + 6 + 6
     assert gateway.delete_chat(doomed.chat_id).deleted_messages == 0  # idempotent

@@ -56,7 +56,9 @@ def seed_chat(gateway: ChatGateway, messages: int, sources: int, title: str = "b
         at = chat.created_at + i
         drafts = [{"pageContent": f"p{i}.{j}", "metadata": {"section_index": j}} for j in range(sources)]
         message = Message(message_id, chat.chat_id, gateway.user_id, "ai", f"answer {i}", at)
-        gateway.put_message(message.with_sources(make_sources(gateway.user_id, chat.chat_id, message_id, drafts, at)))
+        gateway.put_message(
+            message.with_sources(make_sources(gateway.user_id, chat.chat_id, message_id, drafts, at))
+        )
     return chat
 
 
@@ -82,9 +84,15 @@ def web_app_items(user: str, chat_id: str) -> list[dict]:
     created = 1_712_000_000_000
     items = [
         {
-            "PK": {"S": user}, "SK": {"S": f"CHAT#{chat_id}"}, "GSI1PK": {"S": f"{user}#CHAT"},
-            "GSI1SK": {"S": str(created)}, "chatId": {"S": chat_id}, "title": {"S": "Web app chat"},
-            "createdAt": {"N": str(created)}, "userId": {"S": user}, "entity": {"S": "CHAT"},
+            "PK": {"S": user},
+            "SK": {"S": f"CHAT#{chat_id}"},
+            "GSI1PK": {"S": f"{user}#CHAT"},
+            "GSI1SK": {"S": str(created)},
+            "chatId": {"S": chat_id},
+            "title": {"S": "Web app chat"},
+            "createdAt": {"N": str(created)},
+            "userId": {"S": user},
+            "entity": {"S": "CHAT"},
         }
     ]
     for i, (kind, text) in enumerate([("human", "What is our churn?"), ("ai", "Churn is **4%**.")]):
@@ -92,20 +100,37 @@ def web_app_items(user: str, chat_id: str) -> list[dict]:
         at = created + 1000 * (i + 1)
         items.append(
             {
-                "PK": {"S": user}, "SK": {"S": f"MESSAGE#{mid}"}, "GSI1PK": {"S": f"{user}#CHAT#{chat_id}"},
-                "GSI1SK": {"S": str(at)}, "chatId": {"S": chat_id}, "messageId": {"S": mid},
-                "createdAt": {"N": str(at)}, "userId": {"S": user}, "type": {"S": kind},
-                "data": {"M": {"content": {"S": text}}}, "entity": {"S": "MESSAGE"},
+                "PK": {"S": user},
+                "SK": {"S": f"MESSAGE#{mid}"},
+                "GSI1PK": {"S": f"{user}#CHAT#{chat_id}"},
+                "GSI1SK": {"S": str(at)},
+                "chatId": {"S": chat_id},
+                "messageId": {"S": mid},
+                "createdAt": {"N": str(at)},
+                "userId": {"S": user},
+                "type": {"S": kind},
+                "data": {"M": {"content": {"S": text}}},
+                "entity": {"S": "MESSAGE"},
             }
         )
     for s in range(3):
         items.append(
             {
-                "PK": {"S": user}, "SK": {"S": f"SOURCE#web-msg-1#{s}"}, "sourceId": {"S": str(s)},
-                "chatId": {"S": chat_id}, "messageId": {"S": "web-msg-1"}, "userId": {"S": user},
-                "createdAt": {"N": str(created + 2000)}, "entity": {"S": "SOURCE"},
-                "pageContent": {"S": f"Churn passage {s}, with \"quotes\", commas\nand lines"},
-                "metadata": {"M": {"source_location": {"S": f"s3://docs/report-{s}.pdf"}, "section_index": {"N": str(s)}}},
+                "PK": {"S": user},
+                "SK": {"S": f"SOURCE#web-msg-1#{s}"},
+                "sourceId": {"S": str(s)},
+                "chatId": {"S": chat_id},
+                "messageId": {"S": "web-msg-1"},
+                "userId": {"S": user},
+                "createdAt": {"N": str(created + 2000)},
+                "entity": {"S": "SOURCE"},
+                "pageContent": {"S": f'Churn passage {s}, with "quotes", commas\nand lines'},
+                "metadata": {
+                    "M": {
+                        "source_location": {"S": f"s3://docs/report-{s}.pdf"},
+                        "section_index": {"N": str(s)},
+                    }
+                },
             }
         )
     return items
@@ -127,18 +152,38 @@ def cli(endpoint: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[
     return code, document, captured.err
 
 
-def test_web_app_chat_lists_opens_exports_and_deletes(client: Any, endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_web_app_chat_lists_opens_exports_and_deletes(
+    client: Any, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     for item in web_app_items(USER, "web-chat"):
         client.put_item(TableName=TABLE, Item=item)
     code, chats, _ = cli(endpoint, "chats", "list", capsys=capsys)
     assert code == 0 and [c["chatId"] for c in chats] == ["web-chat"] and chats[0]["title"] == "Web app chat"
     code, messages, _ = cli(endpoint, "messages", "list", "web-chat", capsys=capsys)
-    assert [(m["type"], m["text"]) for m in messages] == [("human", "What is our churn?"), ("ai", "Churn is **4%**.")]
+    assert [(m["type"], m["text"]) for m in messages] == [
+        ("human", "What is our churn?"),
+        ("ai", "Churn is **4%**."),
+    ]
     code, sources, _ = cli(endpoint, "sources", "list", "web-chat", "web-msg-1", capsys=capsys)
-    assert [s["metadata"]["source_location"] for s in sources] == [f"s3://docs/report-{s}.pdf" for s in range(3)]
+    assert [s["metadata"]["source_location"] for s in sources] == [
+        f"s3://docs/report-{s}.pdf" for s in range(3)
+    ]
     code, document, _ = cli(endpoint, "export", "web-chat", "--format", "json", capsys=capsys)
     assert code == 0 and len(document["messages"][1]["sources"]) == 3
-    run(["--endpoint-url", endpoint, "--table", TABLE, "--user-id", USER, "export", "web-chat", "--format", "csv"])
+    run(
+        [
+            "--endpoint-url",
+            endpoint,
+            "--table",
+            TABLE,
+            "--user-id",
+            USER,
+            "export",
+            "web-chat",
+            "--format",
+            "csv",
+        ]
+    )
     csv_text = capsys.readouterr().out
     import csv
     import io
@@ -150,13 +195,23 @@ def test_web_app_chat_lists_opens_exports_and_deletes(client: Any, endpoint: str
     assert partition(endpoint, USER) == []
 
 
-def test_cli_writes_the_web_app_shapes(client: Any, endpoint: str, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+def test_cli_writes_the_web_app_shapes(
+    client: Any, endpoint: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
     code, chat, _ = cli(endpoint, "chats", "create", "Plan", capsys=capsys)
     assert code == 0
     sources_file = tmp_path / "sources.json"
     sources_file.write_text(json.dumps([{"pageContent": "p", "metadata": {"source_location": "s3://b/k"}}]))
     code, message, _ = cli(
-        endpoint, "messages", "add", chat["chatId"], "An *answer*", "--type", "ai", "--sources", str(sources_file),
+        endpoint,
+        "messages",
+        "add",
+        chat["chatId"],
+        "An *answer*",
+        "--type",
+        "ai",
+        "--sources",
+        str(sources_file),
         capsys=capsys,
     )
     assert code == 0 and message["sources"][0]["sourceId"] == "0"
@@ -171,7 +226,9 @@ def test_cli_writes_the_web_app_shapes(client: Any, endpoint: str, capsys: pytes
             assert item["GSI1SK"]["S"] == item["createdAt"]["N"]
 
 
-def test_cli_errors_and_exit_codes(client: Any, endpoint: str, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+def test_cli_errors_and_exit_codes(
+    client: Any, endpoint: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
     code, chat, _ = cli(endpoint, "chats", "create", "x", capsys=capsys)
     big = tmp_path / "big.txt"
     big.write_text("y" * (401 * 1024))

@@ -59,7 +59,11 @@ def test_message_item_has_the_web_app_shape() -> None:
 
 def test_source_item_has_the_web_app_shape() -> None:
     (source,) = make_sources(
-        USER, "c1", "m1", [{"pageContent": "text", "metadata": {"source_location": "s3://b/k.pdf", "section_index": 3}}], 5
+        USER,
+        "c1",
+        "m1",
+        [{"pageContent": "text", "metadata": {"source_location": "s3://b/k.pdf", "section_index": 3}}],
+        5,
     )
     assert source.to_item() == {
         "PK": {"S": USER},
@@ -92,7 +96,13 @@ def test_round_trip_keeps_unknown_attributes() -> None:
     "broken",
     [
         {"PK": {"S": USER}, "SK": {"S": "MESSAGE#m1"}, "type": {"S": "ai"}},
-        {"PK": {"S": USER}, "SK": {"S": "MESSAGE#m1"}, "type": {"S": "ai"}, "data": {"S": "not a map"}, "chatId": {"S": "c"}},
+        {
+            "PK": {"S": USER},
+            "SK": {"S": "MESSAGE#m1"},
+            "type": {"S": "ai"},
+            "data": {"S": "not a map"},
+            "chatId": {"S": "c"},
+        },
         {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "title": {"S": "t"}},
         {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "createdAt": {"S": "yesterday"}},
         {"PK": {"S": USER}, "SK": {"S": "SOURCE#nohash"}},

@@ -66,7 +66,13 @@ def ask_command(ctx: Context, args: argparse.Namespace) -> int:
     def work() -> None:
         try:
             outcome["result"] = ask(
-                library, assistant, args.chat_id, question, on_text=on_text, cancel=cancel, history_limit=history
+                library,
+                assistant,
+                args.chat_id,
+                question,
+                on_text=on_text,
+                cancel=cancel,
+                history_limit=history,
             )
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = exc

@@ -23,7 +23,9 @@ def setup_logging(log_dir: Path, verbose: int = 0) -> None:
     try:
         private_dir(log_dir)
         path = private_file(log_dir / "galileio-desktop.log")
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)

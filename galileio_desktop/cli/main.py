@@ -38,8 +38,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="galileio-desktop",
-        description="Galileio Desktop: your Galileo chats, local-first. "
-        "Without a command, opens the window.",
+        description="Galileio Desktop: your Galileo chats, local-first. Without a command, opens the window.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,8 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", metavar="R", help="AWS region")
     parser.add_argument("--table", metavar="NAME", help="chat table (env GALILEIO_TABLE)")
     parser.add_argument("--index", metavar="NAME", default=None, help="time-order index (default GSI1)")
-    parser.add_argument("--user-id", metavar="ID", help="the user's id, the partition key (env GALILEIO_USER_ID)")
-    parser.add_argument("--data-dir", metavar="DIR", help="one folder for config, data and logs (env GALILEIO_DATA_DIR)")
+    parser.add_argument(
+        "--user-id", metavar="ID", help="the user's id, the partition key (env GALILEIO_USER_ID)"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="one folder for config, data and logs (env GALILEIO_DATA_DIR)"
+    )
     parser.add_argument("--account", metavar="NAME", help="use this configured account")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
     parser.add_argument("--offline", action="store_true", help="never touch the network")

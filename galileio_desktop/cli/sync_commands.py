@@ -11,7 +11,9 @@ from .context import Context
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="push queued changes, then pull the server's")
-    p.add_argument("--reconcile", action="store_true", help="also compare the whole partition (finds remote deletes)")
+    p.add_argument(
+        "--reconcile", action="store_true", help="also compare the whole partition (finds remote deletes)"
+    )
     p.set_defaults(func=sync)
     sub.add_parser("status", help="queued and refused changes, last sync").set_defaults(func=status)
     p = sub.add_parser("search", help="full-text search over chats, messages and sources")
@@ -50,7 +52,9 @@ def sync(ctx: Context, args: argparse.Namespace) -> int:
         f"removed {result.pull.removed}; {result.pending} pending, {result.parked} refused.",
     )
     if result.parked:
-        raise GalileioError(f"{result.parked} change(s) were refused by DynamoDB; see 'galileio-desktop status'.")
+        raise GalileioError(
+            f"{result.parked} change(s) were refused by DynamoDB; see 'galileio-desktop status'."
+        )
     return 0 if result.pending == 0 else 3
 
 

@@ -87,7 +87,7 @@ def write_all(
         return
     futures = [executor.submit(write_batch, client, table, batch, backoff) for batch in batches]
     first_error: BaseException | None = None
-    for future, batch in zip(futures, batches):
+    for future, batch in zip(futures, batches, strict=False):
         try:
             future.result()
         except BaseException as exc:  # noqa: BLE001 - collected, re-raised below

@@ -77,7 +77,18 @@ def to_csv(chat: Chat, messages: Sequence[Message]) -> str:
     for message in messages:
         when = iso_time(message.created_at)
         writer.writerow(
-            [chat.chat_id, chat.title, message.message_id, when, message.type, message.content, "", "", "", ""]
+            [
+                chat.chat_id,
+                chat.title,
+                message.message_id,
+                when,
+                message.type,
+                message.content,
+                "",
+                "",
+                "",
+                "",
+            ]
         )
         for source in message.sources:
             writer.writerow(

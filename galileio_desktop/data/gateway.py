@@ -140,9 +140,7 @@ class ChatGateway:
 
     def list_message_items(self, chat_id: str, since_ms: int | None = None) -> list[TypedItem]:
         """A chat's message items, oldest first (GSI1, all pages)."""
-        return self._gsi_query(
-            "Opening chat", messages_gsi1pk(self.user_id, chat_id), since_ms, forward=True
-        )
+        return self._gsi_query("Opening chat", messages_gsi1pk(self.user_id, chat_id), since_ms, forward=True)
 
     def list_messages(self, chat_id: str) -> list[Message]:
         return [m for m in map(decode, self.list_message_items(chat_id)) if isinstance(m, Message)]
@@ -271,7 +269,9 @@ class ChatGateway:
         delete is visible and simply run again (every step is idempotent).
         """
         message_items = self.list_message_items(chat_id)
-        message_ids = [str(i.get("messageId", {}).get("S") or i["SK"]["S"].split("#", 1)[1]) for i in message_items]
+        message_ids = [
+            str(i.get("messageId", {}).get("S") or i["SK"]["S"].split("#", 1)[1]) for i in message_items
+        ]
         total = len(message_ids) * 2 + 1
         done = 0
         lock = threading.Lock()

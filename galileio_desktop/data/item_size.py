@@ -7,8 +7,9 @@ significant digits plus one; lists and maps take 3 bytes plus 1 byte per element
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 MAX_ITEM_BYTES = 400 * 1024
 

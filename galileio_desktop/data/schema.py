@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -40,7 +41,18 @@ _MESSAGE_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
 )
 _SOURCE_ATTRS = frozenset(
-    {"PK", "SK", "sourceId", "chatId", "messageId", "userId", "createdAt", "entity", "pageContent", "metadata"}
+    {
+        "PK",
+        "SK",
+        "sourceId",
+        "chatId",
+        "messageId",
+        "userId",
+        "createdAt",
+        "entity",
+        "pageContent",
+        "metadata",
+    }
 )
 
 
@@ -125,7 +137,8 @@ def _jsonable(value: Any) -> Any:
 
 def to_typed(value: Any) -> dict[str, Any]:
     """Plain Python as a typed attribute value; floats go through Decimal exactly as written."""
-    return _serializer.serialize(_decimals(value))
+    typed: dict[str, Any] = _serializer.serialize(_decimals(value))
+    return typed
 
 
 def _decimals(value: Any) -> Any:
@@ -458,7 +471,5 @@ def make_sources(
             raise InvalidInput(f"Source {index}: pageContent must be text.")
         if not isinstance(metadata, Mapping):
             raise InvalidInput(f"Source {index}: metadata must be an object.")
-        sources.append(
-            Source(str(index), message_id, chat_id, user_id, content, dict(metadata), created_at)
-        )
+        sources.append(Source(str(index), message_id, chat_id, user_id, content, dict(metadata), created_at))
     return tuple(sources)
