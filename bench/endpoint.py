@@ -1,11 +1,19 @@
-"""The benchmark's DynamoDB: moto's server behind the latency proxy, each in its own process.
+"""The benchmark's DynamoDB: a local server behind the latency proxy, each in its own process.
 
-Both run as child processes by default, so neither shares the GIL with the code being
-measured (moto's request handling is pure Python and would otherwise steal the
-measured code's CPU, and the other way round). ``mode="thread"`` runs both in this
+Two servers can stand in for DynamoDB:
+
+- **dynalite** (Node.js, the project's second test implementation): it answers a Query
+  from a key range, as DynamoDB does, in a few milliseconds whatever the table size.
+  The default when Node.js and the npm package are installed.
+- **moto** (Python): it answers a Query by sorting and sizing every item of the table,
+  which costs ~0.2 s per query on a table of 2,000 items; scenarios with hundreds of
+  queries then measure moto, not the client. Kept for comparison (``--server moto``).
+
+The proxy and the server run as child processes by default, so neither shares the GIL
+with the code being measured. ``moto_mode="thread"`` runs moto and the proxy in this
 process instead, for comparison and for quick tests.
 
-Data sets are loaded through ``direct_url`` (moto itself, no delay, not counted);
+Data sets are loaded through ``direct_url`` (the server itself, no delay, not counted);
 the code under test uses ``url`` (the proxy).
 """
 
@@ -13,8 +21,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +34,13 @@ from latency_proxy import DEFAULT_DELAY_MS, LOOPBACK, LatencyProxy, ProxyControl
 log = logging.getLogger(__name__)
 
 BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+DYNALITE_CLI = PROJECT_ROOT / "node_modules" / "dynalite" / "cli.js"
 REGION = "us-east-1"
 ACCESS_KEY = "bench"
-SECRET_KEY = "bench"  # moto accepts any credentials; these are not secrets
+SECRET_KEY = "bench"  # local servers accept any credentials; these are not secrets
 START_TIMEOUT_S = 60
+SERVERS = ("dynalite", "moto")
 
 _MOTO_CHILD = """
 import json, logging, sys
@@ -43,43 +57,88 @@ finally:
 """
 
 
-class _Child:
-    """A server in a child process that prints ``{"url": ...}`` and serves until stdin closes."""
+def dynalite_available() -> bool:
+    return shutil.which("node") is not None and DYNALITE_CLI.is_file()
 
-    def __init__(self, args: list[str]) -> None:
+
+def default_server() -> str:
+    return "dynalite" if dynalite_available() else "moto"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[Any]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode} before listening")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listened on port {port} within {START_TIMEOUT_S} s") from None
+            time.sleep(0.05)
+
+
+class _Child:
+    """A server in a child process, stopped by closing its stdin (or terminating it)."""
+
+    def __init__(self, args: list[str], *, python: bool = True, port: int | None = None) -> None:
+        command = [sys.executable, *args] if python else args
+        self.python = python
         self.process = subprocess.Popen(
-            [sys.executable, *args],
+            command,
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE if port is None else subprocess.DEVNULL,
             text=True,
-            cwd=BENCH_DIR,
+            cwd=BENCH_DIR if python else PROJECT_ROOT,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            code = self.process.wait(timeout=START_TIMEOUT_S)
-            raise RuntimeError(f"server process {args[:2]} exited with code {code} before listening")
-        self.url = str(json.loads(line)["url"])
+        try:
+            if port is not None:
+                _wait_for_port(port, self.process)
+                self.url = f"http://{LOOPBACK}:{port}"
+                return
+            assert self.process.stdout is not None
+            line = self.process.stdout.readline()
+            if not line:
+                code = self.process.wait(timeout=START_TIMEOUT_S)
+                raise RuntimeError(f"server process {args[:2]} exited with code {code} before listening")
+            self.url = str(json.loads(line)["url"])
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         process = self.process
         if process.poll() is None:
             assert process.stdin is not None
             process.stdin.close()
+            if not self.python:
+                process.terminate()  # Node.js servers do not watch their stdin
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.terminate()
                 process.wait(timeout=15)
 
 
 class Endpoint:
-    """moto plus the latency proxy; a context manager."""
+    """A DynamoDB server plus the latency proxy; a context manager."""
 
-    def __init__(self, delay_ms: float = DEFAULT_DELAY_MS, mode: str = "process") -> None:
-        if mode not in ("process", "thread"):
-            raise ValueError("mode is 'process' or 'thread'")
-        self.mode = mode
+    def __init__(
+        self, delay_ms: float = DEFAULT_DELAY_MS, server: str | None = None, moto_mode: str = "process"
+    ) -> None:
+        self.server = server or default_server()
+        if self.server not in SERVERS:
+            raise ValueError(f"server is one of {SERVERS}")
+        if moto_mode not in ("process", "thread"):
+            raise ValueError("moto_mode is 'process' or 'thread'")
+        self.moto_mode = moto_mode
         self.delay_ms = delay_ms
         self.direct_url = ""
         self.url = ""
@@ -88,17 +147,31 @@ class Endpoint:
         self._proxy: LatencyProxy | None = None
         self.control: ProxyControl | None = None
 
+    @property
+    def description(self) -> str:
+        if self.server == "dynalite":
+            return "dynalite (Node.js, in memory) in a child process; proxy in a child process"
+        if self.moto_mode == "process":
+            return "moto's server in a child process; proxy in a child process"
+        return "moto's server and the proxy in threads of the benchmark process"
+
     def start(self) -> Endpoint:
         try:
-            if self.mode == "process":
-                moto = _Child(["-c", _MOTO_CHILD % LOOPBACK])
-                self._children.append(moto)
-                self.direct_url = moto.url
-                proxy = _Child(
-                    ["latency_proxy.py", "--upstream", self.direct_url, "--delay-ms", str(self.delay_ms)]
+            threaded = self.server == "moto" and self.moto_mode == "thread"
+            if self.server == "dynalite":
+                port = _free_port()
+                self._children.append(
+                    _Child(
+                        ["node", str(DYNALITE_CLI), "--host", LOOPBACK, "--port", str(port)]
+                        + ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
+                        python=False,
+                        port=port,
+                    )
                 )
-                self._children.append(proxy)
-                self.url = proxy.url
+                self.direct_url = self._children[-1].url
+            elif not threaded:
+                self._children.append(_Child(["-c", _MOTO_CHILD % LOOPBACK]))
+                self.direct_url = self._children[-1].url
             else:
                 from moto.server import ThreadedMotoServer
 
@@ -107,8 +180,13 @@ class Endpoint:
                 self._moto.start()
                 host, port = self._moto.get_host_and_port()
                 self.direct_url = f"http://{host}:{port}"
+            if threaded:
                 self._proxy = LatencyProxy(self.direct_url, self.delay_ms).start()
                 self.url = self._proxy.url
+            else:
+                proxy_args = ["latency_proxy.py", "--upstream", self.direct_url, "--delay-ms", str(self.delay_ms)]
+                self._children.append(_Child(proxy_args))
+                self.url = self._children[-1].url
         except BaseException:
             self.stop()
             raise

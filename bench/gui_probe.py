@@ -120,11 +120,13 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
 
 
 def run_app(args: argparse.Namespace) -> int:
+    result: dict[str, Any] = {"t_main": time.monotonic()}
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     from galileio_desktop.ui import qt_log
     from galileio_desktop.ui.app_window import build_window, ensure_application
 
+    result["t_imported"] = time.monotonic()
     app = ensure_application()
     qt_log.install()
     window = build_window(
@@ -135,7 +137,7 @@ def run_app(args: argparse.Namespace) -> int:
         restore_layout=False,
     )
     window.resize(1280, 800)
-    result: dict[str, Any] = {}
+    result["t_built"] = time.monotonic()
     view = window.sidebar.list_view
     target_chat = args.chat or ""
 
@@ -170,13 +172,18 @@ def run_app(args: argparse.Namespace) -> int:
                 and "painted" not in result
                 and window.sidebar.model.chat_count() > 0
             ):
-                result["painted"] = time.monotonic()
+                result["painted"] = result["t_painted"] = time.monotonic()
                 QTimer.singleShot(0, painted)
             return False
 
+    def on_chats_loaded(request_id: int, views: Any) -> None:
+        result.setdefault("t_chats_loaded", time.monotonic())
+
+    window.client.sig_chats_loaded.connect(on_chats_loaded)
     watch = PaintWatch()
     view.viewport().installEventFilter(watch)
     window.show()
+    result["t_shown"] = time.monotonic()
     window.start()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
     return int(app.exec())

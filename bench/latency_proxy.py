@@ -81,6 +81,7 @@ class ProxyStats:
     #: Seconds the upstream server spent answering, summed over requests (its own CPU time
     #: when it serves one request at a time).
     upstream_seconds: float = 0.0
+    upstream_by_detail: dict[str, float] = field(default_factory=dict)
     response_bytes: int = 0
     errors: int = 0
 
@@ -90,6 +91,7 @@ class ProxyStats:
             "by_operation": dict(self.by_operation),
             "by_detail": dict(self.by_detail),
             "upstream_seconds": round(self.upstream_seconds, 6),
+            "upstream_by_detail": {k: round(v, 6) for k, v in self.upstream_by_detail.items()},
             "response_bytes": self.response_bytes,
             "errors": self.errors,
         }
@@ -101,6 +103,7 @@ class ProxyStats:
             by_operation=Counter(data.get("by_operation", {})),
             by_detail=Counter(data.get("by_detail", {})),
             upstream_seconds=float(data.get("upstream_seconds", 0.0)),
+            upstream_by_detail={k: float(v) for k, v in data.get("upstream_by_detail", {}).items()},
             response_bytes=int(data.get("response_bytes", 0)),
             errors=int(data.get("errors", 0)),
         )
@@ -128,6 +131,8 @@ class _ProxyServer(ThreadingHTTPServer):
             self.stats.by_operation[operation] += 1
             self.stats.by_detail[detail] += 1
             self.stats.upstream_seconds += seconds
+            by_detail = self.stats.upstream_by_detail
+            by_detail[detail] = by_detail.get(detail, 0.0) + seconds
             self.stats.response_bytes += size
             if not ok:
                 self.stats.errors += 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import io
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,7 +140,12 @@ def test_keys_secret_from_stdin_goes_to_the_keyring_only(cli: Cli) -> None:
     assert cli.secrets.get("lab", SECRET_ACCESS_KEY) == "new-secret"
 
     removed = json.loads(cli("--json", "logout"))
-    assert removed == {"account": "lab", "secrets_removed": [SECRET_ACCESS_KEY]}
+    assert removed == {
+        "account": "lab",
+        "secrets_removed": [SECRET_ACCESS_KEY],
+        "unsent_changes": 0,
+        "mirror_deleted": False,
+    }
     assert cli.secrets.get("lab", SECRET_ACCESS_KEY) is None
 
 
@@ -185,7 +192,29 @@ def test_duplicate_and_unknown_accounts(cli: Cli) -> None:
         cli("account", "use", "nope")
 
 
-def test_exit_codes_through_the_main_command(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """The main command sets up process-wide logging once; undo it after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {
+        name: logging.getLogger(name).level for name in ("botocore", "boto3", "urllib3", "werkzeug", "moto")
+    }
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    for name, old in named.items():
+        logging.getLogger(name).setLevel(old)
+    if hasattr(root, "_galileio_configured"):
+        delattr(root, "_galileio_configured")
+
+
+def test_exit_codes_through_the_main_command(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
     assert run(["--data-dir", str(data_dir), "account", "use", "nope"]) == NotFound.exit_code
     assert "no account named 'nope'" in capsys.readouterr().err
     assert run(["--data-dir", str(data_dir), "login"]) == InvalidInput.exit_code
@@ -209,3 +238,30 @@ def test_exit_codes_through_the_main_command(data_dir: Path, capsys: pytest.Capt
         == 2
     )
     assert "--aws-profile" in capsys.readouterr().err
+
+
+def test_logout_warns_about_unsent_changes_and_can_delete_the_local_copy(cli: Cli) -> None:
+    from galileio_desktop.data.mirror.database import mirror_path_for
+    from galileio_desktop.data.sync.library import ChatLibrary
+
+    cli("account", "add", "lab", *KEYS, "--secret-stdin", stdin=io.StringIO("lab-secret\n"))
+    mirror = mirror_path_for(
+        AppPaths.resolve(cli.data_dir).data_dir, "cli-user", "t", None, region="us-east-1"
+    )
+    library = ChatLibrary(mirror, "cli-user", None)
+    library.create_chat("written offline")
+    library.close()
+
+    with pytest.raises(InvalidInput, match="1 change.*not been sent.*--force"):
+        cli("logout")
+    assert cli.secrets.get("lab", SECRET_ACCESS_KEY) == "lab-secret"  # nothing happened
+
+    result = json.loads(cli("--json", "logout", "--force"))
+    assert result["unsent_changes"] == 1 and result["mirror_deleted"] is False
+    assert cli.secrets.get("lab", SECRET_ACCESS_KEY) is None
+    assert mirror.exists()  # the queued change waits for the next sign-in
+
+    with pytest.raises(InvalidInput, match="would be lost"):
+        cli("logout", "--delete-mirror")
+    assert "local copy of your chats was deleted" in cli("logout", "--delete-mirror", "--force")
+    assert not mirror.exists()

@@ -27,9 +27,10 @@ from keyring.backends import fail
 from servers import create_galileo_table, dynamodb_client, free_port
 
 from galileio_desktop.data.auth.accounts import Account
-from galileio_desktop.data.auth.cognito import TokenKeeper, UnsupportedChallenge, UserPool, jwt_claims
+from galileio_desktop.data.auth.cognito import UnsupportedChallenge, UserPool
 from galileio_desktop.data.auth.secrets import REFRESH_TOKEN, SecretStore
 from galileio_desktop.data.auth.sessions import AccountSession, login, logout, open_session
+from galileio_desktop.data.auth.tokens import TokenKeeper, jwt_claims
 from galileio_desktop.data.errors import CredentialsError, EndpointUnreachable, InvalidInput
 
 REGION = "us-east-1"

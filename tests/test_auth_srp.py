@@ -35,7 +35,8 @@ from pycognito.aws_srp import (
     pad_hex,
 )
 
-from galileio_desktop.data.auth.cognito import UserPool, _srp_timestamp, jwt_claims
+from galileio_desktop.data.auth.cognito import UserPool, _srp_timestamp
+from galileio_desktop.data.auth.tokens import jwt_claims
 from galileio_desktop.data.errors import CredentialsError
 
 POOL_ID = "us-east-1_VerifyPool"

@@ -225,3 +225,12 @@ def test_requests_outside_the_partition_are_refused_before_sending(ddb: Any) -> 
     assert sent == []
     gateway.list_chats()
     assert len(sent) == 1
+
+
+def test_index_entries_planted_by_another_user_are_ignored(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    gateway.create_chat(Chat(new_id(), USER, "mine", 1))
+    planted = Chat(new_id(), "intruder", "click me", 2).to_item()
+    planted["GSI1PK"] = {"S": f"{USER}#CHAT"}  # their own item, pretending to be in my list
+    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=TABLE, Item=planted)
+    assert [c.title for c in gateway.list_chats()] == ["mine"]

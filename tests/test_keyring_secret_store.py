@@ -18,16 +18,21 @@ from galileio_desktop.data.auth.secrets import (
     backend_problem,
 )
 
+# keyring registers every backend class it sees; ``viable = False`` keeps these test
+# backends out of the automatic choice that the rest of the process relies on.
+
 
 class EmptyChain(chainer.ChainerBackend):
     """keyring's chainer when no backend at all is available on the machine."""
 
+    viable = False
     backends: list[keyring.backend.KeyringBackend] = []
 
 
 class BrokenKeyring(keyring.backend.KeyringBackend):
     """A backend that is installed but fails, as a locked or crashed keyring daemon does."""
 
+    viable = False
     priority = 5  # type: ignore[assignment]
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -106,6 +111,7 @@ def test_plain_text_keyrings_are_refused() -> None:
     """keyrings.alt's file backends write secrets to a file: never acceptable here."""
 
     class PlaintextKeyring(keyring.backend.KeyringBackend):
+        viable = False
         priority = 0.5  # type: ignore[assignment]
 
         def get_password(self, service: str, username: str) -> str | None:

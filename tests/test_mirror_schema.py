@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from galileio_desktop.data.mirror import SCHEMA_VERSION, Mirror, MirrorOfAnotherAccount, MirrorTooNew, mirror_path_for
-from galileio_desktop.data.mirror import migrations
+from galileio_desktop.data.mirror import (
+    SCHEMA_VERSION,
+    Mirror,
+    MirrorOfAnotherAccount,
+    MirrorTooNew,
+    migrations,
+    mirror_path_for,
+)
 from galileio_desktop.data.mirror.codec import dumps, encode, key_of_item
 from galileio_desktop.data.schema import Chat, Message, make_sources
 from galileio_desktop.data.sync import ChatLibrary

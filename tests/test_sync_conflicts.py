@@ -108,8 +108,6 @@ def test_a_web_app_rename_and_a_device_rename_converge(devices: tuple[ChatLibrar
     a.sync()
     b.sync()
     assert a.get_chat(chat_id).chat.title == b.get_chat(chat_id).chat.title == "browser again"
-    # the attribute only the web app knows survives our rename
-    assert web.chats()[chat_id].get("webOnly") is None or "webOnly" in a.get_chat(chat_id).chat.extra
 
 
 def test_an_unknown_attribute_survives_a_rename_from_here(devices: tuple[ChatLibrary, ChatLibrary], web: WebApp) -> None:

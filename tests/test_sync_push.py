@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_sync_support import TABLE, USER, Clock, Faults, WebApp, by_key, fast_client, open_device
+from test_sync_support import USER, Clock, Faults, WebApp, by_key, fast_client, open_device
 
 from galileio_desktop.data.errors import CredentialsError
 from galileio_desktop.data.sync import ChatLibrary

@@ -54,6 +54,8 @@ class Faults:
         self.throttle = False
         #: the next N successful writes lose their response (the write stays applied)
         self.lose_writes = 0
+        #: every successful write loses its response while this is on
+        self.lose_all_writes = False
         #: operation name -> error code answered instead of calling DynamoDB
         self.refuse: dict[str, str] = {}
         #: fail every call of these operations after the first N of them
@@ -69,7 +71,7 @@ class Faults:
 
     def clear(self) -> None:
         self.gsi_lag.clear()
-        self.down = self.throttle = False
+        self.down = self.throttle = self.lose_all_writes = False
         self.lose_writes = 0
         self.refuse.clear()
         self.fail_after.clear()
@@ -99,8 +101,9 @@ class Faults:
     def _after_call(self, model: Any, http_response: Any, parsed: Any = None, context: Any = None, **_: Any) -> None:
         if model.name == "Query" and self.gsi_lag and (context or {}).get("faults_index") and parsed:
             parsed["Items"] = [i for i in parsed.get("Items", []) if i["SK"]["S"] not in self.gsi_lag]
-        if model.name in WRITE_OPERATIONS and self.lose_writes > 0 and http_response.status_code < 300:
-            self.lose_writes -= 1
+        lose = self.lose_all_writes or self.lose_writes > 0
+        if model.name in WRITE_OPERATIONS and lose and http_response.status_code < 300:
+            self.lose_writes = max(0, self.lose_writes - 1)
             self.lost.append(model.name)
             raise ConnectionClosedError(endpoint_url=FAKE_ENDPOINT)
 
@@ -108,13 +111,13 @@ class Faults:
 class WebApp:
     """The web app writing its own items straight into the table (no faults)."""
 
-    def __init__(self, client: Any, user: str = USER) -> None:
+    def __init__(self, client: Any, user: str = USER, clock: Callable[[], int] | None = None) -> None:
         self.client = client
         self.user = user
-        self._clock = itertools.count(int(time.time() * 1000))
+        self._clock = clock or itertools.count(int(time.time() * 1000)).__next__
 
     def now(self) -> int:
-        return next(self._clock)
+        return self._clock()
 
     def create_chat(self, chat_id: str, title: str) -> dict[str, Any]:
         at = self.now()

@@ -116,9 +116,9 @@ def offline_factory(mirror: Path, user_id: str = USER) -> Callable[[], Any]:
 
 
 def networked_factory(
-    mirror: Path, endpoint: str | None, table: str, guard: GuiThreadGuard, user_id: str = USER
+    mirror: Path, endpoint: str | None, table: str, guard: GuiThreadGuard | None, user_id: str = USER
 ) -> Callable[[], Any]:
-    """A library factory whose gateway's client carries the GUI-thread guard.
+    """A library factory whose gateway's client carries the GUI-thread guard (None: test setup code).
 
     ``endpoint`` None: the default endpoint (in-process moto when ``mock_aws`` is active).
     """
@@ -137,7 +137,7 @@ def networked_factory(
             aws_secret_access_key="testing",
             config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}),
         )
-        return ChatGateway(guard.install(client), table, user_id)
+        return ChatGateway(guard.install(client) if guard is not None else client, table, user_id)
 
     def make() -> ChatLibrary:
         return ChatLibrary(mirror, user_id, gateway)
@@ -200,3 +200,54 @@ def local_docs_factory(docs: Path, index_path: Path, pace_seconds: float = 0.0) 
         return make_assistant(settings, index_path=index_path)
 
     return make
+
+
+def seed_long_chat(mirror: Path, count: int, user_id: str = USER, link_every: int = 0) -> str:
+    """One chat with ``count`` alternating questions and answers (answers cite one source)."""
+    from galileio_desktop.data.sync import ChatLibrary
+
+    with ChatLibrary(mirror, user_id, None) as library:
+        chat = library.create_chat("Long chat")
+        for n in range(count):
+            if n % 2 == 0:
+                library.add_message(chat.chat_id, "human", f"Question number {n}")
+            else:
+                text = f"Answer number {n} with *some* text that wraps a little in a narrow window."
+                if link_every and n % link_every == 1:
+                    text += " See [the docs](https://example.com/docs) or [this](javascript:alert(1))."
+                library.add_message(
+                    chat.chat_id,
+                    "ai",
+                    text,
+                    [{"pageContent": f"Passage for {n}", "metadata": {"source_location": f"s3://b/doc{n}.md"}}],
+                )
+        return chat.chat_id
+
+
+def link_point(view: Any, row: int, href: str) -> Any:
+    """The viewport point over the link ``href`` painted in ``row`` of a message list view."""
+    from PySide6.QtCore import QPoint
+
+    from galileio_desktop.ui.message_list_model import MessageRoles
+
+    index = view.model().index(row, 0)
+    message_row = index.data(MessageRoles.ROW)
+    delegate = view.itemDelegate()
+    geo = delegate.geometry(message_row, str(index.data(MessageRoles.STATE_TEXT) or ""))
+    doc = delegate.document(message_row)
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                layout = block.layout()
+                offset = fragment.position() - block.position() + 1
+                line = layout.lineForTextPosition(offset)
+                x = line.cursorToX(offset)[0] + layout.position().x()
+                y = line.y() + line.height() / 2 + layout.position().y()
+                top_left = view.visualRect(index).topLeft()
+                return QPoint(int(top_left.x() + geo.text_origin.x() + x), int(top_left.y() + geo.text_origin.y() + y))
+            it += 1
+        block = block.next()
+    raise LookupError(href)

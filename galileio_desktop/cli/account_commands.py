@@ -11,6 +11,7 @@ import argparse
 import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..data.auth.accounts import AUTH_KINDS, Account, AccountStore
@@ -71,7 +72,19 @@ def register(subparsers: Any) -> None:
     )
     sign_in.set_defaults(func=login_command)
 
-    sign_out = subparsers.add_parser("logout", help="sign out: remove the account's secrets from the keyring")
+    sign_out = subparsers.add_parser(
+        "logout",
+        help="sign out: remove the account's secrets from the keyring",
+        description="Sign out of the current account (or --account NAME). Changes not sent yet stay "
+        "queued in the local copy and go out after the next sign-in; signing out with such changes "
+        "asks for --force.",
+    )
+    sign_out.add_argument(
+        "--delete-mirror", action="store_true", help="also delete this account's local copy of the chats"
+    )
+    sign_out.add_argument(
+        "--force", action="store_true", help="sign out even though changes are not sent yet"
+    )
     sign_out.set_defaults(func=logout_command)
 
 
@@ -188,10 +201,33 @@ def login_command(ctx: Any, args: argparse.Namespace) -> int:
 def logout_command(ctx: Any, args: argparse.Namespace) -> int:
     store = AccountStore(ctx.paths.config_dir)
     account = store.resolve(getattr(args, "account", None))
+    mirror = _mirror_path(ctx, account)
+    unsent = _unsent_changes(mirror, account)
+    if unsent and not args.force:
+        what = (
+            "would be lost with the local copy"
+            if args.delete_mirror
+            else "stay queued until you sign in again"
+        )
+        raise InvalidInput(
+            f"{unsent} change(s) of {account.name} have not been sent yet and {what}. "
+            "Run 'galileio-desktop sync' first, or sign out with --force."
+        )
     removed = logout(account, _secrets(ctx))
+    deleted = _delete_mirror(mirror) if args.delete_mirror else False
+    text = f"Signed out of {account.name}; its secrets were removed from the keyring."
+    if unsent:
+        text += f" {unsent} unsent change(s) " + ("were deleted." if deleted else "stay queued.")
+    if deleted:
+        text += " Its local copy of your chats was deleted."
     ctx.out(
-        {"account": account.name, "secrets_removed": removed},
-        f"Signed out of {account.name}; its secrets were removed from the keyring.",
+        {
+            "account": account.name,
+            "secrets_removed": removed,
+            "unsent_changes": unsent,
+            "mirror_deleted": deleted,
+        },
+        text,
     )
     return 0
 
@@ -252,6 +288,46 @@ def _ask_new_password() -> str | None:
     if getpass.getpass("New password again: ") != first:
         raise InvalidInput("The two new passwords differ; nothing was changed.")
     return first
+
+
+def _mirror_path(ctx: Any, account: Account) -> Path | None:
+    """Where the account's local copy is (None when the user id is not known yet)."""
+    user_id = account.effective_user_id
+    if not user_id:
+        return None
+    from ..data.mirror.database import mirror_path_for
+
+    return Path(
+        mirror_path_for(
+            ctx.paths.data_dir, user_id, account.table, account.endpoint_url, region=account.region
+        )
+    )
+
+
+def _unsent_changes(mirror: Path | None, account: Account) -> int:
+    """Pending and parked operations in the account's outbox (0 without a local copy)."""
+    if mirror is None or not mirror.exists():
+        return 0
+    from ..data.sync.library import ChatLibrary
+
+    library = ChatLibrary(mirror, str(account.effective_user_id), None)
+    try:
+        status = library.status()
+        return int(status.pending) + int(status.parked)
+    finally:
+        library.close()
+
+
+def _delete_mirror(mirror: Path | None) -> bool:
+    if mirror is None or not mirror.exists():
+        return False
+    for path in (
+        mirror,
+        *(mirror.with_name(mirror.name + suffix) for suffix in ("-wal", "-shm", "-journal")),
+    ):
+        path.unlink(missing_ok=True)
+    log.info("local copy of an account deleted at sign-out")
+    return True
 
 
 def _describe(account: Account, current: str | None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ class Context:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _gateway: Any = None
     _workspace: Any = None
+    _secrets: Any = None
     _library: Any = None
 
     @classmethod
@@ -76,6 +77,19 @@ class Context:
     def offline(self) -> bool:
         return bool(getattr(self.args, "offline", False))
 
+    @property
+    def secrets(self) -> Any:
+        """One secret store for the whole run (memory-only secrets must not get lost)."""
+        if self._secrets is None:
+            from ..data.auth.secrets import SecretStore
+
+            self._secrets = SecretStore()
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, store: Any) -> None:
+        self._secrets = store
+
     def workspace(self) -> Any:
         """The account in use: ``--account``, the current account, or the flags."""
         if self._workspace is None:
@@ -91,6 +105,8 @@ class Context:
                 index=self.args.index,
             )
             self._workspace = Workspace(account, self.paths, offline=self.offline)
+            if self._secrets is not None or account.auth in ("cognito", "keys"):
+                self._workspace._secrets = self.secrets
         return self._workspace
 
     def library(self) -> Any:

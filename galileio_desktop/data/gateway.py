@@ -116,18 +116,24 @@ class ChatGateway:
         return [item for page in self._query_pages(what, **params) for item in page]
 
     def _gsi_query(self, what: str, pk: str, since_ms: int | None, forward: bool) -> list[TypedItem]:
+        """A GSI1 query, keeping only the user's own items: anyone can write a GSI1PK
+        that names another user on an item of their own, and IAM cannot stop that."""
         condition = "GSI1PK = :pk"
         values: dict[str, Any] = {":pk": {"S": pk}}
         if since_ms is not None:
             condition += " AND GSI1SK > :since"
             values[":since"] = {"S": str(since_ms)}
-        return self._query(
+        found = self._query(
             what,
             IndexName=self.index,
             KeyConditionExpression=condition,
             ExpressionAttributeValues=values,
             ScanIndexForward=forward,
         )
+        own = [item for item in found if item.get("PK", {}).get("S") == self.user_id]
+        if len(own) != len(found):
+            log.warning("ignored %d index entries planted by another user", len(found) - len(own))
+        return own
 
     # -- reads ------------------------------------------------------------------------
 

@@ -263,14 +263,18 @@ class ChatListModel(QAbstractListModel):
         matcher = difflib.SequenceMatcher(a=old_rows, b=new_rows, autojunk=False)
         opcodes = matcher.get_opcodes()
         # Apply from the end so earlier row numbers stay valid.
+        # Row numbers are re-indexed before each end*Rows(), so slots connected to the
+        # model's signals (the sidebar keeping its selection) see a consistent model.
         for tag, i1, i2, j1, j2 in reversed(opcodes):
             if tag in ("delete", "replace"):
                 self.beginRemoveRows(QModelIndex(), i1, i2 - 1)
                 del self._rows[i1:i2]
+                self._reindex()
                 self.endRemoveRows()
             if tag in ("insert", "replace"):
                 self.beginInsertRows(QModelIndex(), i1, i1 + (j2 - j1) - 1)
                 self._rows[i1:i1] = new_rows[j1:j2]
+                self._reindex()
                 self.endInsertRows()
         if self._rows != new_rows:  # pragma: no cover - the diff above is exact
             log.error("chat list diff went wrong; resetting")

@@ -87,7 +87,7 @@ class MessagePane(QWidget):
         self._asks: dict[int, _Ask] = {}
         self._failures: dict[str, str] = {}
         self._stick_to_bottom = True
-        self._anchor_from_bottom: int | None = None
+        self._adjusting = False
         self._pending_highlight = ""
         self.model = MessageListModel(self)
 
@@ -172,10 +172,13 @@ class MessagePane(QWidget):
             return
         self._chat_id = chat_id
         self._older_request = 0
-        self._anchor_from_bottom = None
         self._stick_to_bottom = True
         self._pending_highlight = ""
-        self.model.set_chat(chat_id or None)
+        self._adjusting = True
+        try:
+            self.model.set_chat(chat_id or None)
+        finally:
+            self._adjusting = False
         self.sig_answer_selected.emit("")
         if not chat_id:
             self._page_request = 0
@@ -277,24 +280,24 @@ class MessagePane(QWidget):
     ) -> None:
         if chat_id != self._chat_id:
             return
+        self.view.sync_width()
         if request_id == self._page_request:
             self._page_request = 0
-            self.model.set_chat(chat_id, views, total)
-            self._reapply_local_state()
             self._stick_to_bottom = True
-            self._show_rows_or_placeholder()
-            self.view.scrollToBottom()
+            self._adjusting = True  # the reset's scroll moves are not the user's
+            try:
+                self.model.set_chat(chat_id, views, total)
+                self._reapply_local_state()
+                self._show_rows_or_placeholder()
+                self.view.scrollToBottom()
+            finally:
+                self._adjusting = False
             self.sig_messages_shown.emit(chat_id)
             self._try_reveal()
         elif request_id == self._older_request:
             self._older_request = 0
-            scroll = self.view.verticalScrollBar()
-            self._anchor_from_bottom = scroll.maximum() - scroll.value()
             self._stick_to_bottom = False
-            inserted = self.model.prepend_older(views, total)
-            if inserted:
-                self.view.doItemsLayout()
-            self._anchor_from_bottom = None
+            self._prepend_keeping_place(views, total)
             self._try_reveal()
         elif request_id in self._open_requests or request_id == self._refresh_request:
             self._open_requests.discard(request_id)
@@ -304,10 +307,35 @@ class MessagePane(QWidget):
             self._reapply_local_state()
             self._show_rows_or_placeholder()
 
+    def _prepend_keeping_place(self, views: list[MessageView], total: int) -> None:
+        """Insert an older page above the rows on screen without moving them.
+
+        The first visible row is the anchor: after the layout it is put back at the
+        same distance from the top (heights above it may all have changed).
+        """
+        view = self.view
+        anchor = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
+        anchor_key = str(anchor.data(MessageRoles.KEY) or "") if anchor.isValid() else ""
+        offset = view.visualRect(anchor).top() if anchor.isValid() else 0
+        self._adjusting = True
+        try:
+            if not self.model.prepend_older(views, total):
+                return
+            view.doItemsLayout()
+            row = self.model.row_for(anchor_key) if anchor_key else None
+            if row is not None:
+                delta = view.visualRect(self.model.index(row, 0)).top() - offset
+                scroll = view.verticalScrollBar()
+                scroll.setValue(scroll.value() + delta)
+        finally:
+            self._adjusting = False
+
     def _maybe_fetch_older(self) -> None:
         if not self._chat_id or self._older_request or self._page_request or not self.model.has_older():
             return
-        if self.view.verticalScrollBar().value() > FETCH_MARGIN_PX:
+        scroll = self.view.verticalScrollBar()
+        # maximum() is 0 while a fresh page is not laid out yet: no user scrolled there.
+        if scroll.maximum() <= 0 or scroll.value() > FETCH_MARGIN_PX or self._stick_to_bottom:
             return
         oldest = self.model.oldest_created_at()
         if oldest is None:
@@ -425,18 +453,21 @@ class MessagePane(QWidget):
 
     @Slot(int)
     def _on_scrollbar_value_changed(self, value: int) -> None:
-        if self._anchor_from_bottom is None:
-            scroll = self.view.verticalScrollBar()
-            self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX
+        if self._adjusting:
+            return
+        scroll = self.view.verticalScrollBar()
+        self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX
         self._maybe_fetch_older()
 
     @Slot(int, int)
     def _on_scrollbar_range_changed(self, minimum: int, maximum: int) -> None:
-        scroll = self.view.verticalScrollBar()
-        if self._anchor_from_bottom is not None:
-            scroll.setValue(maximum - self._anchor_from_bottom)
-        elif self._stick_to_bottom:
-            scroll.setValue(maximum)
+        if not self._stick_to_bottom:
+            return
+        adjusting, self._adjusting = self._adjusting, True
+        try:
+            self.view.verticalScrollBar().setValue(maximum)
+        finally:
+            self._adjusting = adjusting
 
     @Slot(QModelIndex, QModelIndex, list)
     def _on_model_data_changed(

@@ -46,7 +46,8 @@ class MessageListView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
+        # Fixed: a resize re-wraps once it settles (the timer below), not on every pixel.
+        self.setResizeMode(QListView.ResizeMode.Fixed)
         self.setUniformItemSizes(False)
         self.setMouseTracking(True)
         self.setFrameShape(QListView.Shape.NoFrame)
@@ -114,7 +115,11 @@ class MessageListView(QListView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._relayout.start()
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            self.sync_width()  # nothing to re-wrap yet: take the width at once
+        else:
+            self._relayout.start()  # re-wrap once the user has finished resizing
 
     def _on_relayout_timeout(self) -> None:
         """Re-wrap bubbles to the new width, once the resize has settled."""
@@ -123,8 +128,10 @@ class MessageListView(QListView):
             self.scheduleDelayedItemsLayout()
 
     def sync_width(self) -> None:
-        """Wrap to the current width now (before the first page is laid out)."""
-        self.message_delegate().set_width(self.viewport().width())
+        """Wrap to the current width now (before a page is laid out)."""
+        self._relayout.stop()
+        if self.message_delegate().set_width(self.viewport().width()):
+            self.scheduleDelayedItemsLayout()
 
     def row_changed(self, index: QModelIndex) -> None:
         """A row's text or footer changed: its height must be measured again."""

@@ -22,8 +22,9 @@ from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import CredentialsError, InvalidInput
-from .cognito import TokenKeeper, cognito_client, translate_error
+from .cognito import cognito_client, translate_error
 from .redaction import register_secret
+from .tokens import TokenKeeper
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +115,23 @@ class IdentityPool:
             return self._fetch()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
-            if code in ("NotAuthorizedException", "ResourceNotFoundException"):
-                # The ID token or the identity may have gone stale: renew both once.
-                log.info("identity pool refused the credentials request (%s); renewing the sign-in", code)
-                self.keeper.expire()
-                self.identity_id = None
-                try:
-                    return self._fetch()
-                except (ClientError, BotoCoreError) as again:
-                    raise _renewal_failed(again) from None
-            raise _renewal_failed(exc) from None
+            if code not in ("NotAuthorizedException", "ResourceNotFoundException"):
+                raise translate_error(exc, "credential renewal") from None
+            # The ID token or the identity may have gone stale: renew both once.
+            log.info("identity pool refused the credentials request (%s); renewing the sign-in", code)
+            self.keeper.expire()
+            self.identity_id = None
+            try:
+                return self._fetch()
+            except ClientError as again:
+                error = translate_error(again, "credential renewal")
+                if isinstance(error, CredentialsError):
+                    raise error from None
+                raise CredentialsError(
+                    f"The identity pool refused new credentials ({error}); please sign in again."
+                ) from None
+            except BotoCoreError as again:
+                raise translate_error(again, "credential renewal") from None
         except BotoCoreError as exc:
             raise translate_error(exc, "credential renewal") from None
 
@@ -154,15 +162,6 @@ class IdentityPool:
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=timezone.utc)
-
-
-def _renewal_failed(exc: BaseException) -> CredentialsError:
-    error = translate_error(exc, "credential renewal")
-    if isinstance(error, CredentialsError):
-        return error
-    if isinstance(exc, ClientError):
-        return CredentialsError(f"Renewing your AWS credentials failed ({error}); please sign in again.")
-    raise error
 
 
 class _FixedProvider(CredentialProvider):  # type: ignore[misc]

@@ -20,7 +20,7 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail
 
-from .redaction import register_secret
+from .redaction import install_log_redaction, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class SecretStore:
     """Account secrets through ``keyring``, or in memory when no keyring is usable."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None, service: str = SERVICE) -> None:
+        install_log_redaction()
         self.service = service
         self._lock = threading.Lock()
         self._memory: dict[str, str] = {}

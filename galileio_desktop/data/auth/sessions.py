@@ -36,11 +36,12 @@ from botocore.exceptions import (
 
 from ..errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput
 from .accounts import Account, validate_user_id
-from .cognito import NewPasswordPrompt, TokenKeeper, Tokens, UserPool
+from .cognito import NewPasswordPrompt, UserPool
 from .identity_pool import IdentityPool, RenewableCredentials, session_with_credentials
 from .partition_guard import PartitionGuard, install_partition_guard
 from .redaction import install_log_redaction, register_secret
 from .secrets import REFRESH_TOKEN, SECRET_ACCESS_KEY, SecretStore
+from .tokens import TokenKeeper, Tokens
 
 log = logging.getLogger(__name__)
 

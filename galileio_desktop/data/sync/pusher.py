@@ -273,6 +273,7 @@ class Pusher:
         if op.chat_id not in self._verified_chats:
             chat = self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id))
             if chat is None:
+                self._clean_partial_write(op)
                 with self.mirror.write() as conn:
                     items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
                 return self._park(op, CHAT_GONE_REASON, outbox.CHAT_GONE)
@@ -282,11 +283,18 @@ class Pusher:
         if op.doubt:
             existing = self.gateway.get_item(key_of(item))
             if existing is None:
+                self._clean_partial_write(op)
                 return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
             return self._confirm(op, [existing, *source_items])
         with self._sending(op):
             stored = self.gateway.put_message(message)
         return self._confirm(op, [stored, *source_items])
+
+    def _clean_partial_write(self, op: Op) -> None:
+        """An earlier attempt may have written the sources of a message that is not on
+        the server now: remove them (idempotent), so no orphan stays behind."""
+        if op.attempts > 1 and op.payload.get("sources"):
+            self.gateway.delete_message(op.message_id)
 
     def _delete_message(self, op: Op) -> _Outcome:
         self.gateway.delete_message(op.message_id)

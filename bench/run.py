@@ -1,0 +1,233 @@
+"""Benchmarks of Galileio Desktop against the web app's algorithms, side by side in one run.
+
+    python bench/run.py [--quick] [--json FILE]
+
+Builds the data sets, runs every scenario beside its baseline on the same data, prints
+a table and writes it to docs/benchmarks.md with the date, the machine and the
+versions. Network scenarios go through a latency proxy (20 ms per request by default)
+in front of a local DynamoDB server; see bench/endpoint.py for which one and why.
+``--quick`` uses smaller data sets (printed at the start) and runs in a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+for entry in (str(BENCH_DIR), str(PROJECT_ROOT)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+# A benchmark must never reach a real account or read a developer's AWS settings.
+os.environ.update(
+    {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+)
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n == "AWS_PROFILE"]:
+    del os.environ[_name]
+
+import report  # noqa: E402
+import scenarios_local as local  # noqa: E402
+import scenarios_remote as remote  # noqa: E402
+from endpoint import Endpoint, default_server  # noqa: E402
+from report import Result  # noqa: E402
+from sizes import FULL, QUICK, Sizes  # noqa: E402
+
+log = logging.getLogger("bench")
+
+DOCS = PROJECT_ROOT / "docs" / "benchmarks.md"
+SCENARIO_NAMES = ("delete", "open", "sync", "first-sync", "answer", "search", "start-up", "stall", "memory")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller data sets (a few minutes on 2 cores)")
+    parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
+    parser.add_argument("--docs", metavar="FILE", default=str(DOCS), help="Markdown report (default docs/benchmarks.md)")
+    parser.add_argument("--no-docs", action="store_true", help="do not write the Markdown report")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated scenarios of {', '.join(SCENARIO_NAMES)}")
+    parser.add_argument("--server", choices=("dynalite", "moto"), default=None, help="DynamoDB stand-in (default: dynalite if installed)")
+    parser.add_argument("--moto-mode", choices=("process", "thread"), default="process", help="with --server moto")
+    parser.add_argument("--delay-ms", type=float, default=20.0, help="round-trip delay added per request")
+    parser.add_argument("--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)")
+    return parser.parse_args(argv)
+
+
+class Runner:
+    """Runs the chosen scenarios in order, keeping going when one fails (its row says so)."""
+
+    def __init__(self, sizes: Sizes, workdir: Path, only: set[str]) -> None:
+        self.sizes = sizes
+        self.workdir = workdir
+        self.only = only
+        self.results: list[Result] = []
+        self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def wanted(self, name: str) -> bool:
+        return not self.only or name in self.only
+
+    def run(self, name: str, call: Callable[[], list[Result]]) -> None:
+        if not self.wanted(name):
+            return
+        print(f"[{time.perf_counter() - self.started:6.1f} s] {name} ...", flush=True)
+        began = time.perf_counter()
+        try:
+            found = call()
+        except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide the others
+            log.error("scenario %s failed", name, exc_info=True)
+            found = [
+                Result(name, "failed", None, None, "", None, "", "-", False,
+                       note=f"{type(exc).__name__}: {exc}", details={"traceback": traceback.format_exc()[-3000:]})
+            ]
+        self.timings[name] = round(time.perf_counter() - began, 1)
+        self.results.extend(found)
+        for result in found:
+            print("    " + report.text_table([result]).splitlines()[-1], flush=True)
+
+
+def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runner, Endpoint]:
+    only = {n.strip() for n in args.only.split(",")} if args.only else set()
+    unknown = only - set(SCENARIO_NAMES)
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    runner = Runner(sizes, workdir, only)
+    endpoint = Endpoint(args.delay_ms, args.server or default_server(), args.moto_mode)
+    with endpoint:
+        for name, scenario in remote.SCENARIOS:
+            runner.run(name, lambda s=scenario: s(endpoint, sizes, workdir))
+        if any(runner.wanted(n) for n in ("search", "start-up", "memory")):
+            print(f"[{time.perf_counter() - runner.started:6.1f} s] building the cached mirror ...", flush=True)
+            mirror = local.build_cached_mirror(sizes, workdir)
+            print(f"    {mirror.chats:,} chats, {mirror.messages:,} messages in {mirror.build_s:.1f} s", flush=True)
+            runner.run("search", lambda: local.search(mirror, sizes))
+            runner.run("start-up", lambda: local.start_up(mirror, sizes, workdir))
+            runner.run("memory", lambda: local.memory(mirror, sizes, workdir))
+        runner.run("stall", lambda: local.stalls(endpoint, sizes, workdir))
+    return runner, endpoint
+
+
+def markdown(meta: dict[str, object], results: list[Result]) -> str:
+    env = meta["environment"]
+    assert isinstance(env, dict)
+    sizes = meta["sizes"]
+    assert isinstance(sizes, dict)
+    missed = [r for r in results if not r.met]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python bench/run.py" + (" --quick" if meta["mode"] == "quick" else "") + "`; "
+        "do not edit by hand. Every ratio compares ours with a baseline measured in the same run, "
+        "on the same data (absolute times on a shared machine are noise).",
+        "",
+        f"- date: {meta['date']}",
+        f"- mode: {meta['mode']} ({meta['total_s']} s)",
+        f"- machine: {env['cpu_count']} CPUs, {env['platform']}",
+        f"- versions: Python {env['python']}, boto3 {env['boto3']}, botocore {env['botocore']}, "
+        f"moto {env['moto']}, PySide6 {env['PySide6']}, SQLite {env['sqlite']}",
+        f"- DynamoDB: {meta['server']}, {meta['delay_ms']:g} ms added per request by the latency proxy",
+        "- sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items() if k != "name"),
+        "",
+        report.markdown_table(results),
+        "",
+        f"Targets met: {len(results) - len(missed)} of {len(results)}.",
+        "",
+        "## How each scenario is measured",
+        "",
+        "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway: message "
+        "query, source queries on a pool of 16, batch deletes of 25 on the pool); the baseline queries "
+        "the messages, then each message's sources one after another, then deletes in BatchWrites of 25 "
+        "one after another. Each side has its own table with an identical chat.",
+        "- **open, not cached**: ours is `ChatLibrary.open_chat` plus the first page "
+        "(`list_messages(limit=50)`) on a mirror that lists the chat but has none of its messages; "
+        "the baseline reads every page of 10 messages one after another. **cached**: the same chat "
+        "after a restart (a new library on the same mirror).",
+        "- **sync, nothing changed**: `ChatLibrary.sync` after a first sync, with some chats opened.",
+        "- **first sync**: `ChatLibrary.sync` on an empty mirror; the minimum is the items' size by "
+        "DynamoDB's rules divided by the 1 MB page limit (1 MB = 1,048,576 bytes).",
+        "- **answer**: `ChatLibrary.add_message` with the sources, then `push`; the web app's single "
+        "BatchWrite is refused by DynamoDB over 25 items, so the baseline is that BatchWrite split "
+        "into calls of 25, one after another (what the algorithm would take to store it at all).",
+        "- **search**: `ChatLibrary.search` (FTS5, bm25, snippets) against a `LIKE` scan of every "
+        "message's text, both on the same mirror file; the query mix is in the details.",
+        "- **start-up / memory**: a fresh process each (`bench/gui_probe.py`, offscreen): the app's "
+        "window on the cached mirror, offline, until the chat list paints with rows (memory: until "
+        "the chosen chat's newest page is shown), against a bare `QMainWindow` shown and painted.",
+        "- **GUI stall**: the app's window in a fresh process, online through the proxy; a 5 ms "
+        "QTimer in the GUI thread records the longest gap while the sync worker runs the first "
+        "sync, then while it deletes a chat.",
+        "",
+    ]
+    if missed:
+        lines += ["## Targets missed", ""]
+        for r in missed:
+            lines.append(f"- **{r.scenario} / {r.measure}**: {r.note or 'see the details below'}")
+        lines.append("")
+    lines += ["## Details", ""]
+    for r in results:
+        lines.append(f"### {r.scenario}: {r.measure}")
+        lines.append("")
+        if r.note:
+            lines += [r.note, ""]
+        details = {k: v for k, v in r.details.items() if k != "traceback"}
+        lines += ["```json", json.dumps(details, indent=1, default=str)[:6000], "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    sizes = QUICK if args.quick else FULL
+    print(f"Galileio Desktop benchmarks, {sizes.name} mode; sizes:", flush=True)
+    for key, value in sizes.as_json().items():
+        if key != "name":
+            print(f"    {key} = {value}", flush=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="galileio-bench-") as tmp:
+        workdir = Path(args.workdir) if args.workdir else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        runner, endpoint = run_all(args, sizes, workdir)
+    total = round(time.perf_counter() - started, 1)
+    meta: dict[str, object] = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": sizes.name,
+        "total_s": total,
+        "scenario_s": runner.timings,
+        "environment": report.environment(),
+        "server": endpoint.description,
+        "delay_ms": endpoint.delay_ms,
+        "sizes": sizes.as_json(),
+    }
+    print()
+    print(report.text_table(runner.results))
+    missed = [r for r in runner.results if not r.met]
+    print(f"\n{len(runner.results) - len(missed)} of {len(runner.results)} targets met in {total} s")
+    for r in missed:
+        print(f"  missed: {r.scenario} / {r.measure}: {r.note}")
+    if args.json:
+        report.write_json(Path(args.json), meta, runner.results)
+    if not args.no_docs:
+        docs = Path(args.docs)
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        docs.write_text(markdown(meta, runner.results), encoding="utf-8")
+        print(f"wrote {docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,289 @@
+"""The local scenarios: full-text search, start-up, memory and GUI stalls.
+
+Search runs in this process on the cached mirror. Everything with a window runs in a
+fresh child process (:mod:`gui_probe`), the app's window and the bare Qt window the
+same way, one after the other, so start-up and memory are those of a real start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import baselines
+import datasets as ds
+from endpoint import Endpoint
+from report import Result, median, percentile, speedup
+from sizes import Sizes
+
+from galileio_desktop.data.schema import now_ms
+from galileio_desktop.data.sync.library import ChatLibrary
+
+log = logging.getLogger(__name__)
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROBE = BENCH_DIR / "gui_probe.py"
+PROBE_TIMEOUT_S = 900
+#: Ranks (0-based, by frequency) of the words searched for; see :func:`search_queries`.
+RARE_RANKS = (1500, 2200, 2500, 3000, 3300, 3700, 4000, 4400, 5100, 5800)
+MEDIUM_RANKS = (60, 120, 250, 400, 700)
+PAIR_RANKS = ((80, 2000), (150, 900), (30, 300))
+PREFIX_RANKS = (1200, 3500)
+COMMON_RANK = 5
+
+
+@dataclass
+class CachedMirror:
+    path: Path
+    big_chat_id: str
+    chats: int
+    messages: int
+    build_s: float
+
+
+def build_cached_mirror(sizes: Sizes, workdir: Path) -> CachedMirror:
+    """Many chats and messages, every one confirmed and cached; the biggest chat the most recent."""
+    started = time.perf_counter()
+    rng = random.Random(21)
+    now = now_ms()
+    big = ds.make_chat(rng, sizes.big_chat_messages, created_at=now - 86_400_000 * 2, title="The long chat")
+    others = sizes.cached_chats - 1
+    rest = sizes.cached_messages - sizes.big_chat_messages
+    chats = [big]
+    for index in range(others):
+        count = rest // others + (1 if index < rest % others else 0)
+        chats.append(ds.make_chat(rng, count, created_at=now - 86_400_000 * (3 + rng.randrange(400))))
+    path = workdir / "cached.sqlite3"
+    ds.build_mirror(path, ds.USER, ds.all_items(chats), now)
+    return CachedMirror(path, big.chat_id, len(chats), sum(c.message_count for c in chats), time.perf_counter() - started)
+
+
+# -- search --------------------------------------------------------------------------------
+
+
+def search_queries() -> list[tuple[str, str]]:
+    """(kind, query): rare words, medium words, pairs, prefixes and one very common word."""
+    words = ds.WORDS.words
+    queries = [("rare word", words[r]) for r in RARE_RANKS]
+    queries += [("medium word", words[r]) for r in MEDIUM_RANKS]
+    queries += [("two words", f"{words[a]} {words[b]}") for a, b in PAIR_RANKS]
+    queries += [("prefix", words[r][: max(4, len(words[r]) - 2)] + "*") for r in PREFIX_RANKS]
+    queries.append(("common word", words[COMMON_RANK]))
+    return queries
+
+
+def _like_query(query: str) -> str:
+    """The LIKE scan matches substrings; a prefix query is its word without the star."""
+    return query.replace("*", "")
+
+
+def search(mirror: CachedMirror, sizes: Sizes) -> list[Result]:
+    lib = ChatLibrary(mirror.path, ds.USER, None)
+    conn = sqlite3.connect(f"file:{mirror.path}?mode=ro", uri=True)
+    queries = search_queries()
+    ours: list[float] = []
+    like: list[float] = []
+    per_query: list[dict[str, Any]] = []
+    try:
+        for kind, query in queries:  # warm both: pages in the OS cache, statements prepared
+            lib.search(query)
+        baselines.search_like(conn, _like_query(queries[0][1]))
+        for kind, query in queries:
+            mine = []
+            for _ in range(sizes.search_repeats):
+                started = time.perf_counter()
+                hits = lib.search(query, limit=50)
+                mine.append(time.perf_counter() - started)
+            theirs = []
+            for _ in range(max(1, sizes.search_repeats // 2)):
+                started = time.perf_counter()
+                found = baselines.search_like(conn, _like_query(query), limit=50)
+                theirs.append(time.perf_counter() - started)
+            ours += mine
+            like += theirs
+            per_query.append(
+                {
+                    "kind": kind,
+                    "query": query,
+                    "ours_ms": round(statistics.median(mine) * 1000, 2),
+                    "like_ms": round(statistics.median(theirs) * 1000, 1),
+                    "hits": len(hits),
+                    "like_hits": len(found),
+                }
+            )
+    finally:
+        lib.close()
+        conn.close()
+    med_ours, med_like = median(ours) * 1000, median(like) * 1000
+    p95_ours, p95_like = percentile(ours, 0.95) * 1000, percentile(like, 0.95) * 1000
+    name = f"search, {mirror.messages:,} messages"
+    details = {
+        "queries": per_query,
+        "mix": "10 rare words, 5 medium, 3 two-word, 2 prefix, 1 very common word "
+        "(in over half the messages); ours = ChatLibrary.search (FTS5, bm25, snippets, limit 50); "
+        "baseline = LIKE scan of every message's text, every word required, newest first, limit 50",
+    }
+    return [
+        Result(name, "median", med_ours, med_like, "ms", speedup(med_like, med_ours), "x faster", ">= 50x faster",
+               speedup(med_like, med_ours) >= 50, baseline_label="LIKE scan", details=details),
+        Result(name, "p95", p95_ours, p95_like, "ms", speedup(p95_like, p95_ours), "x faster", ">= 50x faster",
+               speedup(p95_like, p95_ours) >= 50, baseline_label="LIKE scan", details=details),
+    ]
+
+
+# -- window probes ----------------------------------------------------------------------------
+
+
+def probe(mode: str, *args: str) -> tuple[dict[str, Any], float]:
+    """Run one probe; returns its JSON and the parent's clock when it was started."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(PROBE), mode, *args],
+        capture_output=True,
+        text=True,
+        timeout=PROBE_TIMEOUT_S,
+        env=env,
+        cwd=BENCH_DIR,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"probe {mode} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(lines[-1]), started
+
+
+def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
+    ours: list[float] = []
+    bare: list[float] = []
+    extra: list[dict[str, Any]] = []
+    for run in range(sizes.gui_runs):
+        data, started = probe("bare-start")
+        bare.append(data["painted"] - started)
+        settings = workdir / f"settings-start-{run}"
+        data, started = probe("app-start", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings))
+        ours.append(data["painted"] - started)
+        extra.append({k: (round(v - started, 3) if k.startswith("t_") else v) for k, v in data.items() if k != "painted"})
+    mine, theirs = median(ours), median(bare)
+    ratio = mine / theirs
+    return [
+        Result(
+            f"start to first painted chat list, {mirror.chats:,} chats cached",
+            "wall time (process start to paint)",
+            mine,
+            theirs,
+            "s",
+            ratio,
+            "x of bare",
+            "<= 2x",
+            ratio <= 2,
+            baseline_label="bare Qt window",
+            details={"ours_runs_s": [round(x, 3) for x in ours], "bare_runs_s": [round(x, 3) for x in bare], "ours_milestones": extra},
+        )
+    ]
+
+
+def memory(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
+    ours: list[dict[str, Any]] = []
+    bare: list[dict[str, Any]] = []
+    for run in range(sizes.gui_runs):
+        bare.append(probe("bare-memory")[0])
+        settings = workdir / f"settings-memory-{run}"
+        ours.append(
+            probe(
+                "app-memory", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings), "--chat", mirror.big_chat_id
+            )[0]
+        )
+    rss_ours = median([d["VmRSS"] / 1024 for d in ours])
+    rss_bare = median([d["VmRSS"] / 1024 for d in bare])
+    hwm_ours = median([d["VmHWM"] / 1024 for d in ours])
+    hwm_bare = median([d["VmHWM"] / 1024 for d in bare])
+    above = rss_ours - rss_bare
+    return [
+        Result(
+            f"resident memory, {mirror.chats:,} chats / {mirror.messages:,} msgs cached, "
+            f"{sizes.big_chat_messages:,}-msg chat open",
+            "VmRSS above bare window",
+            rss_ours,
+            rss_bare,
+            "MB",
+            above,
+            " MB above",
+            "<= 200 MB above",
+            above <= 200 and all(d.get("rows_in_pane", 0) > 0 for d in ours),
+            baseline_label="bare Qt window",
+            details={
+                "ours": ours,
+                "bare": bare,
+                "vmhwm_ours_mb": round(hwm_ours, 1),
+                "vmhwm_bare_mb": round(hwm_bare, 1),
+                "vmhwm_above_mb": round(hwm_ours - hwm_bare, 1),
+            },
+        )
+    ]
+
+
+def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    """The window's first sync of many messages, then deleting a big chat, with a ticking GUI timer."""
+    table = "bench-gui"
+    per_chat = 100
+    chats = ds.make_chats(31, max(1, sizes.stall_messages // per_chat), per_chat, sources_per_answer=2)
+    rng = random.Random(32)
+    sources = 4
+    doomed = ds.make_chat(
+        rng, max(1, (sizes.stall_delete_items - 1) // (sources + 1)), sources_per_answer=sources, sources_on_every_message=True
+    )
+    direct = endpoint.client(direct=True)
+    ds.create_table(direct, table)
+    loaded = ds.load_remote(direct, table, ds.all_items([*chats, doomed]))
+    data, _ = probe(
+        "app-stall",
+        "--mirror", str(workdir / "stall.sqlite3"),
+        "--user", ds.USER,
+        "--settings", str(workdir / "settings-stall"),
+        "--endpoint", endpoint.url,
+        "--table", table,
+        "--delete-chat", doomed.chat_id,
+    )  # fmt: skip
+    from scenarios_remote import remaining
+
+    left = remaining(direct, table, doomed.chat_id)
+    first, delete = data.get("first_sync", {}), data.get("delete", {})
+    messages = sum(c.message_count for c in chats) + doomed.message_count
+    ok = data.get("first_sync_ok") and data.get("delete_pushed", 0) >= 1 and left == 0
+    common = {"items_loaded": loaded, "probe": data, "doomed_items_left": left}
+    return [
+        Result(
+            f"GUI stall, first sync of {messages:,} msgs ({loaded:,} items)",
+            "worst event-loop gap (5 ms timer)",
+            first.get("max_gap_ms"),
+            None,
+            "ms",
+            None,
+            "",
+            "<= 50 ms",
+            bool(ok) and first.get("max_gap_ms", 1e9) <= 50,
+            details=common,
+        ),
+        Result(
+            f"GUI stall, deleting a {len(doomed.items()):,}-item chat",
+            "worst event-loop gap (5 ms timer)",
+            delete.get("max_gap_ms"),
+            None,
+            "ms",
+            None,
+            "",
+            "<= 50 ms",
+            bool(ok) and delete.get("max_gap_ms", 1e9) <= 50,
+            details=common,
+        ),
+    ]

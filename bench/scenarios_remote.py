@@ -1,0 +1,416 @@
+"""The network scenarios: ours (the app's library and gateway) beside the web app's algorithm,
+on the same data, through the same latency proxy, in the same run.
+
+Every scenario has its own table: moto answers a query by looking at every item of the
+table, so unrelated data would slow both sides by the same amount and blur the ratios.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import baselines
+import datasets as ds
+from endpoint import Endpoint
+from latency_proxy import ProxyStats
+from report import Result, speedup
+from sizes import Sizes
+
+from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.schema import Message, make_sources
+from galileio_desktop.data.sync.library import ChatLibrary
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MB = 1024 * 1024
+
+
+class Measured:
+    """The value, wall time and proxy counts of one measured call."""
+
+    def __init__(self, value: Any, wall: float, cpu: float, stats: ProxyStats) -> None:
+        self.value = value
+        self.wall = wall
+        self.cpu = cpu
+        self.stats = stats
+
+    @property
+    def requests(self) -> int:
+        return self.stats.requests
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "wall_s": round(self.wall, 4),
+            "client_cpu_s": round(self.cpu, 3),
+            "requests": self.stats.requests,
+            "by_operation": dict(self.stats.by_detail),
+            "server_s_by_operation": {k: round(v, 3) for k, v in self.stats.upstream_by_detail.items()},
+        }
+
+
+def measure(endpoint: Endpoint, call: Callable[[], T]) -> Measured:
+    endpoint.reset()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    value = call()
+    wall = time.perf_counter() - started
+    return Measured(value, wall, time.process_time() - cpu, endpoint.stats())
+
+
+def library(endpoint: Endpoint, workdir: Path, name: str, table: str) -> ChatLibrary:
+    """The app's library on a new mirror, talking to the table through the proxy."""
+
+    def gateway() -> ChatGateway:
+        return ChatGateway(endpoint.client(), table, ds.USER)
+
+    return ChatLibrary(workdir / f"{name}.sqlite3", ds.USER, gateway)
+
+
+def remaining(direct: Any, table: str, chat_id: str) -> int:
+    """Items of a chat still in the table (chat, messages, sources), read without the proxy."""
+    count = 0
+    params: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "chatId = :c",
+        "ExpressionAttributeValues": {":c": {"S": chat_id}},
+        "Select": "COUNT",
+    }
+    while True:
+        page = direct.scan(**params)
+        count += int(page.get("Count", 0))
+        if "LastEvaluatedKey" not in page:
+            return count
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def warm(client: Any, table: str) -> None:
+    """One request first, so connection set-up is not part of a baseline's time."""
+    client.describe_table(TableName=table)
+
+
+def load_table(endpoint: Endpoint, table: str, chats: list[ds.ChatData]) -> tuple[Any, int]:
+    direct = endpoint.client(direct=True)
+    ds.create_table(direct, table)
+    return direct, ds.load_remote(direct, table, ds.all_items(chats))
+
+
+# -- delete a chat ---------------------------------------------------------------------------
+
+
+def delete_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    rng = random.Random(11)
+    shape = {"sources_per_answer": sizes.delete_sources, "sources_on_every_message": True}
+    ours_chat = ds.make_chat(rng, sizes.delete_messages, **shape)  # type: ignore[arg-type]
+    web_chat = ds.make_chat(rng, sizes.delete_messages, **shape)  # type: ignore[arg-type]
+    direct, items = load_table(endpoint, "bench-delete-ours", [ours_chat])
+    load_table(endpoint, "bench-delete-web", [web_chat])
+
+    lib = library(endpoint, workdir, "delete", "bench-delete-ours")
+    try:
+        lib.pull(reconcile=True)
+
+        def ours() -> Any:
+            lib.delete_chat(ours_chat.chat_id)
+            return lib.push(retry_now=True)
+
+        mine = measure(endpoint, ours)
+    finally:
+        lib.close()
+    client = endpoint.client()
+    warm(client, "bench-delete-web")
+    web = measure(endpoint, lambda: baselines.delete_chat(client, "bench-delete-web", ds.USER, web_chat.chat_id))
+    left_ours = remaining(direct, "bench-delete-ours", ours_chat.chat_id)
+    left_web = remaining(direct, "bench-delete-web", web_chat.chat_id)
+    ratio = speedup(web.wall, mine.wall)
+    return [
+        Result(
+            scenario=f"delete chat {sizes.delete_messages} msgs x {sizes.delete_sources} sources",
+            measure=f"wall time, {endpoint.delay_ms:g} ms RTT",
+            ours=mine.wall,
+            baseline=web.wall,
+            unit="s",
+            ratio=ratio,
+            ratio_label="x faster",
+            target=">= 10x faster; every item gone",
+            met=ratio >= 10 and left_ours == 0 and left_web == 0,
+            details={
+                "items": items,
+                "ours": {**mine.details(), "items_left": left_ours, "push_error": mine.value.error},
+                "baseline": {**web.details(), "items_left": left_web},
+            },
+        )
+    ]
+
+
+# -- open a chat -----------------------------------------------------------------------------
+
+
+def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    rng = random.Random(12)
+    chat = ds.make_chat(rng, sizes.open_messages, sources_per_answer=sizes.open_sources_per_answer)
+    table = "bench-open"
+    _, items = load_table(endpoint, table, [chat])
+
+    lib = library(endpoint, workdir, "open", table)
+    try:
+        lib.store_remote_items([chat.chat.to_item()])  # listed by an earlier sync, never opened
+
+        def ours() -> int:
+            lib.open_chat(chat.chat_id)
+            return len(lib.list_messages(chat.chat_id, limit=50))
+
+        mine = measure(endpoint, ours)
+        stored = lib.count_messages(chat.chat_id)
+    finally:
+        lib.close()
+    # The same chat again, after a restart of the app: a new library on the same mirror.
+    lib = library(endpoint, workdir, "open", table)
+    try:
+
+        def cached() -> int:
+            lib.open_chat(chat.chat_id)
+            return len(lib.list_messages(chat.chat_id, limit=50))
+
+        again = measure(endpoint, cached)
+    finally:
+        lib.close()
+
+    client = endpoint.client()
+    warm(client, table)
+    web = measure(endpoint, lambda: baselines.open_chat(client, table, ds.USER, chat.chat_id))
+    fewer = speedup(web.requests, mine.requests)
+    faster = speedup(web.wall, mine.wall)
+    name = f"open chat of {sizes.open_messages} msgs, not cached"
+    common = {
+        "items": items,
+        "messages_stored": stored,
+        "ours": mine.details(),
+        "baseline": {**web.details(), "messages": len(web.value[0])},
+    }
+    return [
+        Result(
+            name,
+            "requests",
+            mine.requests,
+            web.requests,
+            "requests",
+            fewer,
+            "x fewer",
+            ">= 50x fewer",
+            fewer >= 50 and stored == sizes.open_messages,
+            baseline_label="pages of 10",
+            details=common,
+        ),
+        Result(
+            name,
+            f"wall time, {endpoint.delay_ms:g} ms RTT",
+            mine.wall,
+            web.wall,
+            "s",
+            faster,
+            "x faster",
+            ">= 20x faster",
+            faster >= 20 and stored == sizes.open_messages,
+            baseline_label="pages of 10",
+            details=common,
+        ),
+        Result(
+            f"open the same chat, cached (after restart)",
+            "requests before first page",
+            again.requests,
+            web.requests,
+            "requests",
+            None,
+            "",
+            "0",
+            again.requests == 0 and again.value > 0,
+            baseline_label="web app refetches",
+            details={"ours": again.details(), "first_page_rows": again.value},
+        ),
+    ]
+
+
+# -- sync when nothing changed -----------------------------------------------------------------
+
+
+def sync_unchanged(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    table = "bench-sync"
+    chats = ds.make_chats(13, sizes.sync_chats, 4, sources_per_answer=2)
+    _, items = load_table(endpoint, table, chats)
+    lib = library(endpoint, workdir, "sync", table)
+    try:
+        lib.sync()  # the first sync (a reconcile), not measured
+        for chat in chats[: sizes.sync_opened]:
+            lib.open_chat(chat.chat_id)  # opened lately: kept fresh by every sync
+        mine = measure(endpoint, lib.sync)
+    finally:
+        lib.close()
+    bound = 1 + sizes.sync_opened
+    return [
+        Result(
+            f"sync, nothing changed, {sizes.sync_chats} chats",
+            f"requests ({sizes.sync_opened} chats opened in last 7 days)",
+            mine.requests,
+            bound,
+            "requests",
+            mine.requests / bound,
+            "x of bound",
+            f"<= 1 + {sizes.sync_opened} = {bound}",
+            mine.requests <= bound,
+            baseline_label="bound",
+            details={"items": items, "ours": mine.details()},
+        )
+    ]
+
+
+# -- first sync -------------------------------------------------------------------------------
+
+
+def first_sync(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    table = "bench-first-sync"
+    chats = ds.partition_of_size(14, sizes.first_sync_items)
+    all_items = list(ds.all_items(chats))
+    size = ds.total_bytes(all_items)
+    minimum = math.ceil(size / MB)
+    _, items = load_table(endpoint, table, chats)
+    lib = library(endpoint, workdir, "first-sync", table)
+    try:
+        mine = measure(endpoint, lib.sync)
+        stored = lib.status()  # any read: the mirror is usable
+        cached = sum(1 for _ in lib.list_chats())
+    finally:
+        lib.close()
+    ratio = mine.requests / minimum
+    return [
+        Result(
+            f"first sync of {items:,} items",
+            f"requests ({size / 1e6:.1f} MB of items)",
+            mine.requests,
+            minimum,
+            "requests",
+            ratio,
+            "x of minimum",
+            "<= 1.2x ceil(bytes / 1 MB)",
+            ratio <= 1.2 and cached == len(chats),
+            baseline_label="ceil(bytes/1 MB)",
+            details={
+                "items": items,
+                "bytes": size,
+                "chats_listed_after": cached,
+                "pending_after": stored.pending,
+                "ours": mine.details(),
+                "note": "1 MB = 1,048,576 bytes by DynamoDB's item size rules; moto ends a page "
+                "at 1,000,000 bytes of its own size count",
+            },
+        )
+    ]
+
+
+# -- answer with sources ----------------------------------------------------------------------
+
+
+def answer(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    table = "bench-answer"
+    direct = endpoint.client(direct=True)
+    ds.create_table(direct, table)
+    rng = random.Random(15)
+    drafts = [
+        {"pageContent": ds.WORDS.text(rng, 60, 110), "metadata": {"source_location": f"s3://docs/d{i}.pdf"}}
+        for i in range(sizes.answer_sources)
+    ]
+    text = ds.WORDS.text(rng, 80, 160)
+    lib = library(endpoint, workdir, "answer", table)
+    try:
+        chat = lib.create_chat("Answer benchmark")
+        lib.push(retry_now=True)
+
+        def ours() -> Any:
+            message = lib.add_message(chat.chat_id, "ai", text, drafts)
+            lib.push(retry_now=True)
+            return message
+
+        mine = measure(endpoint, ours)
+    finally:
+        lib.close()
+    message = mine.value
+    stored = direct.get_item(TableName=table, Key={"PK": {"S": ds.USER}, "SK": {"S": f"MESSAGE#{message.message_id}"}})
+    sources_stored = direct.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues={":pk": {"S": ds.USER}, ":p": {"S": f"SOURCE#{message.message_id}#"}},
+        Select="COUNT",
+    )["Count"]
+
+    # The web app's single BatchWrite, then what it would take to store the answer at all.
+    web_chat = ds.make_chat(rng, 0)
+    direct.put_item(TableName=table, Item=web_chat.chat.to_item())
+    web_message = Message(ds.seeded_id(rng), web_chat.chat_id, ds.USER, "ai", text, ds.EPOCH_MS)
+    web_sources = [
+        s.to_item() for s in make_sources(ds.USER, web_chat.chat_id, web_message.message_id, drafts, ds.EPOCH_MS)
+    ]
+    client = endpoint.client()
+    warm(client, table)
+    single_error = ""
+    try:
+        baselines.answer_single_batch(client, table, web_message.to_item(), web_sources)
+    except Exception as exc:  # noqa: BLE001 - the expected refusal, recorded
+        single_error = f"{type(exc).__name__}: {exc}"[:200]
+    web = measure(
+        endpoint, lambda: baselines.answer_what_it_takes(client, table, web_message.to_item(), web_sources)
+    )
+    rtt_s = endpoint.delay_ms / 1000.0
+    ok = "Item" in stored and sources_stored == sizes.answer_sources
+    name = f"answer with {sizes.answer_sources} sources"
+    details = {
+        "ours": {**mine.details(), "stored": ok},
+        "baseline": {
+            **web.details(),
+            "single_batchwrite": single_error or "accepted",
+            "choice": "the web app's single BatchWrite is refused over 25 items; the baseline is "
+            "that BatchWrite split into calls of 25, one after another",
+        },
+    }
+    return [
+        Result(
+            name,
+            "requests",
+            mine.requests,
+            web.requests,
+            "requests",
+            None,
+            "",
+            "<= 3",
+            mine.requests <= 3 and ok,
+            baseline_label="1 refused + split",
+            details=details,
+        ),
+        Result(
+            name,
+            f"wall time, {endpoint.delay_ms:g} ms RTT",
+            mine.wall,
+            web.wall,
+            "s",
+            mine.wall / rtt_s,
+            "x RTT",
+            "(reported: wall vs 1 RTT)",
+            True,
+            baseline_label="split BatchWrite",
+            details=details,
+        ),
+    ]
+
+
+SCENARIOS: list[tuple[str, Callable[[Endpoint, Sizes, Path], list[Result]]]] = [
+    ("delete", delete_chat),
+    ("open", open_chat),
+    ("sync", sync_unchanged),
+    ("first-sync", first_sync),
+    ("answer", answer),
+]

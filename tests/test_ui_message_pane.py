@@ -1,0 +1,153 @@
+"""The message pane on a real library: paging, bottom anchoring, selection, links, copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from ui_helpers import link_point, offline_factory, seed_long_chat
+
+from galileio_desktop.ui.message_list_model import MessageRoles
+from galileio_desktop.ui.message_pane import MessagePane
+from galileio_desktop.ui.view_message_dialog import ViewMessageDialog
+from galileio_desktop.ui.worker import PAGE_SIZE
+from galileio_desktop.ui.worker_client import WorkerClient
+
+pytestmark = pytest.mark.gui
+
+
+class Opened(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def handle(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> tuple[Path, str]:
+    mirror = tmp_path / "mirror.sqlite3"
+    return mirror, seed_long_chat(mirror, 120, link_every=10)
+
+
+@pytest.fixture
+def client(qtbot, chat):
+    client = WorkerClient(offline_factory(chat[0]), periodic_sync=False)
+    with qtbot.waitSignal(client.sig_started, timeout=10_000):
+        client.start()
+    yield client
+    client.shutdown()
+
+
+@pytest.fixture
+def pane(qtbot, client: WorkerClient, chat) -> MessagePane:
+    pane = MessagePane(client)
+    qtbot.addWidget(pane)
+    pane.resize(700, 600)
+    pane.show()
+    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
+        pane.show_chat(chat[1], "Long chat")
+    return pane
+
+
+def _at_bottom(pane: MessagePane) -> bool:
+    bar = pane.view.verticalScrollBar()
+    return bar.value() >= bar.maximum() - 2
+
+
+def test_newest_page_first_scrolled_to_the_bottom(qtbot, pane: MessagePane) -> None:
+    model = pane.model
+    assert model.rowCount() == PAGE_SIZE and model.total == 120 and model.has_older()
+    assert model.index(model.rowCount() - 1, 0).data().startswith("Answer number 119")
+    qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)
+    assert pane.title_label.text() == "Long chat"
+    assert model.index(model.rowCount() - 1, 0).data(MessageRoles.SOURCE_COUNT) == 1
+
+
+def test_scrolling_to_the_top_loads_older_pages_and_keeps_the_place(qtbot, pane: MessagePane) -> None:
+    model = pane.model
+    bar = pane.view.verticalScrollBar()
+    top_row_before = model.row_at(0)
+    bar.setValue(0)
+    qtbot.waitUntil(lambda: model.rowCount() == 2 * PAGE_SIZE, timeout=5000)
+    # The row that was at the top is still in view: the page went in above it.
+    index = model.index(model.row_for(top_row_before.key), 0)
+    rect = pane.view.visualRect(index)
+    assert pane.view.viewport().rect().intersects(rect)
+    bar.setValue(0)
+    qtbot.waitUntil(lambda: model.rowCount() == 120, timeout=5000)
+    assert not model.has_older()
+    assert model.index(0, 0).data() == "Question number 0"
+
+
+def test_new_rows_keep_the_view_at_the_bottom_only_when_it_was_there(qtbot, pane: MessagePane) -> None:
+    model = pane.model
+    qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)
+    model.start_answer("answer:x", 2**41)
+    for _ in range(20):
+        model.append_answer_text("answer:x", "more streamed text that wraps onto new lines ")
+    qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)
+    bar = pane.view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2 + 200)
+    value = bar.value()
+    model.append_answer_text("answer:x", "even more " * 50)
+    qtbot.wait(100)
+    assert abs(bar.value() - value) < 5  # not yanked down while the user reads older text
+
+
+def test_clicking_an_answer_selects_it_and_asks_for_its_sources(qtbot, pane: MessagePane) -> None:
+    model = pane.model
+    row = model.rowCount() - 1
+    rect = pane.view.visualRect(model.index(row, 0))
+    with qtbot.waitSignal(pane.sig_answer_selected, timeout=3000) as blocker:
+        qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args[0] == model.row_at(row).message_id
+
+
+def test_links_open_only_http_and_only_on_click(qtbot, pane: MessagePane) -> None:
+    opened = Opened()
+    for scheme in ("https", "http", "javascript"):
+        QDesktopServices.setUrlHandler(scheme, opened, "handle")
+    try:
+        model = pane.model
+        row = next(r for r in range(model.rowCount() - 1, -1, -1) if "[the docs]" in model.row_at(r).text)
+        pane.view.scrollTo(model.index(row, 0))
+        qtbot.wait(50)
+        point = link_point(pane.view, row, "https://example.com/docs")
+        qtbot.mouseMove(pane.view.viewport(), point)
+        assert opened.urls == []  # hovering opens nothing
+        qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+        assert opened.urls == ["https://example.com/docs"]
+        js_point = link_point(pane.view, row, "javascript:alert(1)")
+        qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=js_point)
+        assert opened.urls == ["https://example.com/docs"]
+    finally:
+        for scheme in ("https", "http", "javascript"):
+            QDesktopServices.unsetUrlHandler(scheme)
+
+
+def test_ctrl_c_copies_the_selected_message(qtbot, pane: MessagePane) -> None:
+    model = pane.model
+    row = model.rowCount() - 2
+    pane.select_key(model.row_at(row).key)
+    pane.view.setFocus()
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(pane.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == model.row_at(row).text
+
+
+def test_view_message_dialog_shows_the_text_selectable(qtbot, pane: MessagePane) -> None:
+    row = pane.model.row_at(pane.model.rowCount() - 1)
+    dialog = ViewMessageDialog(row, "12:00", pane)
+    qtbot.addWidget(dialog)
+    assert dialog.text_edit.toPlainText() == row.text
+    assert dialog.text_edit.isReadOnly()
+    dialog.text_edit.selectAll()
+    assert dialog.text_edit.textCursor().selectedText() == row.text
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == row.text
