@@ -133,7 +133,9 @@ def make_chat(
                 }
                 for i in range(count)
             ]
-            data.sources.extend(s.to_item() for s in make_sources(user_id, chat.chat_id, message_id, drafts, at))
+            data.sources.extend(
+                s.to_item() for s in make_sources(user_id, chat.chat_id, message_id, drafts, at)
+            )
     return data
 
 

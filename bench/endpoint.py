@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from latency_proxy import DEFAULT_DELAY_MS, LOOPBACK, LatencyProxy, ProxyControl, ProxyStats
+from bench.latency_proxy import DEFAULT_DELAY_MS, LOOPBACK, LatencyProxy, ProxyControl, ProxyStats
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,13 @@ class Endpoint:
                 self._proxy = LatencyProxy(self.direct_url, self.delay_ms).start()
                 self.url = self._proxy.url
             else:
-                proxy_args = ["latency_proxy.py", "--upstream", self.direct_url, "--delay-ms", str(self.delay_ms)]
+                proxy_args = [
+                    "latency_proxy.py",
+                    "--upstream",
+                    self.direct_url,
+                    "--delay-ms",
+                    str(self.delay_ms),
+                ]
                 self._children.append(_Child(proxy_args))
                 self.url = self._children[-1].url
         except BaseException:
@@ -230,7 +236,9 @@ class Endpoint:
     def session(self) -> Any:
         import boto3
 
-        return boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION)
+        return boto3.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        )
 
     def client(self, direct: bool = False) -> Any:
         """A DynamoDB client built as the app builds it (retries, timeouts, pool size)."""

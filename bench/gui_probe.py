@@ -192,6 +192,50 @@ def run_app(args: argparse.Namespace) -> int:
 # -- event-loop stalls -----------------------------------------------------------------------
 
 
+class StallWatch:
+    """With ``--diagnose``: a thread that, while the GUI thread has not ticked for a while,
+    records where every thread is (the GUI thread waits for the GIL or runs slow code)."""
+
+    def __init__(self, meter: StallMeter, threshold_ms: float = 30.0) -> None:
+        import threading
+
+        self.meter = meter
+        self.threshold = threshold_ms / 1000.0
+        self.gui_ident = threading.get_ident()
+        self.samples: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import threading
+        import traceback
+
+        names = {}
+        while not self._stop.wait(0.01):
+            late = time.perf_counter() - self.meter.last
+            if not self.meter.phase or late < self.threshold or len(self.samples) >= 60:
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            stacks = {}
+            for ident, frame in sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                summary = traceback.extract_stack(frame)[-4:]
+                stacks[names.get(ident, str(ident)) + (" [GUI]" if ident == self.gui_ident else "")] = [
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in summary
+                ]
+            self.samples.append(
+                {"phase": self.meter.phase, "late_ms": round(late * 1000, 1), "threads": stacks}
+            )
+
+
 class StallMeter:
     """The longest gap between ticks of a fast timer in the GUI thread, per phase."""
 
@@ -253,6 +297,7 @@ def run_stall(args: argparse.Namespace) -> int:
     window.resize(1280, 800)
     client = window.client
     meter = StallMeter()
+    watch = StallWatch(meter) if args.diagnose else None
     result: dict[str, Any] = {}
     state: dict[str, Any] = {"sync_request": None, "phase": "first_sync"}
 
@@ -283,6 +328,9 @@ def run_stall(args: argparse.Namespace) -> int:
 
     def finish() -> None:
         result["delete"] = meter.end()
+        if watch is not None:
+            watch.stop()
+            result["stall_samples"] = watch.samples
         emit(result)
         window.close()
         app.exit(0)
@@ -291,6 +339,8 @@ def run_stall(args: argparse.Namespace) -> int:
     client.sig_delete_scheduled.connect(on_delete_scheduled)
     client.sig_failed.connect(on_failed)
     meter.begin("first_sync")
+    if watch is not None:
+        watch.start()
     window.show()
     window.start()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
@@ -307,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="app-stall: DynamoDB endpoint (the latency proxy)")
     parser.add_argument("--table", help="app-stall: table")
     parser.add_argument("--delete-chat", help="app-stall: the chat to delete after the first sync")
+    parser.add_argument(
+        "--diagnose", action="store_true", help="app-stall: record where threads are during stalls"
+    )
     args = parser.parse_args(argv)
     if args.mode.startswith("bare"):
         return run_bare(args.mode == "bare-memory")

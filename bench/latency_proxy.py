@@ -84,6 +84,8 @@ class ProxyStats:
     upstream_by_detail: dict[str, float] = field(default_factory=dict)
     response_bytes: int = 0
     errors: int = 0
+    #: TCP connections clients opened (fewer than requests: keep-alive works).
+    connections: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class ProxyStats:
             "upstream_by_detail": {k: round(v, 6) for k, v in self.upstream_by_detail.items()},
             "response_bytes": self.response_bytes,
             "errors": self.errors,
+            "connections": self.connections,
         }
 
     @classmethod
@@ -106,6 +109,7 @@ class ProxyStats:
             upstream_by_detail={k: float(v) for k, v in data.get("upstream_by_detail", {}).items()},
             response_bytes=int(data.get("response_bytes", 0)),
             errors=int(data.get("errors", 0)),
+            connections=int(data.get("connections", 0)),
         )
 
 
@@ -137,6 +141,10 @@ class _ProxyServer(ThreadingHTTPServer):
             if not ok:
                 self.stats.errors += 1
 
+    def count_connection(self) -> None:
+        with self.lock:
+            self.stats.connections += 1
+
     def snapshot(self) -> ProxyStats:
         with self.lock:
             return ProxyStats.from_json(self.stats.as_json())
@@ -156,6 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self._upstream: http.client.HTTPConnection | None = None
+        self._counted = False
 
     def finish(self) -> None:
         try:
@@ -188,6 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL_PREFIX):
             self._control(body)
             return
+        if not self._counted:  # control calls are not client connections
+            self._counted = True
+            self.server.count_connection()
         operation = operation_of(self.headers.get(TARGET_HEADER))
         detail = detail_of(operation, body)
         if self.server.delay_s > 0:
@@ -268,9 +280,7 @@ class LatencyProxy:
         return f"http://{host}:{port}"
 
     def start(self) -> LatencyProxy:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="latency-proxy", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="latency-proxy", daemon=True)
         self._thread.start()
         return self
 
@@ -298,7 +308,9 @@ class ProxyControl:
         payload = None if data is None else json.dumps(data).encode("utf-8")
         method = "GET" if name == "stats" else "POST"
         request = urllib.request.Request(
-            f"{self.url}{CONTROL_PREFIX}{name}", data=payload or (b"" if method == "POST" else None), method=method
+            f"{self.url}{CONTROL_PREFIX}{name}",
+            data=payload or (b"" if method == "POST" else None),
+            method=method,
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             result: dict[str, Any] = json.loads(response.read())

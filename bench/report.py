@@ -89,7 +89,15 @@ def rows(results: list[Result]) -> list[list[str]]:
         if r.baseline_label:
             baseline = f"{baseline} ({r.baseline_label})" if r.baseline is not None else r.baseline_label
         out.append(
-            [r.scenario, r.measure, _fmt(r.ours, r.unit), baseline, _ratio(r), r.target, "yes" if r.met else "NO"]
+            [
+                r.scenario,
+                r.measure,
+                _fmt(r.ours, r.unit),
+                baseline,
+                _ratio(r),
+                r.target,
+                "yes" if r.met else "NO",
+            ]
         )
     return out
 

@@ -25,9 +25,8 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
-for entry in (str(BENCH_DIR), str(PROJECT_ROOT)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
 
 # A benchmark must never reach a real account or read a developer's AWS settings.
 os.environ.update(
@@ -41,12 +40,12 @@ os.environ.update(
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n == "AWS_PROFILE"]:
     del os.environ[_name]
 
-import report  # noqa: E402
-import scenarios_local as local  # noqa: E402
-import scenarios_remote as remote  # noqa: E402
-from endpoint import Endpoint, default_server  # noqa: E402
-from report import Result  # noqa: E402
-from sizes import FULL, QUICK, Sizes  # noqa: E402
+from bench import report  # noqa: E402
+from bench import scenarios_local as local  # noqa: E402
+from bench import scenarios_remote as remote  # noqa: E402
+from bench.endpoint import Endpoint, default_server  # noqa: E402
+from bench.report import Result  # noqa: E402
+from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -58,13 +57,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data sets (a few minutes on 2 cores)")
     parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
-    parser.add_argument("--docs", metavar="FILE", default=str(DOCS), help="Markdown report (default docs/benchmarks.md)")
+    parser.add_argument(
+        "--docs", metavar="FILE", default=str(DOCS), help="Markdown report (default docs/benchmarks.md)"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write the Markdown report")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated scenarios of {', '.join(SCENARIO_NAMES)}")
-    parser.add_argument("--server", choices=("dynalite", "moto"), default=None, help="DynamoDB stand-in (default: dynalite if installed)")
-    parser.add_argument("--moto-mode", choices=("process", "thread"), default="process", help="with --server moto")
+    parser.add_argument(
+        "--only", metavar="NAMES", help=f"comma-separated scenarios of {', '.join(SCENARIO_NAMES)}"
+    )
+    parser.add_argument(
+        "--server",
+        choices=("dynalite", "moto"),
+        default=None,
+        help="DynamoDB stand-in (default: dynalite if installed)",
+    )
+    parser.add_argument(
+        "--moto-mode", choices=("process", "thread"), default="process", help="with --server moto"
+    )
     parser.add_argument("--delay-ms", type=float, default=20.0, help="round-trip delay added per request")
-    parser.add_argument("--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)")
+    parser.add_argument(
+        "--diagnose-stalls", action="store_true", help="record thread stacks during GUI stalls"
+    )
+    parser.add_argument(
+        "--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)"
+    )
     return parser.parse_args(argv)
 
 
@@ -92,8 +107,19 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide the others
             log.error("scenario %s failed", name, exc_info=True)
             found = [
-                Result(name, "failed", None, None, "", None, "", "-", False,
-                       note=f"{type(exc).__name__}: {exc}", details={"traceback": traceback.format_exc()[-3000:]})
+                Result(
+                    name,
+                    "failed",
+                    None,
+                    None,
+                    "",
+                    None,
+                    "",
+                    "-",
+                    False,
+                    note=f"{type(exc).__name__}: {exc}",
+                    details={"traceback": traceback.format_exc()[-3000:]},
+                )
             ]
         self.timings[name] = round(time.perf_counter() - began, 1)
         self.results.extend(found)
@@ -112,13 +138,18 @@ def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runn
         for name, scenario in remote.SCENARIOS:
             runner.run(name, lambda s=scenario: s(endpoint, sizes, workdir))
         if any(runner.wanted(n) for n in ("search", "start-up", "memory")):
-            print(f"[{time.perf_counter() - runner.started:6.1f} s] building the cached mirror ...", flush=True)
+            print(
+                f"[{time.perf_counter() - runner.started:6.1f} s] building the cached mirror ...", flush=True
+            )
             mirror = local.build_cached_mirror(sizes, workdir)
-            print(f"    {mirror.chats:,} chats, {mirror.messages:,} messages in {mirror.build_s:.1f} s", flush=True)
+            print(
+                f"    {mirror.chats:,} chats, {mirror.messages:,} messages in {mirror.build_s:.1f} s",
+                flush=True,
+            )
             runner.run("search", lambda: local.search(mirror, sizes))
             runner.run("start-up", lambda: local.start_up(mirror, sizes, workdir))
             runner.run("memory", lambda: local.memory(mirror, sizes, workdir))
-        runner.run("stall", lambda: local.stalls(endpoint, sizes, workdir))
+        runner.run("stall", lambda: local.stalls(endpoint, sizes, workdir, args.diagnose_stalls))
     return runner, endpoint
 
 

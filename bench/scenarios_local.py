@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import baselines
-import datasets as ds
-from endpoint import Endpoint
-from report import Result, median, percentile, speedup
-from sizes import Sizes
-
+from bench import baselines
+from bench import datasets as ds
+from bench.endpoint import Endpoint
+from bench.report import Result, median, percentile, speedup
+from bench.sizes import Sizes
 from galileio_desktop.data.schema import now_ms
 from galileio_desktop.data.sync.library import ChatLibrary
 
@@ -65,7 +64,9 @@ def build_cached_mirror(sizes: Sizes, workdir: Path) -> CachedMirror:
         chats.append(ds.make_chat(rng, count, created_at=now - 86_400_000 * (3 + rng.randrange(400))))
     path = workdir / "cached.sqlite3"
     ds.build_mirror(path, ds.USER, ds.all_items(chats), now)
-    return CachedMirror(path, big.chat_id, len(chats), sum(c.message_count for c in chats), time.perf_counter() - started)
+    return CachedMirror(
+        path, big.chat_id, len(chats), sum(c.message_count for c in chats), time.perf_counter() - started
+    )
 
 
 # -- search --------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def search(mirror: CachedMirror, sizes: Sizes) -> list[Result]:
     like: list[float] = []
     per_query: list[dict[str, Any]] = []
     try:
-        for kind, query in queries:  # warm both: pages in the OS cache, statements prepared
+        for _kind, query in queries:  # warm both: pages in the OS cache, statements prepared
             lib.search(query)
         baselines.search_like(conn, _like_query(queries[0][1]))
         for kind, query in queries:
@@ -127,6 +128,17 @@ def search(mirror: CachedMirror, sizes: Sizes) -> list[Result]:
     med_ours, med_like = median(ours) * 1000, median(like) * 1000
     p95_ours, p95_like = percentile(ours, 0.95) * 1000, percentile(like, 0.95) * 1000
     name = f"search, {mirror.messages:,} messages"
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in per_query:
+        by_kind.setdefault(row["kind"], []).append(row)
+    note = (
+        "Median per query kind, ours / LIKE: "
+        + "; ".join(
+            f"{kind} {median([r['ours_ms'] for r in rows]):.1f} / {median([r['like_ms'] for r in rows]):.0f} ms"
+            for kind, rows in by_kind.items()
+        )
+        + "."
+    )
     details = {
         "queries": per_query,
         "mix": "10 rare words, 5 medium, 3 two-word, 2 prefix, 1 very common word "
@@ -134,10 +146,34 @@ def search(mirror: CachedMirror, sizes: Sizes) -> list[Result]:
         "baseline = LIKE scan of every message's text, every word required, newest first, limit 50",
     }
     return [
-        Result(name, "median", med_ours, med_like, "ms", speedup(med_like, med_ours), "x faster", ">= 50x faster",
-               speedup(med_like, med_ours) >= 50, baseline_label="LIKE scan", details=details),
-        Result(name, "p95", p95_ours, p95_like, "ms", speedup(p95_like, p95_ours), "x faster", ">= 50x faster",
-               speedup(p95_like, p95_ours) >= 50, baseline_label="LIKE scan", details=details),
+        Result(
+            name,
+            "median",
+            med_ours,
+            med_like,
+            "ms",
+            speedup(med_like, med_ours),
+            "x faster",
+            ">= 50x faster",
+            speedup(med_like, med_ours) >= 50,
+            baseline_label="LIKE scan",
+            details=details,
+            note=note,
+        ),
+        Result(
+            name,
+            "p95",
+            p95_ours,
+            p95_like,
+            "ms",
+            speedup(p95_like, p95_ours),
+            "x faster",
+            ">= 50x faster",
+            speedup(p95_like, p95_ours) >= 50,
+            baseline_label="LIKE scan",
+            details=details,
+            note=note,
+        ),
     ]
 
 
@@ -170,11 +206,35 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
         data, started = probe("bare-start")
         bare.append(data["painted"] - started)
         settings = workdir / f"settings-start-{run}"
-        data, started = probe("app-start", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings))
+        data, started = probe(
+            "app-start", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings)
+        )
         ours.append(data["painted"] - started)
-        extra.append({k: (round(v - started, 3) if k.startswith("t_") else v) for k, v in data.items() if k != "painted"})
+        extra.append(
+            {
+                k: (round(v - started, 3) if k.startswith("t_") else v)
+                for k, v in data.items()
+                if k != "painted"
+            }
+        )
     mine, theirs = median(ours), median(bare)
     ratio = mine / theirs
+    first = extra[len(extra) // 2] if extra else {}
+    note = (
+        "Ours, seconds from process start (median run): "
+        + ", ".join(
+            f"{label} {first[key]:.2f}"
+            for key, label in (
+                ("t_imported", "imports done"),
+                ("t_built", "window built"),
+                ("t_shown", "shown"),
+                ("t_chats_loaded", "chat list loaded"),
+                ("t_painted", "painted"),
+            )
+            if key in first
+        )
+        + f"; boto3 imported before the first paint: {'yes' if first.get('boto3_loaded_at_paint') else 'no'}."
+    )
     return [
         Result(
             f"start to first painted chat list, {mirror.chats:,} chats cached",
@@ -187,7 +247,12 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
             "<= 2x",
             ratio <= 2,
             baseline_label="bare Qt window",
-            details={"ours_runs_s": [round(x, 3) for x in ours], "bare_runs_s": [round(x, 3) for x in bare], "ours_milestones": extra},
+            note=note,
+            details={
+                "ours_runs_s": [round(x, 3) for x in ours],
+                "bare_runs_s": [round(x, 3) for x in bare],
+                "ours_milestones": extra,
+            },
         )
     ]
 
@@ -200,7 +265,15 @@ def memory(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
         settings = workdir / f"settings-memory-{run}"
         ours.append(
             probe(
-                "app-memory", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings), "--chat", mirror.big_chat_id
+                "app-memory",
+                "--mirror",
+                str(mirror.path),
+                "--user",
+                ds.USER,
+                "--settings",
+                str(settings),
+                "--chat",
+                mirror.big_chat_id,
             )[0]
         )
     rss_ours = median([d["VmRSS"] / 1024 for d in ours])
@@ -221,6 +294,7 @@ def memory(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
             "<= 200 MB above",
             above <= 200 and all(d.get("rows_in_pane", 0) > 0 for d in ours),
             baseline_label="bare Qt window",
+            note=f"Peak (VmHWM): ours {hwm_ours:.0f} MB, bare {hwm_bare:.0f} MB ({hwm_ours - hwm_bare:.0f} MB above).",
             details={
                 "ours": ours,
                 "bare": bare,
@@ -232,7 +306,7 @@ def memory(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
     ]
 
 
-def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path, diagnose: bool = False) -> list[Result]:
     """The window's first sync of many messages, then deleting a big chat, with a ticking GUI timer."""
     table = "bench-gui"
     per_chat = 100
@@ -240,7 +314,10 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
     rng = random.Random(32)
     sources = 4
     doomed = ds.make_chat(
-        rng, max(1, (sizes.stall_delete_items - 1) // (sources + 1)), sources_per_answer=sources, sources_on_every_message=True
+        rng,
+        max(1, (sizes.stall_delete_items - 1) // (sources + 1)),
+        sources_per_answer=sources,
+        sources_on_every_message=True,
     )
     direct = endpoint.client(direct=True)
     ds.create_table(direct, table)
@@ -253,14 +330,23 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
         "--endpoint", endpoint.url,
         "--table", table,
         "--delete-chat", doomed.chat_id,
+        *(["--diagnose"] if diagnose else []),
     )  # fmt: skip
-    from scenarios_remote import remaining
+    from bench.scenarios_remote import remaining
 
     left = remaining(direct, table, doomed.chat_id)
     first, delete = data.get("first_sync", {}), data.get("delete", {})
     messages = sum(c.message_count for c in chats) + doomed.message_count
     ok = data.get("first_sync_ok") and data.get("delete_pushed", 0) >= 1 and left == 0
     common = {"items_loaded": loaded, "probe": data, "doomed_items_left": left}
+
+    def note(phase: dict[str, Any]) -> str:
+        return (
+            f"Longest gaps (ms): {phase.get('long_gaps_ms', [])[:6]} over {phase.get('duration_s', 0):.1f} s; "
+            f"first sync ok: {bool(data.get('first_sync_ok'))}, delete sent: {data.get('delete_pushed', 0) >= 1}, "
+            f"items left: {left}."
+        )
+
     return [
         Result(
             f"GUI stall, first sync of {messages:,} msgs ({loaded:,} items)",
@@ -273,6 +359,7 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
             "<= 50 ms",
             bool(ok) and first.get("max_gap_ms", 1e9) <= 50,
             details=common,
+            note=note(first),
         ),
         Result(
             f"GUI stall, deleting a {len(doomed.items()):,}-item chat",
@@ -285,5 +372,6 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
             "<= 50 ms",
             bool(ok) and delete.get("max_gap_ms", 1e9) <= 50,
             details=common,
+            note=note(delete),
         ),
     ]

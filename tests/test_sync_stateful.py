@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from moto import mock_aws
 from servers import create_galileo_table
 from test_sync_support import TABLE, Clock, Faults, WebApp, by_key, fast_client, open_device
@@ -85,6 +85,20 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
         self.deleted_chats: set[str] = set()
         self.deleted_messages: set[str] = set()
         self.device_deletes: dict[tuple[int, int], str] = {}
+
+    @initialize()
+    def history(self) -> None:
+        """Every example starts from a used account: chats on the server and on both devices."""
+        for n in range(2):
+            chat_id = f"web-chat-{next(self.counter)}"
+            self.web.create_chat(chat_id, "Earlier")
+            self.titles[chat_id] = {"Earlier"}
+            self.chat_order.append(chat_id)
+            self.web_adds_exchange_in(chat_id, 1)
+        for device in self.devices:
+            device.lib.sync()
+            for chat_id in self.chat_order:
+                device.lib.open_chat(chat_id)
 
     # -- devices ---------------------------------------------------------------------------
 
@@ -221,14 +235,16 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
     def web_adds_exchange(self, sources: int, data: st.DataObject) -> None:
         chats = self._web_chats()
         if chats:
-            chat_id = data.draw(st.sampled_from(chats))
-            n = next(self.counter)
-            question, answer = f"web-q-{n}", f"web-a-{n}"
-            self.web.add_message(chat_id, question, "human", f"web asks {n}")
-            passages = [f"web answer {n} / source {i}" for i in range(sources)]
-            self.web.add_message(chat_id, answer, "ai", f"web answers {n}", passages)
-            self.messages[question] = Written(chat_id, f"web asks {n}", 0)
-            self.messages[answer] = Written(chat_id, f"web answers {n}", sources)
+            self.web_adds_exchange_in(data.draw(st.sampled_from(chats)), sources)
+
+    def web_adds_exchange_in(self, chat_id: str, sources: int) -> None:
+        n = next(self.counter)
+        question, answer = f"web-q-{n}", f"web-a-{n}"
+        self.web.add_message(chat_id, question, "human", f"web asks {n}")
+        passages = [f"web answer {n} / source {i}" for i in range(sources)]
+        self.web.add_message(chat_id, answer, "ai", f"web answers {n}", passages)
+        self.messages[question] = Written(chat_id, f"web asks {n}", 0)
+        self.messages[answer] = Written(chat_id, f"web answers {n}", sources)
 
     @rule(data=st.data())
     def web_deletes_message(self, data: st.DataObject) -> None:

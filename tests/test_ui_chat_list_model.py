@@ -64,6 +64,11 @@ def test_group_for_boundaries() -> None:
     assert time_groups.group_for(NOON - 8 * DAY_MS, TODAY) == time_groups.PREVIOUS_30_DAYS
     assert time_groups.group_for(NOON - 31 * DAY_MS, TODAY) == time_groups.OLDER
     assert time_groups.group_for(NOON + DAY_MS, TODAY) == time_groups.TODAY
+    bounds = time_groups.group_bounds(TODAY)
+    for offset_days in range(-1, 40):
+        for hour_ms in (0, 11 * 3_600_000, -11 * 3_600_000):
+            ms = NOON - offset_days * DAY_MS + hour_ms
+            assert time_groups.group_of(ms, bounds) == time_groups.group_for(ms, TODAY)
 
 
 def test_model_passes_qtmodeltester(qtmodeltester, model: ChatListModel) -> None:

@@ -78,10 +78,14 @@ def test_new_chat_is_created_and_selected(qtbot, sidebar: ChatSidebar) -> None:
     assert _titles(sidebar)[0] == "New chat"
 
 
-def test_rename_in_place_with_f2_and_enter(qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path) -> None:
+def test_rename_in_place_with_f2_and_enter(
+    qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path
+) -> None:
     sidebar.list_view.setFocus()
     qtbot.keyClick(sidebar.list_view, Qt.Key.Key_F2)
-    editor = sidebar.list_view.indexWidget(sidebar.list_view.currentIndex()) or sidebar.list_view.focusWidget()
+    editor = (
+        sidebar.list_view.indexWidget(sidebar.list_view.currentIndex()) or sidebar.list_view.focusWidget()
+    )
     qtbot.waitUntil(lambda: sidebar.list_view.state() == sidebar.list_view.State.EditingState, timeout=3000)
     editor = sidebar.list_view.focusWidget()
     editor.selectAll()
@@ -107,7 +111,9 @@ def test_escape_cancels_a_rename(qtbot, client: WorkerClient, sidebar: ChatSideb
     assert _titles(sidebar)[0] == "Seeded chat 2"
 
 
-def test_delete_then_undo_restores_the_chat(qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path) -> None:
+def test_delete_then_undo_restores_the_chat(
+    qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path
+) -> None:
     sidebar.undo_timeout_ms = 10_000
     deleted = sidebar.current_chat_id
     sidebar.list_view.setFocus()
@@ -125,7 +131,9 @@ def test_delete_then_undo_restores_the_chat(qtbot, client: WorkerClient, sidebar
     assert "Seeded chat 2" in _stored_titles(mirror)
 
 
-def test_delete_without_undo_stays_deleted(qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path) -> None:
+def test_delete_without_undo_stays_deleted(
+    qtbot, client: WorkerClient, sidebar: ChatSidebar, mirror: Path
+) -> None:
     sidebar.delete_current()
     with qtbot.waitSignal(sidebar.toast.sig_expired, timeout=5000):
         pass

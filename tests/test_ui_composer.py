@@ -75,7 +75,9 @@ def test_drafts_follow_the_chat_and_survive_a_restart(qtbot, composer: Composer,
     assert again.text() == "draft for B"
 
 
-def test_a_sent_question_stays_in_the_drafts_until_stored(qtbot, composer: Composer, drafts_path: Path) -> None:
+def test_a_sent_question_stays_in_the_drafts_until_stored(
+    qtbot, composer: Composer, drafts_path: Path
+) -> None:
     qtbot.keyClicks(composer.editor, "Keep me safe")
     composer.send()
     # The app could die now: the text is still on disk.

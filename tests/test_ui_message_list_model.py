@@ -103,18 +103,23 @@ def test_heights_are_cached_per_message_and_width(qapp) -> None:
     assert narrow > first  # wrapped into more lines
     delegate.set_width(800)
     assert delegate.row_height(row, "") == first
-    changed = MessageRow(key="m1", kind="ai", text=row.text + " more " * 40, created_at=T0, message_id="m1", revision=1)
+    changed = MessageRow(
+        key="m1", kind="ai", text=row.text + " more " * 40, created_at=T0, message_id="m1", revision=1
+    )
     assert delegate.row_height(changed, "") > first
 
 
 def test_dark_palette_changes_the_bubble_colours(qapp) -> None:
+    from PySide6.QtGui import QColor
+
     from galileio_desktop.ui import theme
 
     light = QApplication.palette()
     dark = QPalette(light)
-    dark.setColor(QPalette.ColorRole.Window, theme.blend(light.color(QPalette.ColorRole.Window), theme.ACCENT_DARK, 0) .darker(600))
-    dark.setColor(QPalette.ColorRole.Base, light.color(QPalette.ColorRole.Base).darker(700))
-    dark.setColor(QPalette.ColorRole.Text, light.color(QPalette.ColorRole.Base))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#1f2125"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#17181b"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
     assert theme.is_dark(dark) and not theme.is_dark(light)
     assert theme.ai_bubble(dark).lightness() < 100 < theme.ai_bubble(light).lightness()
+    assert theme.human_bubble(dark).lightness() < 100 < theme.human_bubble(light).lightness()
     assert theme.accent(dark) != theme.accent(light)

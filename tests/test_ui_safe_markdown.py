@@ -67,7 +67,7 @@ def test_raw_html_is_shown_as_text(qapp) -> None:
     assert "<script>alert(1)</script>" in plain
     assert '<img src="http://evil.example/pixel.png">' in plain
     assert "<iframe" in plain
-    assert '<b>not bold</b>' in plain
+    assert "<b>not bold</b>" in plain
     assert "raw anchor" in plain and "https://evil.example" in plain  # the raw <a> is text, not a link
     assert "https://evil.example" not in anchor_hrefs(doc)
 
@@ -87,7 +87,9 @@ def test_images_become_text_and_nothing_is_requested(qapp) -> None:
 
 def test_load_resource_refuses_everything(qapp) -> None:
     doc = SafeMarkdownDocument()
-    assert doc.loadResource(int(QTextFormat.ObjectTypes.ImageObject), QUrl("https://evil.example/x.png")) is None
+    assert (
+        doc.loadResource(int(QTextFormat.ObjectTypes.ImageObject), QUrl("https://evil.example/x.png")) is None
+    )
     assert doc.refused == ["https://evil.example/x.png"]
 
 

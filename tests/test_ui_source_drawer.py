@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+from ui_helpers import USER, offline_factory
 
 from galileio_desktop.data.schema import Source
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.ui.source_drawer import SourceDrawer, metadata_rows
 from galileio_desktop.ui.worker_client import WorkerClient
-from ui_helpers import USER, offline_factory
 
 pytestmark = pytest.mark.gui
 
@@ -37,10 +37,21 @@ def answer(tmp_path: Path) -> tuple[Path, str]:
             "ai",
             "An answer",
             [
-                {"pageContent": "Meals are reimbursed <b>per diem</b>.", "metadata": {
-                    "source_location": "s3://docs-bucket/policies/Travel%20Policy.pdf", "section_index": 3}},
-                {"pageContent": "Receipts above 25 EUR.", "metadata": {
-                    "url": "https://intranet.example.com/receipts", "score": 0.82, "tags": ["finance"]}},
+                {
+                    "pageContent": "Meals are reimbursed <b>per diem</b>.",
+                    "metadata": {
+                        "source_location": "s3://docs-bucket/policies/Travel%20Policy.pdf",
+                        "section_index": 3,
+                    },
+                },
+                {
+                    "pageContent": "Receipts above 25 EUR.",
+                    "metadata": {
+                        "url": "https://intranet.example.com/receipts",
+                        "score": 0.82,
+                        "tags": ["finance"],
+                    },
+                },
                 {"pageContent": "No location here.", "metadata": {}},
             ],
         )

@@ -160,3 +160,44 @@ def test_guard_catches_a_request_from_the_gui_thread() -> None:
         with pytest.raises(AssertionError, match="GUI thread"):
             client.list_tables()
     assert guard.violations
+
+
+def test_an_answer_the_server_stored_replaces_our_copy_of_the_question(qtbot, mirror: Path) -> None:
+    """The Galileo endpoint writes question and answer itself: keep its items, drop our duplicate."""
+    from galileio_desktop.data.assistants.base import Answer
+    from galileio_desktop.data.schema import Message, make_sources, new_id, now_ms
+    from galileio_desktop.data.sync import ChatLibrary
+    from galileio_desktop.ui.worker import Worker
+
+    with ChatLibrary(mirror, "user-1", None) as library:
+        chat = library.create_chat("Endpoint chat")
+        local_question = library.add_message(chat.chat_id, "human", "What does the endpoint say?")
+    created = now_ms()
+    question = Message(new_id(), chat.chat_id, "user-1", "human", "What does the endpoint say?", created)
+    answer_id = new_id()
+    sources = make_sources(
+        "user-1", chat.chat_id, answer_id, [{"pageContent": "p", "metadata": {}}], created + 1
+    )
+    answer = Message(answer_id, chat.chat_id, "user-1", "ai", "It says hello.", created + 1).with_sources(
+        sources
+    )
+    items = [question.to_item(), answer.to_item(), *(s.to_item() for s in sources)]
+
+    worker = Worker(offline_factory(mirror))  # driven directly: no thread, no network
+    worker.start()
+    try:
+        with qtbot.waitSignal(worker.sig_answer_done, timeout=5000) as done:
+            worker.store_answer(
+                7,
+                chat.chat_id,
+                Answer("It says hello.", stored_remotely=True, remote_items=items),
+                local_question.message_id,
+            )
+        assert done.args[0] == 7 and done.args[2].message.message_id == answer_id
+        texts = [
+            (v.message.message_id, v.message.content) for v in worker.library.list_messages(chat.chat_id)
+        ]
+        assert texts == [(question.message_id, question.content), (answer_id, "It says hello.")]
+        assert len(worker.library.list_sources(answer_id)) == 1
+    finally:
+        worker.library.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,18 +93,6 @@ class GuiThreadGuard:
         return client
 
 
-def iter_days(start: dt.date, count: int) -> Iterator[dt.date]:
-    for offset in range(count):
-        yield start - dt.timedelta(days=offset)
-
-
-Factory = Callable[[], Any]
-
-
-def path_str(path: Path) -> str:
-    return str(path)
-
-
 def offline_factory(mirror: Path, user_id: str = USER) -> Callable[[], Any]:
     """A library factory for a mirror with no DynamoDB connection (reads and local writes only)."""
     from galileio_desktop.data.sync import ChatLibrary
@@ -135,7 +123,9 @@ def networked_factory(
             endpoint_url=endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(
+                connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}
+            ),
         )
         return ChatGateway(guard.install(client) if guard is not None else client, table, user_id)
 
@@ -145,7 +135,9 @@ def networked_factory(
     return make
 
 
-def seed_library(mirror: Path, chats: int = 2, answers_with_sources: bool = True, user_id: str = USER) -> list[str]:
+def seed_library(
+    mirror: Path, chats: int = 2, answers_with_sources: bool = True, user_id: str = USER
+) -> list[str]:
     """Write chats with a question and an answer each (sources included) straight into a mirror."""
     from galileio_desktop.data.sync import ChatLibrary
 
@@ -156,7 +148,10 @@ def seed_library(mirror: Path, chats: int = 2, answers_with_sources: bool = True
             library.add_message(chat.chat_id, "human", f"Question {n}?")
             sources = (
                 [
-                    {"pageContent": f"Passage {n}.{i}", "metadata": {"source_location": f"s3://docs/file{i}.md"}}
+                    {
+                        "pageContent": f"Passage {n}.{i}",
+                        "metadata": {"source_location": f"s3://docs/file{i}.md"},
+                    }
                     for i in range(2)
                 ]
                 if answers_with_sources
@@ -219,7 +214,12 @@ def seed_long_chat(mirror: Path, count: int, user_id: str = USER, link_every: in
                     chat.chat_id,
                     "ai",
                     text,
-                    [{"pageContent": f"Passage for {n}", "metadata": {"source_location": f"s3://b/doc{n}.md"}}],
+                    [
+                        {
+                            "pageContent": f"Passage for {n}",
+                            "metadata": {"source_location": f"s3://b/doc{n}.md"},
+                        }
+                    ],
                 )
         return chat.chat_id
 
@@ -247,7 +247,80 @@ def link_point(view: Any, row: int, href: str) -> Any:
                 x = line.cursorToX(offset)[0] + layout.position().x()
                 y = line.y() + line.height() / 2 + layout.position().y()
                 top_left = view.visualRect(index).topLeft()
-                return QPoint(int(top_left.x() + geo.text_origin.x() + x), int(top_left.y() + geo.text_origin.y() + y))
+                return QPoint(
+                    int(top_left.x() + geo.text_origin.x() + x), int(top_left.y() + geo.text_origin.y() + y)
+                )
             it += 1
         block = block.next()
     raise LookupError(href)
+
+
+class StallMeter:
+    """Measures how long the GUI thread's event loop goes without running (the worst gap).
+
+    A zero-interval-ish timer ticks as often as the loop lets it; a long gap between
+    two ticks is a stall the user would feel.
+    """
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._clock = time.perf_counter
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+        self.worst_ms = 0.0
+
+    def _tick(self) -> None:
+        now = self._clock()
+        if self._last:
+            self.worst_ms = max(self.worst_ms, (now - self._last) * 1000)
+        self._last = now
+
+    def start(self) -> StallMeter:
+        self.worst_ms = 0.0
+        self._last = self._clock()
+        self._timer.start()
+        return self
+
+    def stop(self) -> float:
+        self._timer.stop()
+        self._tick()
+        return self.worst_ms
+
+
+def seed_big_mirror(mirror: Path, chats: int, messages: int, user_id: str = USER) -> str:
+    """A mirror holding ``chats`` chats, the newest of them with ``messages`` messages.
+
+    Written as confirmed server items in two transactions (fast), the way a first
+    sync leaves a mirror. Returns the id of the big chat.
+    """
+    from galileio_desktop.data.schema import Chat, Message
+    from galileio_desktop.data.sync import ChatLibrary
+
+    base = 1_700_000_000_000
+    big = "chat-00000"
+    with ChatLibrary(mirror, user_id, None) as library:
+        library.store_remote_items(
+            [
+                Chat(f"chat-{i:05d}", user_id, f"Chat number {i}", base - i * 60_000).to_item()
+                for i in range(chats)
+            ]
+        )
+        library.store_remote_items(
+            [
+                Message(
+                    f"msg-{i:05d}",
+                    big,
+                    user_id,
+                    "human" if i % 2 == 0 else "ai",
+                    f"Message {i}: " + "some *Markdown* text that wraps " * (1 + i % 6),
+                    base + i * 1000,
+                ).to_item()
+                for i in range(messages)
+            ]
+        )
+    return big

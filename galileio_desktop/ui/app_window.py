@@ -102,23 +102,32 @@ def run_window(
     window.start()
     code = app.exec()
     window.close()
-    if taker is not None and not taker.saved:
+    if taker is not None and not (taker.saved and taker.complete):
         return 1
     return int(code)
 
 
 class ScreenshotTaker(QObject):
-    """Waits until the list, the first chat's messages and an answer's sources are shown, then grabs.
+    """Grabs the window once it shows real content, then ends the event loop.
 
-    Parts that cannot appear (no chats, no answer with sources) are not waited for.
+    Ready means: the chat list has been read after the first sync attempt (a fresh
+    mirror fills from the server), the current chat's messages are in (including
+    the ones fetched for it), and an answer with sources is selected with its
+    sources in the drawer. Parts that cannot appear (no chats, no cited answer)
+    are not waited for.
     """
 
     def __init__(self, window: MainWindow, path: Path) -> None:
         super().__init__(window)
         self._window = window
         self._path = path
+        self._synced = False
+        self._chats_after_sync = False
+        self._ready_chat = ""
         self._answer_id = ""
+        self._sources_for = ""
         self.saved = False
+        self.complete = False
         self._deadline = QTimer(self)
         self._deadline.setSingleShot(True)
         self._settle = QTimer(self)
@@ -126,28 +135,56 @@ class ScreenshotTaker(QObject):
         self._settle.setInterval(SCREENSHOT_SETTLE_MS)
         self._deadline.timeout.connect(self._on_deadline_timeout)
         self._settle.timeout.connect(self._on_settle_timeout)
-        window.sidebar.model.modelReset.connect(self._on_chats_changed)
-        window.sidebar.model.rowsInserted.connect(self._on_chats_changed)
-        window.client.sig_chats_loaded.connect(self._on_chats_changed)
-        window.pane.sig_messages_shown.connect(self._on_pane_messages_shown)
+        client = window.client
+        client.sig_sync_done.connect(self._on_client_sync_done)
+        client.sig_status_changed.connect(self._on_client_status_changed)
+        client.sig_chats_loaded.connect(self._on_client_chats_loaded)
+        window.pane.sig_chat_ready.connect(self._on_pane_chat_ready)
         window.drawer.sig_sources_shown.connect(self._on_drawer_sources_shown)
         self._deadline.start(SCREENSHOT_DEADLINE_MS)
 
-    @Slot()
-    def _on_chats_changed(self) -> None:
-        if self._window.sidebar.loaded and self._window.sidebar.model.chat_count() == 0:
-            self._settle.start()  # nothing to open: the empty window is the picture
+    @Slot(int, object)
+    def _on_client_sync_done(self, request_id: int, result: object) -> None:
+        if not self._synced:
+            self._synced = True
+            self._window.sidebar.reload()  # read the list again, whatever the pull brought
+        self._check()
+
+    @Slot(object)
+    def _on_client_status_changed(self, status: object) -> None:
+        if getattr(status, "networked", True) is False and not self._synced:
+            self._synced = True  # a library without a server: nothing to wait for
+            self._window.sidebar.reload()
+
+    @Slot(int, object)
+    def _on_client_chats_loaded(self, request_id: int, views: object) -> None:
+        if self._synced:
+            self._chats_after_sync = True
+        self._check()
 
     @Slot(str)
-    def _on_pane_messages_shown(self, chat_id: str) -> None:
+    def _on_pane_chat_ready(self, chat_id: str) -> None:
+        self._ready_chat = chat_id
         self._answer_id = self._window.pane.select_latest_answer_with_sources()
-        if not self._answer_id:
-            self._settle.start()
+        self._check()
 
     @Slot(str, int)
     def _on_drawer_sources_shown(self, message_id: str, count: int) -> None:
-        if message_id == self._answer_id:
-            self._settle.start()
+        self._sources_for = message_id
+        self._check()
+
+    def _check(self) -> None:
+        window = self._window
+        if not (self._chats_after_sync and window.sidebar.loaded):
+            return
+        if window.sidebar.model.chat_count() > 0:
+            current = window.sidebar.current_chat_id
+            if not current or self._ready_chat != current:
+                return
+            if self._answer_id and self._sources_for != self._answer_id:
+                return
+        self.complete = True
+        self._settle.start()
 
     @Slot()
     def _on_settle_timeout(self) -> None:
@@ -169,4 +206,4 @@ class ScreenshotTaker(QObject):
             log.error("could not write the screenshot to %s", self._path)
         app = QApplication.instance()
         if app is not None:
-            app.exit(0 if self.saved else 1)
+            app.exit(0 if self.saved and self.complete else 1)

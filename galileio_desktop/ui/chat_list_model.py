@@ -75,6 +75,7 @@ class ChatListModel(QAbstractListModel):
         self._filter = ""
         self._today = today or dt.date.today()
         self._fixed_today = today is not None
+        self._bounds = time_groups.group_bounds(self._today)
 
     # -- Qt model API -------------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class ChatListModel(QAbstractListModel):
         if role == ChatRoles.CHAT_VIEW:
             return view
         if role == ChatRoles.GROUP:
-            return time_groups.group_for(view.last_activity, self._today)
+            return time_groups.group_of(view.last_activity, self._bounds)
         if role == ChatRoles.LAST_ACTIVITY:
             return view.last_activity
         if role == ChatRoles.PENDING:
@@ -220,6 +221,7 @@ class ChatListModel(QAbstractListModel):
         if new_day == self._today:
             return
         self._today = new_day
+        self._bounds = time_groups.group_bounds(new_day)
         self._apply_rows(self._build_rows(), set(self._views))
 
     # -- internals ----------------------------------------------------------------------
@@ -237,13 +239,14 @@ class ChatListModel(QAbstractListModel):
 
     def _build_rows(self) -> list[RowKey]:
         needle = self._filter.casefold()
+        bounds = self._bounds
         rows: list[RowKey] = []
         current_group = None
         for chat_id in self._order:
             view = self._views[chat_id]
             if needle and needle not in view.chat.title.casefold():
                 continue
-            group = time_groups.group_for(view.last_activity, self._today)
+            group = time_groups.group_of(view.last_activity, bounds)
             if group != current_group:
                 rows.append(("h", group))
                 current_group = group
@@ -260,8 +263,7 @@ class ChatListModel(QAbstractListModel):
             for chat_id in changed:
                 self._emit_changed(chat_id)
             return
-        matcher = difflib.SequenceMatcher(a=old_rows, b=new_rows, autojunk=False)
-        opcodes = matcher.get_opcodes()
+        opcodes = _row_diff(old_rows, new_rows)
         # Apply from the end so earlier row numbers stay valid.
         # Row numbers are re-indexed before each end*Rows(), so slots connected to the
         # model's signals (the sidebar keeping its selection) see a consistent model.
@@ -312,3 +314,23 @@ class ChatListModel(QAbstractListModel):
         if view.parked_error:
             parts.append("error")
         return ", ".join(parts)
+
+
+def _row_diff(old: list[RowKey], new: list[RowKey]) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes from ``old`` to ``new``, computed on the part between the common
+    prefix and suffix only: one chat changing among 10,000 costs two short scans."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    old_mid = old[prefix : len(old) - suffix]
+    new_mid = new[prefix : len(new) - suffix]
+    matcher = difflib.SequenceMatcher(a=old_mid, b=new_mid, autojunk=False)
+    return [
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
     Qt,
     QTimer,
@@ -434,4 +433,3 @@ class ChatSidebar(QWidget):
 
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
-

@@ -8,13 +8,13 @@ talks to the worker client on its own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
     QFileDialog,
     QLineEdit,
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.sidebar.list_view, self.pane.view)
         self.setTabOrder(self.pane.view, self.composer.editor)
         self.setTabOrder(self.composer.editor, self.composer.send_button)
-        self.setTabOrder(self.composer.send_button, self.drawer.scroll)
+        self.setTabOrder(self.composer.send_button, self.drawer.scroll_area)
 
         # Signals
         self.sidebar.sig_chat_selected.connect(self._on_sidebar_chat_selected)
@@ -145,12 +145,12 @@ class MainWindow(QMainWindow):
     # -- actions and menus --------------------------------------------------------------
 
     def _action(
-        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot: object
+        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot: Callable[[], object]
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)  # type: ignore[arg-type]
+        action.triggered.connect(slot)
         self.addAction(action)
         return action
 
@@ -421,9 +421,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _focus_sources(self) -> None:
         self.set_drawer_visible(True)
-        target: QWidget = self.drawer.cards[0].copy_button if self.drawer.cards else self.drawer.scroll
-        if isinstance(target, QAbstractButton) or target is not None:
-            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        target: QWidget = self.drawer.scroll_area
+        if self.drawer.cards:
+            target = self.drawer.cards[0].copy_button
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
     def _on_about_action_triggered(self) -> None:

@@ -100,6 +100,7 @@ class MessageListModel(QAbstractListModel):
         self._total = 0
         self._highlighted: str | None = None
         self._today = today or dt.date.today()
+        self._fixed_today = today is not None
 
     # -- Qt model API -------------------------------------------------------------------
 
@@ -116,7 +117,10 @@ class MessageListModel(QAbstractListModel):
             who = "You" if row.kind == HUMAN else "Assistant"
             return f"{who}: {row.text}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return time_groups.full_time(row.created_at) if row.created_at else None
+            lines = [time_groups.full_time(row.created_at)] if row.created_at else []
+            if row.failed or row.unsent_reason:
+                lines.append(self.state_text(row))  # the footer may be cut short; this is whole
+            return "\n".join(lines) or None
         if role == MessageRoles.KEY:
             return row.key
         if role == MessageRoles.KIND:
@@ -194,6 +198,8 @@ class MessageListModel(QAbstractListModel):
     def set_chat(self, chat_id: str | None, views: Iterable[MessageView] = (), total: int = 0) -> None:
         """Show another chat (a reset: every row changes)."""
         self.beginResetModel()
+        if not self._fixed_today:
+            self._today = dt.date.today()  # "14:05" means today only on the day it is shown
         self._chat_id = chat_id
         self._rows = sorted((MessageRow.from_view(v) for v in views), key=lambda r: r.order)
         self._total = max(total, len(self._rows))

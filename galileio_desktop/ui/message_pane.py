@@ -2,23 +2,22 @@
 
 Newest page first; older pages are asked for when the user scrolls near the
 top, and the view keeps its place while they are inserted above. When the user
-is at the bottom, new rows keep it there. Asking lives here too, because it is
-all about rows: the question shows at once, the answer streams into a
-transient row, and a failure stays on the question with Retry.
+is at the bottom, new rows keep it there. Asking goes through an
+:class:`~.ask_tracker.AskTracker`: the question shows at once, the answer
+streams into a transient row, and a failure stays on the question with Retry.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
 
-from ..data.schema import now_ms
 from . import links, theme
+from .ask_tracker import AskTracker
 from .message_delegate import MessageDelegate
 from .message_list_model import AI, MessageListModel, MessageRoles
 from .message_view import MessageListView
@@ -36,20 +35,6 @@ FETCH_MARGIN_PX = 300
 BOTTOM_SLACK_PX = 6
 
 
-@dataclass
-class _Ask:
-    """One question on its way: where its rows are, and whether it is still running."""
-
-    chat_id: str
-    question: str
-    question_key: str
-    answer_key: str
-    question_id: str = ""
-    text: str = ""
-    running: bool = True
-    started: bool = False
-
-
 class MessagePane(QWidget):
     """Shows one chat's messages; see the module docstring.
 
@@ -60,6 +45,7 @@ class MessagePane(QWidget):
         sig_question_refused(chat_id, text, message): a question could not be stored at all.
         sig_answering_changed(chat_id, running): an answer started or ended in a chat.
         sig_messages_shown(chat_id): the first page of a chat is on screen.
+        sig_chat_ready(chat_id): ... and the messages fetched from the network are in too.
     """
 
     sig_answer_selected = Signal(str)
@@ -74,6 +60,8 @@ class MessagePane(QWidget):
     """An answer is (or is no longer) streaming in a chat."""
     sig_messages_shown = Signal(str)
     """A chat's first page is loaded into the view."""
+    sig_chat_ready = Signal(str)
+    """A chat's first page is shown and its network top-up (if any) has been folded in."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,14 +70,13 @@ class MessagePane(QWidget):
         self._chat_id = ""
         self._page_request = 0
         self._older_request = 0
-        self._open_requests: set[int] = set()
+        self._open_request = 0
         self._refresh_request = 0
-        self._asks: dict[int, _Ask] = {}
-        self._failures: dict[str, str] = {}
         self._stick_to_bottom = True
         self._adjusting = False
         self._pending_highlight = ""
         self.model = MessageListModel(self)
+        self.asks = AskTracker(client, self.model, self._open_chat_id, self)
 
         # Widgets
         self.title_label = QLabel(self)
@@ -148,11 +135,9 @@ class MessagePane(QWidget):
         self.copy_action.triggered.connect(self.copy_current)
         self.view_action.triggered.connect(self.view_current)
         client.sig_messages_loaded.connect(self._on_client_messages_loaded)
-        client.sig_message_added.connect(self._on_client_message_added)
-        client.sig_answer_started.connect(self._on_client_answer_started)
-        client.sig_answer_delta.connect(self._on_client_answer_delta)
-        client.sig_answer_done.connect(self._on_client_answer_done)
-        client.sig_failed.connect(self._on_client_failed)
+        self.asks.sig_question_stored.connect(self.sig_question_stored)
+        self.asks.sig_question_refused.connect(self.sig_question_refused)
+        self.asks.sig_answering_changed.connect(self.sig_answering_changed)
         client.sig_data_changed.connect(self.refresh)
         client.sig_chat_updated.connect(self._on_client_chat_updated)
 
@@ -160,6 +145,9 @@ class MessagePane(QWidget):
 
     @property
     def chat_id(self) -> str:
+        return self._chat_id
+
+    def _open_chat_id(self) -> str:
         return self._chat_id
 
     def set_title(self, title: str) -> None:
@@ -186,7 +174,7 @@ class MessagePane(QWidget):
             return
         self.view.sync_width()
         self._page_request = self._client.load_messages(chat_id, PAGE_SIZE)
-        self._open_requests.add(self._client.open_chat(chat_id))
+        self._open_request = self._client.open_chat(chat_id)
         self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
 
     @Slot()
@@ -202,39 +190,25 @@ class MessagePane(QWidget):
 
     def ask(self, text: str) -> int:
         """Send ``text`` in the open chat; the question shows at once."""
-        chat_id = self._chat_id
-        request_id = self._client.ask(chat_id, text)
-        ask = _Ask(chat_id, text, f"local:{request_id}", f"answer:{request_id}")
-        self._asks[request_id] = ask
         self._stick_to_bottom = True
-        self.model.add_local_question(ask.question_key, text, now_ms())
+        request_id = self.asks.ask(self._chat_id, text)
         self._stack.setCurrentWidget(self.view)
-        self.sig_answering_changed.emit(chat_id, True)
         return request_id
 
     def retry(self, question_key: str) -> None:
         """Ask again for an answer to a stored question whose answer failed."""
         row_number = self.model.row_for(question_key)
         row = self.model.row_at(row_number) if row_number is not None else None
-        if row is None or row.message_id is None:
-            return
-        self._failures.pop(row.message_id, None)
-        self.model.set_failed(row.key, None)
-        request_id = self._client.ask(self._chat_id, row.text, retry_of=row.message_id)
-        self._asks[request_id] = _Ask(
-            self._chat_id, row.text, row.key, f"answer:{request_id}", question_id=row.message_id
-        )
-        self.sig_answering_changed.emit(self._chat_id, True)
+        if row is not None:
+            self.asks.retry(self._chat_id, row)
 
+    @Slot()
     def stop_answer(self) -> None:
         """Stop the answers streaming in the open chat (what arrived is kept)."""
-        for request_id, ask in self._asks.items():
-            if ask.chat_id == self._chat_id and ask.running:
-                self._client.stop_answer(request_id)
+        self.asks.stop(self._chat_id)
 
     def is_answering(self, chat_id: str | None = None) -> bool:
-        chat_id = self._chat_id if chat_id is None else chat_id
-        return any(a.running and a.chat_id == chat_id for a in self._asks.values())
+        return self.asks.is_answering(self._chat_id if chat_id is None else chat_id)
 
     def current_row_key(self) -> str:
         index = self.view.currentIndex()
@@ -293,19 +267,24 @@ class MessagePane(QWidget):
             finally:
                 self._adjusting = False
             self.sig_messages_shown.emit(chat_id)
+            if not self._open_request:
+                self.sig_chat_ready.emit(chat_id)
             self._try_reveal()
         elif request_id == self._older_request:
             self._older_request = 0
             self._stick_to_bottom = False
             self._prepend_keeping_place(views, total)
             self._try_reveal()
-        elif request_id in self._open_requests or request_id == self._refresh_request:
-            self._open_requests.discard(request_id)
-            if self._page_request:
-                return  # the first page is still coming; it will include this
-            self.model.merge_latest(views, total)
-            self._reapply_local_state()
-            self._show_rows_or_placeholder()
+        elif request_id in (self._open_request, self._refresh_request):
+            opened = request_id == self._open_request
+            if opened:
+                self._open_request = 0
+            if not self._page_request:  # else the first page, still coming, includes this
+                self.model.merge_latest(views, total)
+                self._reapply_local_state()
+                self._show_rows_or_placeholder()
+                if opened:
+                    self.sig_chat_ready.emit(chat_id)
 
     def _prepend_keeping_place(self, views: list[MessageView], total: int) -> None:
         """Insert an older page above the rows on screen without moving them.
@@ -359,17 +338,7 @@ class MessagePane(QWidget):
             self._pending_highlight = ""  # not in this chat (deleted since the search)
 
     def _reapply_local_state(self) -> None:
-        """Rows only the GUI knows: questions on their way, streaming answers, failures."""
-        for ask in self._asks.values():
-            if ask.chat_id != self._chat_id:
-                continue
-            if not ask.question_id and self.model.row_for(ask.question_key) is None:
-                self.model.add_local_question(ask.question_key, ask.question, now_ms())
-            if ask.running and ask.started and self.model.row_for(ask.answer_key) is None:
-                self.model.start_answer(ask.answer_key, now_ms())
-                self.model.append_answer_text(ask.answer_key, ask.text)
-        for message_id, error in self._failures.items():
-            self.model.set_failed(message_id, error)
+        self.asks.reapply(self._chat_id)
 
     def _show_rows_or_placeholder(self) -> None:
         if self.model.rowCount() == 0:
@@ -380,68 +349,6 @@ class MessagePane(QWidget):
     def _set_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)
         self._stack.setCurrentWidget(self.placeholder)
-
-    # -- asking -------------------------------------------------------------------------
-
-    @Slot(int, object)
-    def _on_client_message_added(self, request_id: int, view: MessageView) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None or view is None:
-            return
-        ask.question_id = view.message.message_id
-        if ask.chat_id == self._chat_id:
-            self.model.confirm_local(ask.question_key, view)
-        ask.question_key = ask.question_id
-        self.sig_question_stored.emit(ask.chat_id)
-
-    @Slot(int, str)
-    def _on_client_answer_started(self, request_id: int, chat_id: str) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None:
-            return
-        ask.started = True
-        if chat_id == self._chat_id:
-            self.model.start_answer(ask.answer_key, now_ms())
-
-    @Slot(int, str)
-    def _on_client_answer_delta(self, request_id: int, text: str) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None:
-            return
-        ask.text += text
-        if ask.chat_id == self._chat_id:
-            self.model.append_answer_text(ask.answer_key, text)
-
-    @Slot(int, str, object)
-    def _on_client_answer_done(self, request_id: int, chat_id: str, view: MessageView | None) -> None:
-        ask = self._asks.pop(request_id, None)
-        self._client.forget_answer(request_id)
-        if ask is None:
-            return
-        if chat_id == self._chat_id:
-            self.model.remove_key(ask.answer_key)
-            if view is not None:
-                self.model.upsert_view(view)
-        self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
-
-    @Slot(int, str, bool)
-    def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:
-        ask = self._asks.pop(request_id, None)
-        if ask is None:
-            return
-        self._client.forget_answer(request_id)
-        on_screen = ask.chat_id == self._chat_id
-        if on_screen:
-            self.model.remove_key(ask.answer_key)
-        if ask.question_id:
-            self._failures[ask.question_id] = message
-            if on_screen:
-                self.model.set_failed(ask.question_id, message)
-        else:
-            if on_screen:
-                self.model.remove_key(ask.question_key)
-            self.sig_question_refused.emit(ask.chat_id, ask.question, message)
-        self.sig_answering_changed.emit(ask.chat_id, self.is_answering(ask.chat_id))
 
     @Slot(int, object)
     def _on_client_chat_updated(self, request_id: int, view: object) -> None:

@@ -132,8 +132,9 @@ class ParkedDialog(QDialog):
             self.tree.addTopLevelItem(item)
             if op.op_id == selected:
                 self.tree.setCurrentItem(item)
-        if self.tree.currentItem() is None and self.tree.topLevelItemCount():
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0)
+        if self.tree.currentItem() is None and first is not None:
+            self.tree.setCurrentItem(first)
         self._update_buttons()
 
     def selected_op_id(self) -> int | None:

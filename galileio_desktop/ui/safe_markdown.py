@@ -45,8 +45,8 @@ class SafeMarkdownDocument(QTextDocument):
         self.refused: list[str] = []
         self.setUndoRedoEnabled(False)
 
-    def loadResource(self, type: int, name: QUrl) -> Any:  # noqa: A002 - Qt's signature
-        self.refused.append(name.toString())
+    def loadResource(self, type: int, name: QUrl | str) -> Any:  # noqa: A002 - Qt's signature
+        self.refused.append(name.toString() if isinstance(name, QUrl) else str(name))
         log.debug("refused to load a resource of type %s from a message", type)
         return None
 

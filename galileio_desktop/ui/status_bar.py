@@ -103,11 +103,12 @@ class SyncStatusBar(QStatusBar):
         self.dot.set_colour(theme.muted_text(self.palette()))
 
         # Layout
-        self.addWidget(self.dot)
-        self.addWidget(self.state_label)
-        self.addWidget(self.progress)
+        # All permanent: a passing message ("Exported to ...") never hides the connection state.
+        self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.pending_label)
         self.addPermanentWidget(self.parked_button)
+        self.addPermanentWidget(self.dot)
+        self.addPermanentWidget(self.state_label)
         self.addPermanentWidget(self.sync_button)
 
         # Signals

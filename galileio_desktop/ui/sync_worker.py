@@ -85,15 +85,14 @@ class SyncWorker(Worker):
 
     @Slot(int, str)
     def open_chat(self, request_id: int, chat_id: str) -> None:
-        """Fetch a chat's messages not yet in the mirror, then report the newest page."""
+        """Fetch a chat's messages not yet in the mirror, then report the newest page (always,
+        so the pane knows the chat is as complete as it can be right now)."""
         try:
             self.library.open_chat(chat_id)
         except (EndpointUnreachable, Throttled) as exc:
-            self._set_offline(exc.message)
-            return
+            self._set_offline(exc.message)  # what the mirror has is all there is for now
         except Exception as exc:  # noqa: BLE001
             self._fail(request_id, exc)
-            return
         self.load_messages(request_id, chat_id, PAGE_SIZE, None)
 
     @Slot(int)

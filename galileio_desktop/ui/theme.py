@@ -8,7 +8,6 @@ errors), each with a light and a dark variant.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
 
 ACCENT_LIGHT = QColor("#2563eb")
 ACCENT_DARK = QColor("#60a5fa")
@@ -21,12 +20,6 @@ SUCCESS_DARK = QColor("#4ade80")
 
 #: Rounded corners of bubbles, cards and badges, in pixels.
 RADIUS = 10
-
-
-def palette_of(widget: QWidget | None = None) -> QPalette:
-    if widget is not None:
-        return widget.palette()
-    return QApplication.palette()
 
 
 def is_dark(palette: QPalette) -> bool:

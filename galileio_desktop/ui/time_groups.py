@@ -39,6 +39,31 @@ def group_for(ms: int, today: dt.date) -> str:
     return OLDER
 
 
+def group_bounds(today: dt.date) -> list[tuple[int, str]]:
+    """The first millisecond of each group but the last, newest first, for :func:`group_of`.
+
+    Computing the local midnights once makes grouping 10,000 chats a few comparisons each.
+    """
+
+    def midnight(day: dt.date) -> int:
+        return int(dt.datetime.combine(day, dt.time()).astimezone().timestamp() * 1000)
+
+    return [
+        (midnight(today), TODAY),
+        (midnight(today - dt.timedelta(days=1)), YESTERDAY),
+        (midnight(today - dt.timedelta(days=7)), PREVIOUS_7_DAYS),
+        (midnight(today - dt.timedelta(days=30)), PREVIOUS_30_DAYS),
+    ]
+
+
+def group_of(ms: int, bounds: list[tuple[int, str]]) -> str:
+    """The group of ``ms`` given :func:`group_bounds` (same answer as :func:`group_for`)."""
+    for start, label in bounds:
+        if ms >= start:
+            return label
+    return OLDER
+
+
 def short_time(ms: int, today: dt.date) -> str:
     """A compact stamp for a row: "14:05" today, "Mon" this week, "3 Mar" this year, else "3 Mar 2023"."""
     when = local_datetime(ms)

@@ -81,11 +81,11 @@ class SecretStore:
             self._backend: Any = backend if backend is not None else keyring.get_keyring()
         except Exception as exc:
             self._backend = None
-            self._fall_back(f"the keyring could not be loaded: {exc}")
+            self._fall_back(f"the keyring could not be loaded: {exc}", at_start=True)
             return
         problem = backend_problem(self._backend)
         if problem:
-            self._fall_back(problem)
+            self._fall_back(problem, at_start=True)
 
     # -- state -----------------------------------------------------------------------
 
@@ -105,10 +105,12 @@ class SecretStore:
             return "none"
         return f"{type(self._backend).__module__}.{type(self._backend).__name__}"
 
-    def _fall_back(self, reason: str) -> None:
+    def _fall_back(self, reason: str, *, at_start: bool = False) -> None:
+        """Keep secrets in memory from now on. Found at start, it is only logged at INFO:
+        most runs need no secret, and those that do show :attr:`warning` to the user."""
         if self._warning is None:
             self._warning = _NO_KEYRING.format(reason=reason)
-            log.warning("secrets kept in memory only: %s", reason)
+            log.log(logging.INFO if at_start else logging.WARNING, "secrets kept in memory only: %s", reason)
 
     # -- secrets ---------------------------------------------------------------------
 

@@ -1,0 +1,175 @@
+"""The benchmark's own parts work: the latency proxy forwards, delays and counts, and the
+scenario code of ``bench/run.py`` runs end to end on tiny data.
+
+These are smoke tests of the measuring tools, not of the numbers: the sizes are far
+too small for the ratios to mean anything, so only facts that hold at any size are
+asserted (requests counted by operation, items gone, a cached chat opened without a
+request, a sync within its request bound, the report files readable).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the repository, not an installed package
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench import datasets as ds  # noqa: E402
+from bench import report, scenarios_local, scenarios_remote  # noqa: E402
+from bench.endpoint import Endpoint  # noqa: E402
+from bench.latency_proxy import LatencyProxy, ProxyControl, detail_of, operation_of  # noqa: E402
+from bench.sizes import QUICK, Sizes  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+TINY = replace(
+    QUICK,
+    name="tiny",
+    delete_messages=6,
+    delete_sources=2,
+    open_messages=12,
+    open_sources_per_answer=1,
+    sync_chats=8,
+    sync_opened=2,
+    first_sync_items=120,
+    answer_sources=30,
+    cached_chats=15,
+    cached_messages=150,
+    big_chat_messages=40,
+    search_repeats=1,
+    stall_messages=20,
+    stall_delete_items=11,
+    gui_runs=1,
+)
+
+
+def _client(url: str) -> Any:
+    import boto3
+
+    from galileio_desktop.data.dynamo_client import make_dynamodb_client
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    return make_dynamodb_client("us-east-1", url, session)
+
+
+def test_operation_labels() -> None:
+    assert operation_of("DynamoDB_20120810.Query") == "Query"
+    assert operation_of(None) == "other"
+    assert detail_of("Query", b'{"IndexName": "GSI1"}') == "Query(GSI1)"
+    assert detail_of("Query", b'{"TableName": "t"}') == "Query(table)"
+    assert detail_of("PutItem", b"{}") == "PutItem"
+
+
+def test_proxy_forwards_delays_and_counts_over_one_connection(moto_endpoint: str) -> None:
+    ds.create_table(_client(moto_endpoint), "bench-proxy")
+    with LatencyProxy(moto_endpoint, delay_ms=40) as proxy:
+        client = _client(proxy.url)
+        control = ProxyControl(proxy.url)
+        control.reset()
+        client.put_item(TableName="bench-proxy", Item={"PK": {"S": "u"}, "SK": {"S": "CHAT#1"}})
+        started = time.perf_counter()
+        found = client.get_item(TableName="bench-proxy", Key={"PK": {"S": "u"}, "SK": {"S": "CHAT#1"}})
+        one_request = time.perf_counter() - started
+        for _ in range(3):
+            client.query(
+                TableName="bench-proxy",
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": "u"}},
+            )
+        stats = control.stats()
+    assert found["Item"]["SK"]["S"] == "CHAT#1"  # forwarded, answer intact
+    assert one_request >= 0.040  # the delay was added
+    assert stats.requests == 5
+    assert dict(stats.by_operation) == {"PutItem": 1, "GetItem": 1, "Query": 3}
+    assert stats.by_detail["Query(table)"] == 3
+    assert stats.connections == 1  # keep-alive: botocore reused its pooled connection
+    assert stats.errors == 0 and stats.response_bytes > 0
+
+
+def test_proxy_delay_can_be_changed_and_upstream_errors_are_reported() -> None:
+    with LatencyProxy("http://127.0.0.1:9", delay_ms=0) as proxy:  # nothing listens on port 9
+        control = ProxyControl(proxy.url)
+        control.set_delay(5)
+        client = _client(proxy.url)
+        with pytest.raises(Exception):  # noqa: B017 - botocore's error type for a 502 varies
+            client.describe_table(TableName="missing")
+        stats = control.stats()
+    assert stats.requests >= 1 and stats.errors == stats.requests
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[Endpoint]:
+    """moto and the proxy in threads of the test process (fast to start), 1 ms added."""
+    with Endpoint(delay_ms=1, server="moto", moto_mode="thread") as running:
+        yield running
+
+
+def test_remote_scenarios_run_on_tiny_data(endpoint: Endpoint, tmp_path: Path) -> None:
+    results = []
+    for _name, scenario in scenarios_remote.SCENARIOS:
+        results.extend(scenario(endpoint, TINY, tmp_path))
+    by_key = {(r.scenario, r.measure): r for r in results}
+    assert len(by_key) == len(results) == 8
+
+    delete = next(r for r in results if r.scenario.startswith("delete"))
+    assert delete.details["ours"]["items_left"] == 0
+    assert delete.details["baseline"]["items_left"] == 0
+    # The baseline queries each message's sources: 1 message query + one per message.
+    assert delete.details["baseline"]["by_operation"]["Query(table)"] == TINY.delete_messages
+
+    opened = next(r for r in results if r.scenario.startswith("open chat") and r.measure == "requests")
+    assert opened.details["messages_stored"] == TINY.open_messages
+    assert opened.baseline == 2  # pages of 10: 10 + 2 messages
+    cached = next(r for r in results if r.scenario.startswith("open the same chat"))
+    assert cached.ours == 0 and cached.met
+
+    sync = next(r for r in results if r.scenario.startswith("sync"))
+    assert sync.ours is not None and sync.ours <= 1 + TINY.sync_opened
+
+    first = next(r for r in results if r.scenario.startswith("first sync"))
+    assert first.details["chats_listed_after"] > 0 and first.ours is not None and first.ours >= 1
+
+    answer = next(r for r in results if r.scenario.startswith("answer") and r.measure == "requests")
+    assert answer.details["ours"]["stored"] is True
+    assert answer.details["baseline"]["by_operation"] == {"BatchWriteItem": 2}  # 31 items: 25 + 6
+
+    text = report.text_table(results)
+    assert text.splitlines()[0].split() == report.HEADERS
+
+
+def test_search_scenario_and_reports(tmp_path: Path) -> None:
+    mirror = scenarios_local.build_cached_mirror(TINY, tmp_path)
+    assert (mirror.chats, mirror.messages) == (TINY.cached_chats, TINY.cached_messages)
+    results = scenarios_local.search(mirror, TINY)
+    assert [r.measure for r in results] == ["median", "p95"]
+    queries = results[0].details["queries"]
+    assert len(queries) == len(scenarios_local.search_queries())
+    assert all(r.ours is not None and r.baseline is not None and r.ratio is not None for r in results)
+
+    out = tmp_path / "results.json"
+    report.write_json(out, {"mode": "tiny"}, results)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["mode"] == "tiny"
+    assert {"ours", "baseline", "ratio", "target", "met"} <= set(data["results"][0])
+    assert "| scenario |" in report.markdown_table(results)
+
+
+@pytest.mark.gui
+def test_window_probes_run(tmp_path: Path) -> None:
+    sizes: Sizes = replace(TINY, cached_chats=5, cached_messages=30, big_chat_messages=10)
+    mirror = scenarios_local.build_cached_mirror(sizes, tmp_path)
+    started = scenarios_local.start_up(mirror, sizes, tmp_path)[0]
+    assert started.ours is not None and started.baseline is not None and started.ours > 0
+    assert started.details["ours_milestones"][0]["chats_listed"] == sizes.cached_chats
+    memory = scenarios_local.memory(mirror, sizes, tmp_path)[0]
+    assert memory.details["ours"][0]["rows_in_pane"] == sizes.big_chat_messages
+    assert memory.baseline is not None and memory.baseline > 10  # a Qt process takes more than 10 MB
