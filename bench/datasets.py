@@ -12,7 +12,6 @@ with the mirror's own functions, exactly as a completed reconcile leaves it.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import random
 import uuid
@@ -49,20 +48,9 @@ class Words:
                 words.append(word)
         self.words = words
         self._cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(size)))
-        self._total = self._cumulative[-1]
 
     def pick(self, rng: random.Random, count: int) -> list[str]:
         return rng.choices(self.words, cum_weights=self._cumulative, k=count)
-
-    def frequency(self, rank: int) -> float:
-        """Expected share of all words taken by the word of this rank (0-based)."""
-        return (1.0 / (rank + 1)) / self._total
-
-    def rank_near(self, share: float) -> int:
-        """The rank whose word makes up about ``share`` of all words."""
-        weights = [1.0 / (r + 1) / self._total for r in range(len(self.words))]
-        descending = [-w for w in weights]
-        return min(len(self.words) - 1, bisect.bisect_left(descending, -share))
 
     def text(self, rng: random.Random, low: int, high: int) -> str:
         words = self.pick(rng, rng.randint(low, high))

@@ -151,6 +151,8 @@ def run_app(args: argparse.Namespace) -> int:
             if not window.sidebar.select_chat(target_chat):
                 result["error"] = "chat not listed"
                 finish()
+            elif window.pane.chat_id == target_chat and window.pane.view.model().rowCount() > 0:
+                on_shown(target_chat)  # selected on load and shown before this ran
 
     def on_shown(chat_id: str) -> None:
         if chat_id == target_chat and "shown" not in result:
@@ -237,7 +239,13 @@ class StallWatch:
 
 
 class StallMeter:
-    """The longest gap between ticks of a fast timer in the GUI thread, per phase."""
+    """The longest gap between ticks of a fast timer in the GUI thread, per phase.
+
+    For each long gap it also records what the GUI thread did in it (Linux schedstat):
+    the CPU time it used (close to the gap: its own work is slow) and the time it was
+    ready to run but waited for a CPU (the machine is oversubscribed); the rest it was
+    blocked, which for a Python thread is waiting for the GIL held by another thread.
+    """
 
     def __init__(self) -> None:
         from PySide6.QtCore import Qt, QTimer
@@ -248,38 +256,91 @@ class StallMeter:
         self.timer.timeout.connect(self._on_tick)
         self.phase = ""
         self.last = 0.0
+        self.last_sched = (0.0, 0.0)
         self.started = 0.0
         self.phases: dict[str, dict[str, Any]] = {}
 
     def begin(self, phase: str) -> None:
         self.phase = phase
         self.last = self.started = time.perf_counter()
-        self.phases[phase] = {"max_gap_ms": 0.0, "ticks": 0, "long_gaps_ms": []}
+        self.last_sched = _schedstat()
+        self.phases[phase] = {
+            "max_gap_ms": 0.0,
+            "ticks": 0,
+            "long_gaps": [],
+            "load_before": os.getloadavg()[0],
+        }
         if not self.timer.isActive():
             self.timer.start()
 
     def end(self) -> dict[str, Any]:
         data = self.phases[self.phase]
         data["duration_s"] = round(time.perf_counter() - self.started, 3)
-        gaps = data["long_gaps_ms"]
-        data["long_gaps_ms"] = sorted(gaps, reverse=True)[:10]
+        data["load_after"] = os.getloadavg()[0]
+        gaps = sorted(data.pop("long_gaps"), reverse=True)
+        data["long_gaps_ms"] = [g[0] for g in gaps[:10]]
+        #: (gap, GUI thread on a CPU, GUI thread waiting for a CPU) in ms, longest first
+        data["long_gaps_gui_run_wait_ms"] = [list(g) for g in gaps[:10]]
+        data["long_gaps_total_ms"] = round(sum(g[0] for g in gaps), 1)
+        data["long_gaps_blocked_ms"] = round(sum(max(0.0, g[0] - g[1] - g[2]) for g in gaps), 1)
+        data["long_gaps_cpu_wait_ms"] = round(sum(g[2] for g in gaps), 1)
+        data["long_gaps_gui_busy_ms"] = round(sum(g[1] for g in gaps), 1)
         self.phase = ""
         return data
 
     def _on_tick(self) -> None:
         now = time.perf_counter()
+        sched = _schedstat()
         if self.phase:
             gap = (now - self.last) * 1000.0
             data = self.phases[self.phase]
             data["ticks"] += 1
             data["max_gap_ms"] = max(data["max_gap_ms"], round(gap, 2))
             if gap > 3 * TICK_MS:
-                data["long_gaps_ms"].append(round(gap, 1))
+                ran, waited = (sched[0] - self.last_sched[0], sched[1] - self.last_sched[1])
+                data["long_gaps"].append((round(gap, 1), round(ran, 1), round(waited, 1)))
         self.last = now
+        self.last_sched = sched
+
+
+def _schedstat() -> tuple[float, float]:
+    """(ms on a CPU, ms waiting for a CPU) of the calling thread, from /proc."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as handle:
+            on_cpu, waiting, _ = handle.read().split()
+        return int(on_cpu) / 1e6, int(waiting) / 1e6
+    except (OSError, ValueError):
+        return time.thread_time() * 1000.0, 0.0
+
+
+def apply_experiment(name: str) -> None:
+    """What-if knobs for diagnosing stalls; they change this child process only.
+
+    ``switch1ms``: the interpreter hands the GIL over every 1 ms instead of 5 ms.
+    ``pages250``: reconcile queries ask for pages of 250 items (smaller JSON to parse at once).
+    """
+    if name == "switch1ms":
+        sys.setswitchinterval(0.001)
+    elif name == "pages250":
+        from galileio_desktop.data.gateway import ChatGateway
+
+        original = ChatGateway._query_pages
+
+        def smaller_pages(self: Any, what: str, **params: Any) -> Any:
+            if what == "Reconciling":
+                params.setdefault("Limit", 250)
+            return original(self, what, **params)
+
+        ChatGateway._query_pages = smaller_pages  # type: ignore[method-assign]
+    elif name:
+        raise SystemExit(f"unknown experiment {name!r}")
 
 
 def run_stall(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
+
+    for name in args.experiment or []:
+        apply_experiment(name)
 
     from galileio_desktop.ui import qt_log
     from galileio_desktop.ui.app_window import build_window, ensure_application
@@ -359,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delete-chat", help="app-stall: the chat to delete after the first sync")
     parser.add_argument(
         "--diagnose", action="store_true", help="app-stall: record where threads are during stalls"
+    )
+    parser.add_argument(
+        "--experiment", action="append", help="app-stall: a what-if knob (see apply_experiment)"
     )
     args = parser.parse_args(argv)
     if args.mode.startswith("bare"):

@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--diagnose-stalls", action="store_true", help="record thread stacks during GUI stalls"
     )
     parser.add_argument(
+        "--stall-experiment",
+        action="append",
+        default=[],
+        help="what-if knob for the stall probe: switch1ms, pages250 (diagnosis only)",
+    )
+    parser.add_argument(
         "--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)"
     )
     return parser.parse_args(argv)
@@ -149,7 +155,12 @@ def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runn
             runner.run("search", lambda: local.search(mirror, sizes))
             runner.run("start-up", lambda: local.start_up(mirror, sizes, workdir))
             runner.run("memory", lambda: local.memory(mirror, sizes, workdir))
-        runner.run("stall", lambda: local.stalls(endpoint, sizes, workdir, args.diagnose_stalls))
+        runner.run(
+            "stall",
+            lambda: local.stalls(
+                endpoint, sizes, workdir, args.diagnose_stalls, tuple(args.stall_experiment)
+            ),
+        )
     return runner, endpoint
 
 
@@ -172,6 +183,7 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         f"- versions: Python {env['python']}, boto3 {env['boto3']}, botocore {env['botocore']}, "
         f"moto {env['moto']}, PySide6 {env['PySide6']}, SQLite {env['sqlite']}",
         f"- DynamoDB: {meta['server']}, {meta['delay_ms']:g} ms added per request by the latency proxy",
+        f"- machine load (1-minute average) at start: {meta['load_at_start']:.1f}, at end: {meta['load_at_end']:.1f}",
         "- sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items() if k != "name"),
         "",
         report.markdown_table(results),
@@ -179,6 +191,13 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         f"Targets met: {len(results) - len(missed)} of {len(results)}.",
         "",
         "## How each scenario is measured",
+        "",
+        "Network scenarios talk to a local DynamoDB stand-in through `bench/latency_proxy.py`, which "
+        "adds the round-trip delay to every request and counts requests by operation. The stand-in is "
+        "dynalite by default: it answers a Query from a key range, as DynamoDB does. moto "
+        "(`--server moto`) answers a Query by sorting and sizing every item of the table (about 0.2 s "
+        "per query on a 2,000-item table), so scenarios with hundreds of queries would measure moto. "
+        "The server and the proxy run in their own processes, but on the same CPUs as the code measured.",
         "",
         "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway: message "
         "query, source queries on a pool of 16, batch deletes of 25 on the pool); the baseline queries "
@@ -229,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if key != "name":
             print(f"    {key} = {value}", flush=True)
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="galileio-bench-") as tmp:
         workdir = Path(args.workdir) if args.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -243,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         "server": endpoint.description,
         "delay_ms": endpoint.delay_ms,
         "sizes": sizes.as_json(),
+        "load_at_start": load_at_start,
+        "load_at_end": os.getloadavg()[0],
     }
     print()
     print(report.text_table(runner.results))

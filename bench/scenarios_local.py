@@ -306,7 +306,9 @@ def memory(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
     ]
 
 
-def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path, diagnose: bool = False) -> list[Result]:
+def stalls(
+    endpoint: Endpoint, sizes: Sizes, workdir: Path, diagnose: bool = False, experiments: tuple[str, ...] = ()
+) -> list[Result]:
     """The window's first sync of many messages, then deleting a big chat, with a ticking GUI timer."""
     table = "bench-gui"
     per_chat = 100
@@ -331,6 +333,7 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path, diagnose: bool = Fal
         "--table", table,
         "--delete-chat", doomed.chat_id,
         *(["--diagnose"] if diagnose else []),
+        *(arg for name in experiments for arg in ("--experiment", name)),
     )  # fmt: skip
     from bench.scenarios_remote import remaining
 
@@ -341,10 +344,15 @@ def stalls(endpoint: Endpoint, sizes: Sizes, workdir: Path, diagnose: bool = Fal
     common = {"items_loaded": loaded, "probe": data, "doomed_items_left": left}
 
     def note(phase: dict[str, Any]) -> str:
+        total = phase.get("long_gaps_total_ms", 0.0) or 1e-9
         return (
-            f"Longest gaps (ms): {phase.get('long_gaps_ms', [])[:6]} over {phase.get('duration_s', 0):.1f} s; "
-            f"first sync ok: {bool(data.get('first_sync_ok'))}, delete sent: {data.get('delete_pushed', 0) >= 1}, "
-            f"items left: {left}."
+            f"Longest gaps (ms): {phase.get('long_gaps_ms', [])[:6]} over {phase.get('duration_s', 0):.1f} s. "
+            f"Of all gaps over {3 * 5} ms ({total:.0f} ms in all) the GUI thread was blocked "
+            f"{100 * phase.get('long_gaps_blocked_ms', 0) / total:.0f}% (waiting for the GIL held by the "
+            f"worker threads), waiting for a CPU {100 * phase.get('long_gaps_cpu_wait_ms', 0) / total:.0f}%, "
+            f"running its own code {100 * phase.get('long_gaps_gui_busy_ms', 0) / total:.0f}%; machine load "
+            f"{phase.get('load_before', 0):.1f} on {os.cpu_count()} CPUs. First sync ok: "
+            f"{bool(data.get('first_sync_ok'))}, delete sent: {data.get('delete_pushed', 0) >= 1}, items left: {left}."
         )
 
     return [

@@ -2,7 +2,9 @@
 
 The demo runs moto's DynamoDB server in this process on 127.0.0.1 and keeps its
 files in a throwaway folder unless ``--data-dir`` is given. Until the window exists
-it says on stderr how to point the CLI at the same endpoint.
+it says on stderr how to point the CLI at the same endpoint. Accounts added from
+the window go to the usual config folder, also from the demo, so they are there
+at the next start.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def launch(ctx: Any) -> int:
         workspace = ctx.workspace()
     except InvalidInput as exc:
         return _first_start(ctx, str(exc), screenshot)
-    return _run(workspace, workspace.paths, screenshot)
+    return _run(workspace, workspace.paths, screenshot, ctx)
 
 
 def _launch_demo(ctx: Any, screenshot: Path | None) -> int:
@@ -61,32 +63,52 @@ def _launch_demo(ctx: Any, screenshot: Path | None) -> int:
             f"Use the CLI against it while the window is open, for example:\n  {info.cli_hint()}"
         )
         workspace = Workspace(demo_account(info), paths, offline=ctx.offline)
-        return _run(workspace, paths, screenshot)
+        return _run(workspace, paths, screenshot, ctx)
     finally:
         server.stop()
         if throwaway:
             shutil.rmtree(throwaway, ignore_errors=True)
 
 
-def _run(workspace: Any, paths: AppPaths, screenshot: Path | None) -> int:
-    from .ui.app_window import run_window
+def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any) -> int:
+    if screenshot is not None:
+        from .ui.app_window import run_window
 
-    settings_dir = private_dir(paths.config_dir / "window")
-    return run_window(
-        workspace.make_library,
-        workspace.make_assistant,
-        workspace.label,
-        settings_dir,
-        screenshot=screenshot,
-        history_limit=workspace.history_limit,
+        settings_dir = private_dir(paths.config_dir / "window")
+        return run_window(
+            workspace.make_library,
+            workspace.make_assistant,
+            workspace.label,
+            settings_dir,
+            screenshot=screenshot,
+            history_limit=workspace.history_limit,
+        )
+    code, _ = _run_accounts(ctx, workspace)
+    return code
+
+
+def _run_accounts(ctx: Any, workspace: Any) -> tuple[int, bool]:
+    """The window with its Account menu, until the user is done; (exit code, a window was shown)."""
+    from .ui.app_window import run_accounts
+
+    return run_accounts(
+        ctx.paths,
+        workspace,
+        secrets=getattr(ctx, "secrets", None),
+        offline=bool(getattr(ctx, "offline", False)),
     )
 
 
 def _first_start(ctx: Any, reason: str, screenshot: Path | None) -> int:
-    """No account yet: offer the demo, or explain how to add an account."""
-    from .ui.welcome_dialog import ask_first_start
+    """No account yet: sign in (adding the account), open the demo, or quit."""
+    from .ui.welcome_dialog import DEMO, SIGN_IN, ask_first_start
 
-    choice = ask_first_start(reason)
-    if choice == "demo":
-        return _launch_demo(ctx, screenshot)
-    return 0
+    while True:
+        choice = ask_first_start(reason)
+        if choice == DEMO:
+            return _launch_demo(ctx, screenshot)
+        if choice != SIGN_IN:
+            return 0
+        code, shown = _run_accounts(ctx, None)
+        if shown:
+            return code

@@ -8,23 +8,29 @@ cross threads.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .data.auth.accounts import Account, AccountStore
-from .data.auth.secrets import SecretStore
-from .data.auth.sessions import AccountSession, open_session
 from .data.errors import CredentialsError, InvalidInput
 from .data.mirror.database import mirror_path_for
 from .data.paths import AppPaths
 
+if TYPE_CHECKING:
+    from .data.auth.secrets import SecretStore
+    from .data.auth.sessions import AccountSession
+
 log = logging.getLogger(__name__)
 
 PasswordPrompt = Callable[[], "str | None"]
+#: Told (in the thread that met it) when signing in or renewing the sign-in failed.
+CredentialsCallback = Callable[[CredentialsError], None]
 
 
 @dataclass
@@ -37,6 +43,9 @@ class Workspace:
     #: Assistant settings for this run only (the CLI's ``ask --backend ...``).
     assistant_override: dict[str, Any] | None = None
     password_prompt: PasswordPrompt | None = None
+    #: Called when the account's sign-in is missing or can no longer be renewed (the
+    #: window asks to sign in again); called in the worker thread that found out.
+    on_credentials_error: CredentialsCallback | None = None
     _secrets: SecretStore | None = field(default=None, repr=False)
     _session: AccountSession | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -45,8 +54,15 @@ class Workspace:
     def secrets(self) -> SecretStore:
         """The keyring, opened only when a secret is needed (it may warn that none is usable)."""
         if self._secrets is None:
+            from .data.auth.secrets import SecretStore
+
             self._secrets = SecretStore()
         return self._secrets
+
+    @secrets.setter
+    def secrets(self, store: SecretStore) -> None:
+        """Share one store between workspaces (secrets kept in memory must outlive a switch)."""
+        self._secrets = store
 
     @property
     def label(self) -> str:
@@ -75,10 +91,78 @@ class Workspace:
     # -- factories, called on the thread that uses what they make ---------------------
 
     def session(self) -> AccountSession:
+        from .data.auth.sessions import open_session
+
         with self._lock:
             if self._session is None:
-                self._session = open_session(self.account, self.secrets, self.password_prompt)
+                try:
+                    self._session = open_session(self.account, self.secrets, self.password_prompt)
+                except CredentialsError as exc:
+                    self._report(exc)
+                    raise
             return self._session
+
+    def use_session(self, session: AccountSession) -> None:
+        """Adopt a session signed in elsewhere (the window's sign-in runs on its own thread)."""
+        if session.account.name != self.account.name:
+            raise ValueError("the session belongs to another account")
+        with self._lock:
+            self._session = session
+
+    def needs_sign_in(self) -> bool:
+        """True when a password or secret key must be typed before this account can open.
+
+        Cognito needs the user id (it names the mirror) and a refresh token in the
+        keyring; access keys need their secret. Reads the keyring, never the network.
+        """
+        from .data.auth.secrets import REFRESH_TOKEN, SECRET_ACCESS_KEY
+
+        account = self.account
+        if self._session is not None:
+            return False
+        if self.offline and account.effective_user_id:
+            return False
+        if account.auth == "cognito":
+            return not account.user_id or not self.secrets.has(account.name, REFRESH_TOKEN)
+        if account.auth == "keys":
+            return not self.secrets.has(account.name, SECRET_ACCESS_KEY)
+        return False
+
+    def delete_mirror(self) -> bool:
+        """Delete this account's local copy (with SQLite's side files); True if there was one.
+
+        The library must be closed first. Used at sign-out, when the user asks for it.
+        """
+        if not self.account.effective_user_id:
+            return False
+        path = Path(self.mirror_path)
+        found = path.exists()
+        for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+            file.unlink(missing_ok=True)
+        if found:
+            log.info("local copy of account %s deleted", self.account.name)
+        return found
+
+    def _report(self, exc: CredentialsError) -> None:
+        if self.on_credentials_error is not None:
+            try:
+                self.on_credentials_error(exc)
+            except Exception:  # noqa: BLE001 - a listener must not hide the sign-in error
+                log.exception("reporting a sign-in failure failed")
+
+    def _check_credentials(self, credentials: Any, **_: Any) -> None:
+        """botocore ``before-parameter-build``: renew the credentials now if they are due,
+        so that a failed renewal (a revoked sign-in, an expired SSO session) is reported
+        before the request fails with it. The error itself goes on unchanged."""
+        try:
+            credentials.get_frozen_credentials()
+        except Exception as exc:
+            from .data.auth.sessions import translate_credentials_error
+
+            error = translate_credentials_error(exc, self.account)
+            if isinstance(error, CredentialsError):
+                self._report(error)
+            raise
 
     def make_gateway(self) -> Any:
         """A gateway on a new client bound to the user's partition."""
@@ -88,6 +172,11 @@ class Workspace:
         session = self.session()
         client = make_dynamodb_client(self.account.region, self.account.endpoint_url, session.boto3_session)
         session.guard(client)
+        credentials = session.boto3_session.get_credentials()
+        if credentials is not None:
+            client.meta.events.register(
+                "before-parameter-build.dynamodb", functools.partial(self._check_credentials, credentials)
+            )
         return ChatGateway(client, self.account.table, session.user_id, self.account.index)
 
     def make_library(self) -> Any:

@@ -57,7 +57,9 @@ def _client(url: str) -> Any:
 
     from galileio_desktop.data.dynamo_client import make_dynamodb_client
 
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     return make_dynamodb_client("us-east-1", url, session)
 
 
@@ -164,7 +166,8 @@ def test_search_scenario_and_reports(tmp_path: Path) -> None:
 
 
 @pytest.mark.gui
-def test_window_probes_run(tmp_path: Path) -> None:
+def test_window_probes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scenarios_local, "PROBE_TIMEOUT_S", 120)
     sizes: Sizes = replace(TINY, cached_chats=5, cached_messages=30, big_chat_messages=10)
     mirror = scenarios_local.build_cached_mirror(sizes, tmp_path)
     started = scenarios_local.start_up(mirror, sizes, tmp_path)[0]
@@ -173,3 +176,14 @@ def test_window_probes_run(tmp_path: Path) -> None:
     memory = scenarios_local.memory(mirror, sizes, tmp_path)[0]
     assert memory.details["ours"][0]["rows_in_pane"] == sizes.big_chat_messages
     assert memory.baseline is not None and memory.baseline > 10  # a Qt process takes more than 10 MB
+
+
+@pytest.mark.gui
+def test_stall_probe_runs(endpoint: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scenarios_local, "PROBE_TIMEOUT_S", 120)
+    first, delete = scenarios_local.stalls(endpoint, TINY, tmp_path)
+    probe = first.details["probe"]
+    assert probe["first_sync_ok"] is True and probe["delete_pushed"] >= 1
+    assert first.details["doomed_items_left"] == 0
+    assert first.ours is not None and first.ours > 0 and probe["first_sync"]["ticks"] > 0
+    assert delete.ours is not None and probe["delete"]["ticks"] > 0

@@ -53,3 +53,17 @@ def test_cli_commands_do_not_load_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_window_start_up_path_does_not_load_boto3_or_the_keyring() -> None:
+    """boto3 costs a quarter of a second to import: the chat list paints from the
+    mirror first, and the worker threads load boto3 when they first need it.
+    (botocore's exception classes alone are cheap and allowed.)"""
+    code = (
+        "import sys\n"
+        "import galileio_desktop.desktop, galileio_desktop.workspace, galileio_desktop.ui.app_window\n"
+        "import galileio_desktop.data.sync.library\n"
+        "print(sorted(m for m in ('boto3', 'botocore.session', 'keyring') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -41,7 +41,12 @@ def test_offline_writes_show_at_once_and_survive_a_restart(tmp_path: Path) -> No
         ]
         assert [s.page_content for s in lib.list_sources(answer.message_id)] == ["guide"]
         status = lib.status()
-        assert [op.kind for op in status.operations] == ["create_chat", "put_message", "put_message", "rename_chat"]
+        assert [op.kind for op in status.operations] == [
+            "create_chat",
+            "put_message",
+            "put_message",
+            "rename_chat",
+        ]
         assert status.pending == 4 and status.parked == 0
     finally:
         lib.close()
@@ -70,7 +75,9 @@ def big_synced_chat(lib: ChatLibrary, count: int) -> str:
         "userId": {"S": USER},
         "entity": {"S": "CHAT"},
     }
-    messages = [Message(f"m{i:05d}", "big", USER, "human", f"message {i}", 10_000 + i).to_item() for i in range(count)]
+    messages = [
+        Message(f"m{i:05d}", "big", USER, "human", f"message {i}", 10_000 + i).to_item() for i in range(count)
+    ]
     lib.store_remote_items([chat_item, *messages])
     return "big"
 
@@ -162,7 +169,9 @@ def test_a_stopped_answer_is_marked(library: ChatLibrary) -> None:
 def test_a_message_the_server_wrote_is_mirrored_without_queueing(library: ChatLibrary) -> None:
     chat_id = big_synced_chat(library, 1)
     message = Message("srv-1", chat_id, USER, "ai", "from the endpoint", 50_000)
-    message = message.with_sources(make_sources(USER, chat_id, "srv-1", [{"pageContent": "p", "metadata": {}}], 50_000))
+    message = message.with_sources(
+        make_sources(USER, chat_id, "srv-1", [{"pageContent": "p", "metadata": {}}], 50_000)
+    )
     library.store_remote_message(message)
     assert library.status().pending == 0
     last = library.list_messages(chat_id)[-1]
@@ -197,7 +206,9 @@ def test_reads_and_writes_from_several_threads(library: ChatLibrary) -> None:
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)] + [threading.Thread(target=reader)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)] + [
+        threading.Thread(target=reader)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -48,7 +48,13 @@ def raw_connection(path: Path) -> sqlite3.Connection:
 def sample_items() -> tuple[Chat, Message, list[dict]]:
     chat = Chat("chat-1", USER, "Quarterly naïve forecast", 1_000, extra={"webOnly": {"S": "kept"}})
     message = Message("msg-1", chat.chat_id, USER, "ai", "Revenue grows in the café segment", 2_000)
-    sources = make_sources(USER, chat.chat_id, message.message_id, [{"pageContent": "ledger résumé", "metadata": {"page": 4}}], 2_000)
+    sources = make_sources(
+        USER,
+        chat.chat_id,
+        message.message_id,
+        [{"pageContent": "ledger résumé", "metadata": {"page": 4}}],
+        2_000,
+    )
     message = message.with_sources(sources)
     items = [chat.to_item(), message.to_item(), *(s.to_item() for s in message.sources)]
     return chat, message, items
@@ -68,7 +74,11 @@ def build_old_mirror(path: Path, version: int) -> tuple[Chat, Message]:
         )
     # a message written offline, still queued, visible through the overlay
     queued = Message("msg-2", chat.chat_id, USER, "human", "pending question", 3_000)
-    payload = {"item": encode(queued.to_item()), "sources": [], "chat": {"title": chat.title, "createdAt": 1_000}}
+    payload = {
+        "item": encode(queued.to_item()),
+        "sources": [],
+        "chat": {"title": chat.title, "createdAt": 1_000},
+    }
     conn.execute(
         "INSERT INTO outbox(kind, chat_id, message_id, payload, created) VALUES ('put_message', ?, ?, ?, 3000)",
         (chat.chat_id, queued.message_id, json.dumps(payload)),
@@ -78,7 +88,10 @@ def build_old_mirror(path: Path, version: int) -> tuple[Chat, Message]:
         ("MESSAGE#msg-2", chat.chat_id, "msg-2", dumps(queued.to_item())),
     )
     if version >= 2:
-        conn.execute("INSERT INTO chat_sync(chat_id, opened_at, last_seen, cached) VALUES (?, 123, 2000, 1)", (chat.chat_id,))
+        conn.execute(
+            "INSERT INTO chat_sync(chat_id, opened_at, last_seen, cached) VALUES (?, 123, 2000, 1)",
+            (chat.chat_id,),
+        )
     assert migrations.user_version(conn) == version
     conn.close()
     return chat, message
@@ -114,13 +127,17 @@ def test_every_earlier_version_migrates_with_its_data(tmp_path: Path, version: i
         library.close()
     conn = raw_connection(path)
     assert migrations.user_version(conn) == SCHEMA_VERSION
-    row = conn.execute("SELECT opened_at, last_seen, cached FROM chat_sync WHERE chat_id = ?", (chat.chat_id,)).fetchone()
+    row = conn.execute(
+        "SELECT opened_at, last_seen, cached FROM chat_sync WHERE chat_id = ?", (chat.chat_id,)
+    ).fetchone()
     # version 1 pulled whole partitions: its chats are backfilled as fully cached
     assert row == ((123, 2000, 1) if version >= 2 else (0, 2000, 1))
     conn.close()
 
 
-def test_a_failed_step_leaves_the_file_at_its_old_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_step_leaves_the_file_at_its_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "mirror.sqlite3"
     build_old_mirror(path, 1)
 
@@ -128,7 +145,9 @@ def test_a_failed_step_leaves_the_file_at_its_old_version(tmp_path: Path, monkey
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken, *migrations.MIGRATIONS[2:]])
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken, *migrations.MIGRATIONS[2:]]
+    )
     with pytest.raises(RuntimeError, match="disk full"):
         Mirror(path, USER)
     conn = raw_connection(path)

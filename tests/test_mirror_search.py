@@ -27,14 +27,19 @@ def test_diacritics_case_and_kinds(library: ChatLibrary) -> None:
     chat = library.create_chat("Déjà vu at the Café")
     question = library.add_message(chat.chat_id, "human", "Which CAFÉ serves crème brûlée?")
     answer = library.add_message(
-        chat.chat_id, "ai", "The one on the corner.", [{"pageContent": "Menu: creme brulee, 4 EUR", "metadata": {}}]
+        chat.chat_id,
+        "ai",
+        "The one on the corner.",
+        [{"pageContent": "Menu: creme brulee, 4 EUR", "metadata": {}}],
     )
     assert [(h.kind, h.message_id) for h in library.search("deja")] == [("CHAT", None)]
     kinds = {(h.kind, h.message_id) for h in library.search("cafe")}
     assert kinds == {("CHAT", None), ("MESSAGE", question.message_id)}
     found = {(h.kind, h.message_id) for h in library.search("Crème Brulee")}
     assert found == {("MESSAGE", question.message_id), ("SOURCE", answer.message_id)}
-    assert all(h.chat_id == chat.chat_id and h.title == "Déjà vu at the Café" for h in library.search("brulee"))
+    assert all(
+        h.chat_id == chat.chat_id and h.title == "Déjà vu at the Café" for h in library.search("brulee")
+    )
 
 
 def test_snippets_mark_the_match_and_json_shows_brackets(library: ChatLibrary) -> None:
@@ -101,7 +106,10 @@ def test_hidden_renamed_and_cancelled_follow_the_view(library: ChatLibrary) -> N
 def test_search_of_100k_messages_beats_a_like_scan(tmp_path: Path) -> None:
     """The mirror of a heavy user: 100,000 messages in 100 chats."""
     rng = random.Random(20)
-    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 9))) for _ in range(20_000)]
+    vocabulary = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 9)))
+        for _ in range(20_000)
+    ]
     library = ChatLibrary(tmp_path / "big.sqlite3", USER)
     try:
         batch = []

@@ -60,7 +60,11 @@ def test_delete_beats_new_messages_and_the_chat_never_comes_back(
     assert unsent.message_id in {v.message.message_id for v in a.list_messages(chat_id)}
     a.pull(reconcile=True)
     [view] = a.list_messages(chat_id)
-    assert view.message.message_id == unsent.message_id and view.unsent_reason and "deleted" in view.unsent_reason
+    assert (
+        view.message.message_id == unsent.message_id
+        and view.unsent_reason
+        and "deleted" in view.unsent_reason
+    )
     a.sync()
     assert web.items() == []
     assert by_key(a.remote_snapshot()) == {}
@@ -92,11 +96,17 @@ def test_two_renames_converge_on_the_last_one(devices: tuple[ChatLibrary, ChatLi
     a.sync()
     b.sync()  # the last rename to reach DynamoDB
     a.sync()
-    titles = {a.get_chat(chat_id).chat.title, b.get_chat(chat_id).chat.title, web.chats()[chat_id]["title"]["S"]}
+    titles = {
+        a.get_chat(chat_id).chat.title,
+        b.get_chat(chat_id).chat.title,
+        web.chats()[chat_id]["title"]["S"],
+    }
     assert titles == {"from b"}
 
 
-def test_a_web_app_rename_and_a_device_rename_converge(devices: tuple[ChatLibrary, ChatLibrary], web: WebApp) -> None:
+def test_a_web_app_rename_and_a_device_rename_converge(
+    devices: tuple[ChatLibrary, ChatLibrary], web: WebApp
+) -> None:
     a, b = devices
     chat_id = shared_chat(a, b)
     web.rename_chat(chat_id, "from the browser")
@@ -110,14 +120,18 @@ def test_a_web_app_rename_and_a_device_rename_converge(devices: tuple[ChatLibrar
     assert a.get_chat(chat_id).chat.title == b.get_chat(chat_id).chat.title == "browser again"
 
 
-def test_an_unknown_attribute_survives_a_rename_from_here(devices: tuple[ChatLibrary, ChatLibrary], web: WebApp) -> None:
+def test_an_unknown_attribute_survives_a_rename_from_here(
+    devices: tuple[ChatLibrary, ChatLibrary], web: WebApp
+) -> None:
     a, b = devices
     web.create_chat("c1", "from the web")
     a.sync()
     a.rename_chat("c1", "renamed here")
     a.sync()
     stored = web.chats()["c1"]
-    assert stored["title"] == {"S": "renamed here"} and stored["webOnly"]["M"]["model"] == {"S": "galileo-large"}
+    assert stored["title"] == {"S": "renamed here"} and stored["webOnly"]["M"]["model"] == {
+        "S": "galileo-large"
+    }
     assert by_key(a.remote_snapshot()) == by_key(web.items())
 
 
@@ -136,7 +150,9 @@ def test_a_delete_in_the_undo_window_loses_to_nothing_written_later_elsewhere(
     assert web.items() == [] and b.list_chats() == []
 
 
-def test_faults_do_not_change_the_outcome(devices: tuple[ChatLibrary, ChatLibrary], web: WebApp, tmp_path: Path) -> None:
+def test_faults_do_not_change_the_outcome(
+    devices: tuple[ChatLibrary, ChatLibrary], web: WebApp, tmp_path: Path
+) -> None:
     a, b = devices
     client = fast_client()
     faults = Faults(client)

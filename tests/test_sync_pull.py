@@ -33,12 +33,20 @@ def web_history(web: WebApp, chats: int = 3, exchanges: int = 2) -> list[str]:
         web.create_chat(chat_id, f"Chat number {c}")
         for e in range(exchanges):
             web.add_message(chat_id, f"q-{c}-{e}", "human", f"question {c}.{e}")
-            web.add_message(chat_id, f"a-{c}-{e}", "ai", f"answer {c}.{e} about zebras", [f"src {c}.{e}.0", f"src {c}.{e}.1"])
+            web.add_message(
+                chat_id,
+                f"a-{c}-{e}",
+                "ai",
+                f"answer {c}.{e} about zebras",
+                [f"src {c}.{e}.0", f"src {c}.{e}.1"],
+            )
         ids.append(chat_id)
     return ids
 
 
-def test_first_sync_mirrors_everything_attribute_for_attribute(device: tuple[ChatLibrary, Faults], web: WebApp) -> None:
+def test_first_sync_mirrors_everything_attribute_for_attribute(
+    device: tuple[ChatLibrary, Faults], web: WebApp
+) -> None:
     lib, faults = device
     web_history(web)
     result = lib.sync()
@@ -46,7 +54,9 @@ def test_first_sync_mirrors_everything_attribute_for_attribute(device: tuple[Cha
     assert by_key(lib.remote_snapshot()) == by_key(web.items())
     assert lib.remote_snapshot()[0]  # non-empty
     chat = lib.get_chat("chat-1").chat
-    assert chat.extra["webOnly"] == {"M": {"model": {"S": "galileo-large"}, "tags": {"L": [{"S": "a"}, {"N": "2"}]}}}
+    assert chat.extra["webOnly"] == {
+        "M": {"model": {"S": "galileo-large"}, "tags": {"L": [{"S": "a"}, {"N": "2"}]}}
+    }
     texts = [v.message.content for v in lib.list_messages("chat-1")]
     assert texts == ["question 1.0", "answer 1.0 about zebras", "question 1.1", "answer 1.1 about zebras"]
     assert [s.page_content for s in lib.list_sources("a-1-1")] == ["src 1.1.0", "src 1.1.1"]
@@ -79,7 +89,9 @@ def test_reconcile_reads_every_page(device: tuple[ChatLibrary, Faults], web: Web
     print(f"reconcile of 26 items / 2.3 MB: {result.requests} requests")
 
 
-def test_a_failed_or_partial_reconcile_deletes_nothing(device: tuple[ChatLibrary, Faults], web: WebApp) -> None:
+def test_a_failed_or_partial_reconcile_deletes_nothing(
+    device: tuple[ChatLibrary, Faults], web: WebApp
+) -> None:
     lib, faults = device
     web.create_chat("big", "Big")
     for i in range(25):
@@ -128,7 +140,9 @@ def test_web_app_changes_appear_after_a_sync(device: tuple[ChatLibrary, Faults],
     assert by_key(lib.remote_snapshot()) == by_key(web.items())
 
 
-def test_absence_from_the_index_alone_deletes_nothing(device: tuple[ChatLibrary, Faults], web: WebApp) -> None:
+def test_absence_from_the_index_alone_deletes_nothing(
+    device: tuple[ChatLibrary, Faults], web: WebApp
+) -> None:
     lib, faults = device
     web_history(web, chats=2)
     lib.sync()
@@ -152,7 +166,9 @@ def test_offline_every_synced_chat_lists_opens_and_searches(tmp_path: Path, ddb:
         lib.open_chat("chat-2")  # cached: no network needed
         assert [v.message.content for v in lib.list_messages("chat-2")][0] == "question 2.0"
         assert [s.page_content for s in lib.list_sources("a-2-0")] == ["src 2.0.0", "src 2.0.1"]
-        assert {h.message_id for h in lib.search("zebras")} == {f"a-{c}-{e}" for c in range(3) for e in range(2)}
+        assert {h.message_id for h in lib.search("zebras")} == {
+            f"a-{c}-{e}" for c in range(3) for e in range(2)
+        }
         with pytest.raises(EndpointUnreachable):
             lib.sync()
     with ChatLibrary(path, USER) as offline:  # no connection configured at all

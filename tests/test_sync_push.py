@@ -49,7 +49,9 @@ def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp) ->
     lib = device.lib
     chat = lib.create_chat("Budget")
     question = lib.add_message(chat.chat_id, "human", "How much?")
-    drafts = [{"pageContent": f"passage {i}", "metadata": {"source_location": f"s3://b/{i}"}} for i in range(30)]
+    drafts = [
+        {"pageContent": f"passage {i}", "metadata": {"source_location": f"s3://b/{i}"}} for i in range(30)
+    ]
     answer = lib.add_message(chat.chat_id, "ai", "Enough.", drafts)
     lib.rename_chat(chat.chat_id, "Budget 2026")
     result = lib.push()
@@ -60,9 +62,12 @@ def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp) ->
     assert chat_item["GSI1SK"] == {"S": str(chat.created_at)} and chat_item["entity"] == {"S": "CHAT"}
     message_item = remote[f"MESSAGE#{question.message_id}"]
     assert message_item["GSI1PK"] == {"S": f"{USER}#CHAT#{chat.chat_id}"}
-    assert message_item["data"] == {"M": {"content": {"S": "How much?"}}} and message_item["type"] == {"S": "human"}
+    assert message_item["data"] == {"M": {"content": {"S": "How much?"}}} and message_item["type"] == {
+        "S": "human"
+    }
     sources = sorted(
-        (v for k, v in remote.items() if k.startswith(f"SOURCE#{answer.message_id}#")), key=lambda i: int(i["sourceId"]["S"])
+        (v for k, v in remote.items() if k.startswith(f"SOURCE#{answer.message_id}#")),
+        key=lambda i: int(i["sourceId"]["S"]),
     )
     assert [s["pageContent"]["S"] for s in sources] == [f"passage {i}" for i in range(30)]
     assert len(remote) == 1 + 2 + 30
@@ -81,7 +86,9 @@ def test_a_lost_response_is_replayed_without_a_duplicate(device: Device, web: We
         assert lib.push().pending == 0
     steps = {
         "create": lambda: None,
-        "message": lambda: lib.add_message(chat.chat_id, "ai", "answer", [{"pageContent": "p", "metadata": {}}]),
+        "message": lambda: lib.add_message(
+            chat.chat_id, "ai", "answer", [{"pageContent": "p", "metadata": {}}]
+        ),
         "rename": lambda: lib.rename_chat(chat.chat_id, "renamed"),
         "delete_message": lambda: lib.delete_message(chat.chat_id, first.message_id),
         "delete_chat": lambda: lib.delete_chat(chat.chat_id),
@@ -100,7 +107,10 @@ def test_a_lost_response_is_replayed_without_a_duplicate(device: Device, web: We
     if lost_on in ("create", "message", "rename"):
         assert sum(k.startswith("CHAT#") for k in after) == 1
     if lost_on == "message":
-        assert sum(k.startswith("MESSAGE#") for k in after) == 2 and sum(k.startswith("SOURCE#") for k in after) == 1
+        assert (
+            sum(k.startswith("MESSAGE#") for k in after) == 2
+            and sum(k.startswith("SOURCE#") for k in after) == 1
+        )
     if lost_on == "rename":
         assert after[f"CHAT#{chat.chat_id}"]["title"] == {"S": "renamed"}
     if lost_on == "delete_chat":
@@ -162,6 +172,7 @@ def test_a_refused_operation_is_parked_and_blocks_nothing_else(device: Device, w
     assert view.parked_error and "ValidationException" in view.parked_error and view.unsent == 1
     # the message of the refused chat is held, not sent into a chat that does not exist
     assert device.faults.count("GetItem") == 0
+    assert [op.held for op in device.ops() if op.chat_id == bad.chat_id] == [False, True]
     device.faults.clear()
     lib.retry(parked[0].op_id)
     assert lib.push().pushed == 2
@@ -181,7 +192,9 @@ def test_a_refused_message_does_not_hold_the_next_one(device: Device, web: WebAp
     assert lib.push().pushed == 1
     assert set(web.messages()) == {later.message_id}
     views = {v.message.message_id: v for v in lib.list_messages(chat.chat_id)}
-    assert views[refused.message_id].unsent_reason and "access denied" in views[refused.message_id].unsent_reason
+    assert (
+        views[refused.message_id].unsent_reason and "access denied" in views[refused.message_id].unsent_reason
+    )
     assert not views[later.message_id].pending
     # deleting the refused message settles it: the parked write is dropped with it
     lib.delete_message(chat.chat_id, refused.message_id)
@@ -276,3 +289,20 @@ def test_a_restart_between_commit_and_push_loses_nothing(device: Device, web: We
     device.restart()
     assert device.lib.push().pushed == 2
     assert [m["data"]["M"]["content"]["S"] for m in web.messages().values()] == ["written before the restart"]
+
+
+def test_a_half_sent_message_deleted_before_its_retry_leaves_no_orphan_sources(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("t")
+    lib.push()
+    message = lib.add_message(chat.chat_id, "ai", "answer", [{"pageContent": f"p{i}", "metadata": {}} for i in range(3)])
+    device.faults.fail_after["PutItem"] = 0  # the sources go, the message does not
+    lib.push()
+    assert len(web.items()) == 1 + 3  # the chat and three orphaned sources, for now
+    [put] = [op for op in device.ops() if op.kind == "put_message"]
+    assert not put.cancellable  # part of it reached DynamoDB
+    device.faults.clear()
+    lib.delete_message(chat.chat_id, message.message_id)
+    lib.push(retry_now=True)
+    assert list(by_key(web.items())) == [f"CHAT#{chat.chat_id}"]
+    assert_mirror_is_remote(lib, web)

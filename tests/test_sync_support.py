@@ -65,9 +65,13 @@ class Faults:
         self.calls: list[str] = []
         self.lost: list[str] = []
         events = client.meta.events
-        events.register_first("before-call.dynamodb", self._before_call, unique_id=f"faults-before-{id(self)}")
+        events.register_first(
+            "before-call.dynamodb", self._before_call, unique_id=f"faults-before-{id(self)}"
+        )
         events.register_first("after-call.dynamodb", self._after_call, unique_id=f"faults-after-{id(self)}")
-        events.register("before-parameter-build.dynamodb.Query", self._note_index, unique_id=f"faults-ix-{id(self)}")
+        events.register(
+            "before-parameter-build.dynamodb.Query", self._note_index, unique_id=f"faults-ix-{id(self)}"
+        )
 
     def clear(self) -> None:
         self.gsi_lag.clear()
@@ -98,7 +102,9 @@ class Faults:
         response = AWSResponse(FAKE_ENDPOINT, 400, {}, None)
         return response, {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {}}
 
-    def _after_call(self, model: Any, http_response: Any, parsed: Any = None, context: Any = None, **_: Any) -> None:
+    def _after_call(
+        self, model: Any, http_response: Any, parsed: Any = None, context: Any = None, **_: Any
+    ) -> None:
         if model.name == "Query" and self.gsi_lag and (context or {}).get("faults_index") and parsed:
             parsed["Items"] = [i for i in parsed.get("Items", []) if i["SK"]["S"] not in self.gsi_lag]
         lose = self.lose_all_writes or self.lose_writes > 0
@@ -198,7 +204,9 @@ class WebApp:
     def delete_message(self, message_id: str) -> None:
         for key in self.source_keys(message_id):
             self.client.delete_item(TableName=TABLE, Key=key)
-        self.client.delete_item(TableName=TABLE, Key={"PK": {"S": self.user}, "SK": {"S": f"MESSAGE#{message_id}"}})
+        self.client.delete_item(
+            TableName=TABLE, Key={"PK": {"S": self.user}, "SK": {"S": f"MESSAGE#{message_id}"}}
+        )
 
     def delete_chat(self, chat_id: str) -> None:
         messages = self._query(

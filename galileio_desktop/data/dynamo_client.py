@@ -1,5 +1,8 @@
 """The boto3 DynamoDB client as a desktop app needs it, and botocore errors in words.
 
+boto3 and botocore are imported on first use: the window paints its chat list from
+the mirror before it ever needs them.
+
 Retries are botocore's (standard mode, with its own backoff and jitter); the timeouts
 are short enough that a dead network shows as "offline" within seconds, not minutes.
 """
@@ -10,20 +13,6 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
 
 from .. import __version__
 from .errors import (
@@ -65,8 +54,10 @@ _CREDENTIALS = frozenset(
 )
 
 
-def client_config(max_pool_connections: int = 32) -> Config:
+def client_config(max_pool_connections: int = 32) -> Any:
     """Retries with backoff and jitter by botocore; timeouts for an interactive app."""
+    from botocore.config import Config
+
     return Config(
         retries={"mode": "standard", "max_attempts": 5},
         connect_timeout=4,
@@ -79,11 +70,14 @@ def client_config(max_pool_connections: int = 32) -> Config:
 def make_dynamodb_client(
     region: str | None = None,
     endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
+    session: Any = None,
     max_pool_connections: int = 32,
 ) -> Any:
     """A DynamoDB client; ``endpoint_url`` None leaves botocore's own settings in force
     (``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL``, the config file)."""
+    import boto3
+    from botocore.exceptions import NoRegionError
+
     session = session or boto3.Session()
     region = region or session.region_name or DEFAULT_REGION
     try:
@@ -99,6 +93,17 @@ def make_dynamodb_client(
 
 def translate(exc: BaseException, what: str) -> GalileioError:
     """A botocore failure as the expected error a person can act on."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+
     if isinstance(exc, GalileioError):
         return exc
     if isinstance(exc, ClientError):
@@ -147,12 +152,21 @@ def dynamo_errors(what: str) -> Iterator[None]:
         yield
     except GalileioError:
         raise
-    except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+    except Exception as exc:
+        if not _is_network_or_aws_error(exc):
+            raise
         raise translate(exc, what) from exc
+
+
+def _is_network_or_aws_error(exc: BaseException) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, (ClientError, BotoCoreError, ConnectionError, TimeoutError))
 
 
 def error_code(exc: BaseException) -> str:
     """The DynamoDB error code of a ClientError, or ''."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
     return ""

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from .errors import InvalidInput, ItemTooLarge
 from .item_size import MAX_ITEM_BYTES, item_size
 
@@ -31,8 +29,18 @@ MESSAGE_SK_PREFIX = "MESSAGE#"
 SOURCE_SK_PREFIX = "SOURCE#"
 DEFAULT_CHAT_TITLE = "New chat"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_codecs: tuple[Any, Any] | None = None
+
+
+def _type_codecs() -> tuple[Any, Any]:
+    """boto3's serializer and deserializer, imported on first use: importing boto3 costs
+    a quarter of a second, which the window does not pay before its first paint."""
+    global _codecs
+    if _codecs is None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        _codecs = (TypeSerializer(), TypeDeserializer())
+    return _codecs
 
 _CHAT_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "title", "createdAt", "userId", "entity", "updatedAt"}
@@ -116,7 +124,7 @@ def entity_of(item: Mapping[str, Any]) -> str | None:
 
 def to_plain(value: Any) -> Any:
     """A typed attribute value as JSON-friendly Python (Decimals become int or float)."""
-    return _jsonable(_deserializer.deserialize(value))
+    return _jsonable(_type_codecs()[1].deserialize(value))
 
 
 def _jsonable(value: Any) -> Any:
@@ -137,7 +145,7 @@ def _jsonable(value: Any) -> Any:
 
 def to_typed(value: Any) -> dict[str, Any]:
     """Plain Python as a typed attribute value; floats go through Decimal exactly as written."""
-    typed: dict[str, Any] = _serializer.serialize(_decimals(value))
+    typed: dict[str, Any] = _type_codecs()[0].serialize(_decimals(value))
     return typed
 
 

@@ -1,7 +1,10 @@
-"""Entry point of the window for the app module: ``run_window(...)``, including ``--screenshot``.
+"""Entry points of the window for the app module: ``run_accounts(...)``, and
+``run_window(...)`` for one fixed library (``--screenshot``).
 
-The caller decides which library and assistant to use (an account, or the
-demo) and passes factories; the window calls them in its worker threads.
+``run_window``'s caller decides which library and assistant to use (an account,
+or the demo) and passes factories; the window calls them in its worker threads.
+``run_accounts`` shows the window with its Account menu, on one account after
+another as the user switches (see :mod:`.account_switcher`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
@@ -23,6 +27,11 @@ from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
 from .window_settings import open_settings
 from .worker import LibraryFactory
 from .worker_client import WorkerClient
+
+if TYPE_CHECKING:
+    from ..data.auth.secrets import SecretStore
+    from ..data.paths import AppPaths
+    from ..workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +114,34 @@ def run_window(
     if taker is not None and not (taker.saved and taker.complete):
         return 1
     return int(code)
+
+
+def run_accounts(
+    paths: AppPaths,
+    workspace: Workspace | None,
+    *,
+    secrets: SecretStore | None = None,
+    offline: bool = False,
+) -> tuple[int, bool]:
+    """Run the app on ``workspace`` (or, None, on a new account) until the user is done.
+
+    Returns (exit code, whether any window was shown).
+    """
+    from ..data.auth.secrets import SecretStore
+    from .account_switcher import AccountSwitcher
+
+    app = ensure_application()
+    qt_log.install()
+    app.setQuitOnLastWindowClosed(False)
+    switcher = AccountSwitcher(paths, secrets if secrets is not None else SecretStore(), offline=offline)
+    switcher.sig_finished.connect(app.quit)
+    switcher.start(workspace)
+    try:
+        code = app.exec() if (switcher.window is not None or switcher.dialog is not None) else 0
+    finally:
+        switcher.shutdown()
+        app.setQuitOnLastWindowClosed(True)
+    return int(code), switcher.windows_shown > 0
 
 
 class ScreenshotTaker(QObject):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QSplitter,
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
         self.file_menu, self.edit_menu, self.chat_menu, self.view_menu = (
             file_menu,
             edit_menu,
@@ -283,6 +285,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- public helpers -----------------------------------------------------------------
+
+    def insert_menu(self, menu: QMenu) -> None:
+        """Add a menu of another part (the Account menu) just before Help."""
+        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
 
     def set_drawer_visible(self, visible: bool) -> None:
         self.drawer.setVisible(visible)

@@ -1,4 +1,4 @@
-"""First start without an account: open the demo, or learn how to add an account."""
+"""First start without an account: sign in, open the demo, or quit."""
 
 from __future__ import annotations
 
@@ -6,28 +6,39 @@ from PySide6.QtWidgets import QMessageBox
 
 from .app_window import ensure_application
 
+SIGN_IN = "sign-in"
+DEMO = "demo"
+QUIT = "quit"
+
 ADD_ACCOUNT_HELP = (
-    "To use your Galileo deployment, add an account from a terminal, then start the app again:\n\n"
-    "  galileio-desktop account add work --auth cognito --region REGION --table TABLE \\\n"
-    "      --user-pool-id POOL --client-id CLIENT --identity-pool-id IDENTITY_POOL --username YOU\n"
-    "  galileio-desktop login\n\n"
-    "AWS profiles (including IAM Identity Center) and access keys work too: "
-    "see 'galileio-desktop account add --help'."
+    "Sign in with your Galileo user name and password (the administrator gives you the "
+    "user pool, app client and identity pool ids), an AWS profile, or an access key. "
+    "Or look around in the demo first.\n\n"
+    "From a terminal, the same works with 'galileio-desktop account add' and "
+    "'galileio-desktop login'."
 )
 
 
 def ask_first_start(reason: str) -> str:
-    """Returns "demo" or "quit"."""
+    """Returns "sign-in", "demo" or "quit"."""
     ensure_application()
     box = QMessageBox()
     box.setWindowTitle("Welcome to Galileio Desktop")
+    box.setAccessibleName("Welcome")
     box.setIcon(QMessageBox.Icon.Information)
-    box.setText("There is no account yet. Try the demo, or add your account first.")
+    box.setText("There is no account yet. Sign in to your Galileo deployment, or try the demo.")
     box.setInformativeText(ADD_ACCOUNT_HELP)
     box.setDetailedText(reason)
-    demo = box.addButton("Open the demo", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(demo)
+    sign_in = box.addButton("Sign in…", QMessageBox.ButtonRole.AcceptRole)
+    demo = box.addButton("Open the demo", QMessageBox.ButtonRole.ActionRole)
+    quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(sign_in)
+    box.setEscapeButton(quit_button)
+    sign_in.setAccessibleName("Sign in")
     demo.setAccessibleName("Open the demo")
+    quit_button.setAccessibleName("Quit")
     box.exec()
-    return "demo" if box.clickedButton() is demo else "quit"
+    clicked = box.clickedButton()
+    if clicked is sign_in:
+        return SIGN_IN
+    return DEMO if clicked is demo else QUIT

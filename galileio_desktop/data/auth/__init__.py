@@ -8,25 +8,7 @@
   :func:`login`, :func:`logout`);
 - :mod:`.partition_guard`: refuses DynamoDB requests outside the user's partition;
 - :mod:`.redaction`: keeps secrets out of botocore's debug logging.
+
+Submodules are imported where they are used: the window opens its mirror without
+loading boto3 or the keyring.
 """
-
-from __future__ import annotations
-
-from .accounts import AUTH_KINDS, Account, AccountStore
-from .partition_guard import PartitionGuard, install_partition_guard
-from .secrets import SecretStore
-from .sessions import AccountSession, login, logout, open_session, translate_credentials_error
-
-__all__ = [
-    "AUTH_KINDS",
-    "Account",
-    "AccountSession",
-    "AccountStore",
-    "PartitionGuard",
-    "SecretStore",
-    "install_partition_guard",
-    "login",
-    "logout",
-    "open_session",
-    "translate_credentials_error",
-]

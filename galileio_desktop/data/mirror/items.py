@@ -29,7 +29,7 @@ def put_remote(conn: sqlite3.Connection, item: TypedItem, seq: int, op_chats: se
     if row is not None and row[1] == text:
         conn.execute("UPDATE item SET seen = ? WHERE id = ?", (seq, row[0]))
         return False
-    touched = op_chats is None or key.chat_id in op_chats or key.kind == "SOURCE"
+    touched = op_chats is None or key.chat_id in op_chats or (key.kind == "SOURCE" and not key.chat_id)
     if row is None:
         conn.execute(
             "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote, seen) "

@@ -77,12 +77,17 @@ class Op:
 
     @property
     def cancellable(self) -> bool:
-        """True while nothing of it can have reached DynamoDB."""
+        """True while nothing of it can have reached DynamoDB.
+
+        A chat create writes one item, so only its doubt mark counts; any other
+        operation that was attempted may have written part of its work (the sources of
+        a message go before the message, a delete takes a chat's messages first).
+        """
         if self.sending or self.parked:
             return False
-        if self.kind in (CREATE_CHAT, PUT_MESSAGE):
+        if self.kind == CREATE_CHAT:
             return not self.doubt
-        return self.attempts == 0
+        return self.attempts == 0 and not self.doubt
 
     def blocks(self, later: Op) -> bool:
         """Whether this parked operation must hold ``later`` back (see :mod:`..sync.pusher`).
@@ -242,3 +247,18 @@ def counts(conn: sqlite3.Connection) -> tuple[int, int]:
         "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'parked'), 0) FROM outbox"
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def dependents(conn: sqlite3.Connection, op: Op, *, cancelling: bool) -> list[Op]:
+    """Later operations that cannot happen without ``op``.
+
+    Cancelling a create (nothing was sent) takes everything after it in the chat;
+    discarding one keeps a later delete (the chat may exist after all). Cancelling a
+    new message takes later operations on that message.
+    """
+    later = [o for o in ops_of_chat(conn, op.chat_id) if o.op_id > op.op_id and not o.sending]
+    if op.kind == CREATE_CHAT:
+        return [o for o in later if cancelling or o.kind != DELETE_CHAT]
+    if op.kind == PUT_MESSAGE and cancelling:
+        return [o for o in later if o.message_id == op.message_id]
+    return []

@@ -40,7 +40,17 @@ from ..schema import (
 from .outcome import WriteObserver
 from .puller import DAY_MS, Puller
 from .pusher import Pusher
-from .views import ChatView, LibraryStatus, MessageView, OpInfo, PullResult, PushResult, SyncResult
+from .views import (
+    ChatView,
+    LibraryStatus,
+    MessageView,
+    OpInfo,
+    PullResult,
+    PushResult,
+    SyncResult,
+    chat_view,
+    is_ghost,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +111,10 @@ class ChatLibrary:
             for row in items.visible_chats(conn):
                 chat = decode(row.item)
                 if isinstance(chat, Chat):
-                    views.append(_chat_view(chat, row.last_message_at, ops_by_chat.get(chat.chat_id, [])))
+                    views.append(chat_view(chat, row.last_message_at, ops_by_chat.get(chat.chat_id, [])))
             shown = {v.chat.chat_id for v in views}
             for chat_id, ops in ops_by_chat.items():
-                if chat_id not in shown and _is_ghost(ops):
+                if chat_id not in shown and is_ghost(ops):
                     ghost = self._ghost_view(conn, chat_id)
                     if ghost is not None:
                         views.append(ghost)
@@ -116,8 +126,8 @@ class ChatLibrary:
             row = items.visible_chat(conn, chat_id)
             if row is not None:
                 chat = decode(row.item)
-                return _chat_view(chat, row.last_message_at, ops) if isinstance(chat, Chat) else None
-            return self._ghost_view(conn, chat_id) if _is_ghost(ops) else None
+                return chat_view(chat, row.last_message_at, ops) if isinstance(chat, Chat) else None
+            return self._ghost_view(conn, chat_id) if is_ghost(ops) else None
 
     def _ghost_view(self, conn: Any, chat_id: str) -> ChatView | None:
         """A chat deleted elsewhere that still holds messages written here and not sent:
@@ -127,7 +137,7 @@ class ChatLibrary:
         if not snapshot:
             return None
         chat = Chat(chat_id, self.user_id, str(snapshot["title"]), int(snapshot["createdAt"]))
-        view = _chat_view(chat, items.last_message_at(conn, chat_id), ops)
+        view = chat_view(chat, items.last_message_at(conn, chat_id), ops)
         return ChatView(
             view.chat, view.last_activity, True, view.unsent, view.parked_error or GONE_CHAT_REASON
         )
@@ -218,7 +228,7 @@ class ChatLibrary:
         now = self._clock()
         with self._mirror.write() as conn:
             shown = items.visible_chat(conn, chat_id) is not None
-            if not shown and not _is_ghost(outbox.light_ops(conn, chat_id)):
+            if not shown and not is_ghost(outbox.light_ops(conn, chat_id)):
                 raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
             op_id = outbox.enqueue(conn, outbox.DELETE_CHAT, chat_id, {}, now, not_before=not_before_ms or 0)
             self._refresh(conn, op_id)
@@ -297,7 +307,7 @@ class ChatLibrary:
             op = outbox.get(conn, op_id)
             if op is None or not op.cancellable:
                 return False
-            self._remove(conn, [op, *_dependents(conn, op, cancelling=True)])
+            self._remove(conn, [op, *outbox.dependents(conn, op, cancelling=True)])
         return True
 
     def retry(self, op_id: int) -> None:
@@ -320,7 +330,7 @@ class ChatLibrary:
                 raise NotFound(f"There is no queued operation {op_id}.")
             if op.sending:
                 raise InvalidInput("This operation is being sent right now; try again in a moment.")
-            self._remove(conn, [op, *_dependents(conn, op, cancelling=False)])
+            self._remove(conn, [op, *outbox.dependents(conn, op, cancelling=False)])
 
     def _refresh(self, conn: Any, op_id: int) -> None:
         op = outbox.get(conn, op_id)
@@ -336,7 +346,12 @@ class ChatLibrary:
     def status(self) -> LibraryStatus:
         with self._mirror.read() as conn:
             pending, parked = outbox.counts(conn)
-            operations = [OpInfo.of(op) for op in outbox.light_ops(conn)]
+            operations = []
+            blockers: list[outbox.Op] = []
+            for op in outbox.light_ops(conn):
+                operations.append(OpInfo.of(op, held=any(b.blocks(op) for b in blockers)))
+                if op.parked:
+                    blockers.append(op)
             return LibraryStatus(
                 pending=pending,
                 parked=parked,
@@ -413,35 +428,3 @@ class ChatLibrary:
                 self._gateway.close()
                 self._gateway = None
         self._mirror.close()
-
-
-def _chat_view(chat: Chat, last_message_at: int | None, ops: list[outbox.Op]) -> ChatView:
-    return ChatView(
-        chat=chat,
-        last_activity=max(chat.created_at, last_message_at or 0),
-        pending=bool(ops),
-        unsent=sum(1 for op in ops if op.kind == outbox.PUT_MESSAGE),
-        parked_error=next((op.error for op in ops if op.parked), None),
-    )
-
-
-def _is_ghost(ops: list[outbox.Op]) -> bool:
-    """Unsent messages of a chat that is not shown, and not deleted by the user here."""
-    has_messages = any(op.kind == outbox.PUT_MESSAGE for op in ops)
-    deleted_here = any(op.kind == outbox.DELETE_CHAT and op.applies_locally for op in ops)
-    return has_messages and not deleted_here
-
-
-def _dependents(conn: Any, op: outbox.Op, *, cancelling: bool) -> list[outbox.Op]:
-    """Later operations that cannot happen without ``op``.
-
-    Cancelling a create (nothing was sent) takes everything after it in the chat;
-    discarding one keeps a later delete (the chat may exist after all). Cancelling a
-    new message takes later operations on that message.
-    """
-    later = [o for o in outbox.ops_of_chat(conn, op.chat_id) if o.op_id > op.op_id and not o.sending]
-    if op.kind == outbox.CREATE_CHAT:
-        return [o for o in later if cancelling or o.kind != outbox.DELETE_CHAT]
-    if op.kind == outbox.PUT_MESSAGE and cancelling:
-        return [o for o in later if o.message_id == op.message_id]
-    return []

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import GalileioError
-from ..mirror.outbox import Op
+from ..mirror.outbox import DELETE_CHAT, PUT_MESSAGE, Op
 from ..schema import Chat, Message
 
 
@@ -69,9 +69,11 @@ class OpInfo:
     error: str | None
     error_kind: str | None
     cancellable: bool
+    #: waiting for a parked operation it depends on (a chat create refused for good)
+    held: bool = False
 
     @classmethod
-    def of(cls, op: Op) -> OpInfo:
+    def of(cls, op: Op, held: bool = False) -> OpInfo:
         return cls(
             op_id=op.op_id,
             kind=op.kind,
@@ -85,6 +87,7 @@ class OpInfo:
             error=op.error,
             error_kind=op.error_kind,
             cancellable=op.cancellable,
+            held=held,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -100,6 +103,7 @@ class OpInfo:
             "nextAttempt": self.next_attempt,
             "error": self.error,
             "errorKind": self.error_kind,
+            "held": self.held,
         }
 
 
@@ -178,3 +182,20 @@ class LibraryStatus:
             "lastSync": self.last_sync,
             "lastReconcile": self.last_reconcile,
         }
+
+
+def chat_view(chat: Chat, last_message_at: int | None, ops: list[Op]) -> ChatView:
+    return ChatView(
+        chat=chat,
+        last_activity=max(chat.created_at, last_message_at or 0),
+        pending=bool(ops),
+        unsent=sum(1 for op in ops if op.kind == PUT_MESSAGE),
+        parked_error=next((op.error for op in ops if op.parked), None),
+    )
+
+
+def is_ghost(ops: list[Op]) -> bool:
+    """Unsent messages of a chat that is not shown, and not deleted by the user here."""
+    has_messages = any(op.kind == PUT_MESSAGE for op in ops)
+    deleted_here = any(op.kind == DELETE_CHAT and op.applies_locally for op in ops)
+    return has_messages and not deleted_here

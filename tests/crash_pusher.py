@@ -1,0 +1,37 @@
+"""Push a mirror's queue to DynamoDB until nothing more can go: the process the crash
+test kills with SIGKILL at random moments.
+
+    python crash_pusher.py MIRROR ENDPOINT TABLE USER
+
+Prints ``ready`` once the library is open, ``op N`` as each operation is settled, and
+one JSON line a push pass.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from galileio_desktop.data.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.sync import ChatLibrary
+
+
+def main(argv: list[str]) -> int:
+    mirror, endpoint, table, user = argv[1:5]
+    client = make_dynamodb_client("us-east-1", endpoint)
+    library = ChatLibrary(Path(mirror), user, lambda: ChatGateway(client, table, user, max_workers=4))
+    print("ready", flush=True)
+    try:
+        while True:
+            result = library.push(lambda _what, done, _total: print(f"op {done}", flush=True), retry_now=True)
+            print(json.dumps(result.as_json()), flush=True)
+            if result.error is None and result.pushed == 0 and result.dropped == 0:
+                return 0
+    finally:
+        library.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
