@@ -291,11 +291,15 @@ def test_a_restart_between_commit_and_push_loses_nothing(device: Device, web: We
     assert [m["data"]["M"]["content"]["S"] for m in web.messages().values()] == ["written before the restart"]
 
 
-def test_a_half_sent_message_deleted_before_its_retry_leaves_no_orphan_sources(device: Device, web: WebApp) -> None:
+def test_a_half_sent_message_deleted_before_its_retry_leaves_no_orphan_sources(
+    device: Device, web: WebApp
+) -> None:
     lib = device.lib
     chat = lib.create_chat("t")
     lib.push()
-    message = lib.add_message(chat.chat_id, "ai", "answer", [{"pageContent": f"p{i}", "metadata": {}} for i in range(3)])
+    message = lib.add_message(
+        chat.chat_id, "ai", "answer", [{"pageContent": f"p{i}", "metadata": {}} for i in range(3)]
+    )
     device.faults.fail_after["PutItem"] = 0  # the sources go, the message does not
     lib.push()
     assert len(web.items()) == 1 + 3  # the chat and three orphaned sources, for now
