@@ -6,44 +6,33 @@ prompt, and how an answer's stop mark is stored on the message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..data.schema import DEFAULT_CHAT_TITLE
+from ..data.ask import (
+    DEFAULT_HISTORY_LIMIT,
+    STOPPED_ATTRIBUTE,
+    TITLE_MAX_CHARS,
+    is_default_title,
+    title_from_prompt,
+)
 
 if TYPE_CHECKING:
     from ..data.assistants.base import Turn
     from ..data.sync import MessageView
 
-DEFAULT_HISTORY_LIMIT = 10
-TITLE_MAX_CHARS = 60
+__all__ = [
+    "DEFAULT_HISTORY_LIMIT",
+    "STOPPED_EXTRA",
+    "TITLE_MAX_CHARS",
+    "history_turns",
+    "is_default_title",
+    "title_from_prompt",
+]
 
 #: The attribute an answer the user stopped carries (plain value; stored as ``{"BOOL": true}``).
 #: The web app ignores attributes it does not know.
-STOPPED_EXTRA: Mapping[str, Any] = {"stopped": True}
-
-_MARKDOWN_NOISE = re.compile(r"[`*_#>\[\]]+")
-_SPACES = re.compile(r"\s+")
-
-
-def is_default_title(title: str) -> bool:
-    """True while a chat still has the title it was created with (the user has not named it)."""
-    return title.strip() == DEFAULT_CHAT_TITLE
-
-
-def title_from_prompt(prompt: str, max_chars: int = TITLE_MAX_CHARS) -> str:
-    """A short chat title from the first prompt: its first line, plain, cut at a word."""
-    first = next((line for line in prompt.splitlines() if line.strip()), "")
-    text = _SPACES.sub(" ", _MARKDOWN_NOISE.sub("", first)).strip()
-    if not text:
-        return DEFAULT_CHAT_TITLE
-    if len(text) <= max_chars:
-        return text
-    cut = text[: max_chars - 1]
-    if " " in cut[max_chars // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,.;:-") + "…"
+STOPPED_EXTRA: Mapping[str, Any] = {STOPPED_ATTRIBUTE: True}
 
 
 def history_turns(views: Iterable[MessageView], exclude_id: str | None, limit: int | None) -> list[Turn]:
