@@ -76,6 +76,7 @@ def run_bare(memory: bool) -> int:
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
             if event.type() == QEvent.Type.Paint and "painted" not in result:
                 result["painted"] = time.monotonic()
+                result["cpu_s_at_paint"] = round(time.process_time(), 4)
                 QTimer.singleShot(0, report)
             return False
 
@@ -135,6 +136,7 @@ def run_app(args: argparse.Namespace) -> int:
         "bench",
         Path(args.settings),
         restore_layout=False,
+        start=True,  # as the app starts it (run_window, the account switcher)
     )
     window.resize(1280, 800)
     result["t_built"] = time.monotonic()
@@ -175,6 +177,7 @@ def run_app(args: argparse.Namespace) -> int:
                 and window.sidebar.model.chat_count() > 0
             ):
                 result["painted"] = result["t_painted"] = time.monotonic()
+                result["cpu_s_at_paint"] = round(time.process_time(), 4)
                 QTimer.singleShot(0, painted)
             return False
 
@@ -186,7 +189,6 @@ def run_app(args: argparse.Namespace) -> int:
     view.viewport().installEventFilter(watch)
     window.show()
     result["t_shown"] = time.monotonic()
-    window.start()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
     return int(app.exec())
 
@@ -247,9 +249,12 @@ class StallMeter:
     blocked, which for a Python thread is waiting for the GIL held by another thread.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, per_thread: bool = False) -> None:
         from PySide6.QtCore import Qt, QTimer
 
+        #: With ``per_thread``, each long gap also records which threads ran in it.
+        self.per_thread = per_thread
+        self.last_threads: dict[int, float] = {}
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -278,6 +283,8 @@ class StallMeter:
         data["duration_s"] = round(time.perf_counter() - self.started, 3)
         data["load_after"] = os.getloadavg()[0]
         gaps = sorted(data.pop("long_gaps"), reverse=True)
+        if "long_gaps_threads_ms" in data:
+            data["long_gaps_threads_ms"] = sorted(data["long_gaps_threads_ms"], key=lambda g: -g[0])[:10]
         data["long_gaps_ms"] = [g[0] for g in gaps[:10]]
         #: (gap, GUI thread on a CPU, GUI thread waiting for a CPU) in ms, longest first
         data["long_gaps_gui_run_wait_ms"] = [list(g) for g in gaps[:10]]
@@ -291,6 +298,7 @@ class StallMeter:
     def _on_tick(self) -> None:
         now = time.perf_counter()
         sched = _schedstat()
+        threads = _threads_cpu_ms() if self.per_thread else {}
         if self.phase:
             gap = (now - self.last) * 1000.0
             data = self.phases[self.phase]
@@ -299,8 +307,36 @@ class StallMeter:
             if gap > 3 * TICK_MS:
                 ran, waited = (sched[0] - self.last_sched[0], sched[1] - self.last_sched[1])
                 data["long_gaps"].append((round(gap, 1), round(ran, 1), round(waited, 1)))
+                if threads and gap > 30:
+                    busy = {
+                        name: round(ms - self.last_threads.get(tid, ms), 1)
+                        for tid, (name, ms) in threads.items()
+                    }
+                    data.setdefault("long_gaps_threads_ms", []).append(
+                        [round(gap, 1), {n: v for n, v in sorted(busy.items(), key=lambda x: -x[1])[:5] if v >= 1}]
+                    )
         self.last = now
         self.last_sched = sched
+        self.last_threads = {tid: ms for tid, (_, ms) in threads.items()}
+
+
+def _threads_cpu_ms() -> dict[int, tuple[str, float]]:
+    """Every thread of this process: native id -> (name, ms on a CPU so far)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    found: dict[int, tuple[str, float]] = {}
+    for entry in os.scandir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{entry.name}/schedstat", encoding="ascii") as handle:
+                on_cpu = int(handle.read().split()[0]) / 1e6
+            with open(f"/proc/self/task/{entry.name}/comm", encoding="ascii") as handle:
+                comm = handle.read().strip()
+        except (OSError, ValueError):
+            continue
+        tid = int(entry.name)
+        found[tid] = (names.get(tid, comm), on_cpu)
+    return found
 
 
 def _schedstat() -> tuple[float, float]:
@@ -357,7 +393,7 @@ def run_stall(args: argparse.Namespace) -> int:
     )
     window.resize(1280, 800)
     client = window.client
-    meter = StallMeter()
+    meter = StallMeter(per_thread=args.diagnose)
     watch = StallWatch(meter) if args.diagnose else None
     result: dict[str, Any] = {}
     state: dict[str, Any] = {"sync_request": None, "phase": "first_sync"}

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MB = 1024 * 1024
+#: Runs of opening the chat (each on a new mirror); the median is reported.
+OPEN_RUNS = 3
 
 
 class Measured:
@@ -168,22 +170,35 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
     rng = random.Random(12)
     chat = ds.make_chat(rng, sizes.open_messages, sources_per_answer=sizes.open_sources_per_answer)
     table = "bench-open"
-    _, items = load_table(endpoint, table, [chat])
+    direct, items = load_table(endpoint, table, [chat])
+    # The stand-in server answers its first big query slowly (dynalite's JIT warming up):
+    # read the chat once directly (no delay, not counted), so neither side pays for that.
+    baselines.open_chat(direct, table, ds.USER, chat.chat_id)
 
-    lib = library(endpoint, workdir, "open", table)
-    try:
-        lib.store_remote_items([chat.chat.to_item()])  # listed by an earlier sync, never opened
+    runs: list[Measured] = []
+    for run in range(OPEN_RUNS):  # each on a new mirror; the median run is reported
+        lib = library(endpoint, workdir, f"open-{run}", table)
+        try:
+            lib.store_remote_items([chat.chat.to_item()])  # listed by an earlier sync, never opened
+            # The library that made that sync has its DynamoDB client already (as the
+            # baseline's client is warmed below): a push with nothing queued builds it and
+            # sends nothing.
+            lib.push()
 
-        def ours() -> int:
-            lib.open_chat(chat.chat_id)
-            return len(lib.list_messages(chat.chat_id, limit=50))
+            def ours(lib: ChatLibrary = lib) -> int:
+                lib.open_chat(chat.chat_id)
+                return len(lib.list_messages(chat.chat_id, limit=50))
 
-        mine = measure(endpoint, ours)
-        stored = lib.count_messages(chat.chat_id)
-    finally:
-        lib.close()
+            runs.append(measure(endpoint, ours))
+            stored = lib.count_messages(chat.chat_id)
+            if run == OPEN_RUNS - 1:
+                # What the window does next, while the first page is shown: the sources.
+                sources = measure(endpoint, lambda lib=lib: lib.fetch_sources(chat.chat_id))
+        finally:
+            lib.close()
+    mine = sorted(runs, key=lambda m: m.wall)[len(runs) // 2]
     # The same chat again, after a restart of the app: a new library on the same mirror.
-    lib = library(endpoint, workdir, "open", table)
+    lib = library(endpoint, workdir, f"open-{OPEN_RUNS - 1}", table)
     try:
 
         def cached() -> int:
@@ -202,16 +217,21 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
     name = f"open chat of {sizes.open_messages} msgs, not cached"
     gsi = mine.stats.by_detail.get("Query(GSI1)", 0)
     note = (
-        f"Before the first page ours made {mine.ops()}: {gsi} page(s) of messages, then one sources "
-        f"query per answer not yet in the mirror; the baseline reads {web.requests} pages of 10 and no "
-        f"sources. Time at the server (summed over overlapping requests, queueing included): ours "
-        f"{mine.stats.upstream_seconds:.2f} s, baseline {web.stats.upstream_seconds:.2f} s; client CPU ours "
-        f"{mine.cpu:.2f} s."
+        f"Before the first page ours made {mine.ops()}: {gsi} page(s) of up to 1 MB of messages; the "
+        f"baseline reads {web.requests} pages of 10 and no sources. After the first page is shown, "
+        f"`fetch_sources` brought the answers' sources ({sources.value} items) in {sources.ops()} on the "
+        f"gateway's pool of 16 in {sources.wall:.2f} s (client CPU {sources.cpu:.2f} s). Time at the "
+        f"server before the first page (summed over overlapping requests): ours "
+        f"{mine.stats.upstream_seconds:.2f} s, baseline {web.stats.upstream_seconds:.2f} s; client CPU "
+        f"ours {mine.cpu:.2f} s. Ours is the median of {OPEN_RUNS} runs, each on a new mirror "
+        f"({', '.join(f'{m.wall:.3f}' for m in runs)} s)."
     )
     common = {
         "items": items,
         "messages_stored": stored,
         "ours": mine.details(),
+        "ours_runs_s": [round(m.wall, 4) for m in runs],
+        "sources_after_first_page": {**sources.details(), "items": sources.value},
         "baseline": {**web.details(), "messages": len(web.value[0])},
     }
     return [
@@ -344,6 +364,35 @@ def first_sync(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
 
 
 def answer(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
+    """Measured on moto's server: the app writes an answer with its sources in one
+    TransactWriteItems, which dynalite does not implement (it answers
+    UnknownOperationException and the app falls back to batches, measured for the record)."""
+    if endpoint.server == "moto":
+        return _answer(endpoint, sizes, workdir, fallback=None)
+    fallback = _answer_without_transactions(endpoint, sizes, workdir)
+    with Endpoint(endpoint.delay_ms, "moto", "process") as moto:
+        return _answer(moto, sizes, workdir, fallback=fallback)
+
+
+def _answer_without_transactions(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> Measured:
+    table = "bench-answer-no-tx"
+    ds.create_table(endpoint.client(direct=True), table)
+    drafts = [{"pageContent": f"passage {i}", "metadata": {}} for i in range(sizes.answer_sources)]
+    lib = library(endpoint, workdir, "answer-no-tx", table)
+    try:
+        chat = lib.create_chat("Answer benchmark")
+        lib.push(retry_now=True)
+
+        def ours() -> Any:
+            lib.add_message(chat.chat_id, "ai", "answer", drafts)
+            return lib.push(retry_now=True)
+
+        return measure(endpoint, ours)
+    finally:
+        lib.close()
+
+
+def _answer(endpoint: Endpoint, sizes: Sizes, workdir: Path, fallback: Measured | None) -> list[Result]:
     table = "bench-answer"
     direct = endpoint.client(direct=True)
     ds.create_table(direct, table)
@@ -404,10 +453,18 @@ def answer(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
     note = (
         f"Ours: {mine.ops()} (stored: {ok}), {mine.wall * 1000:.0f} ms = {mine.wall / rtt_s:.1f} RTT, of which "
         f"{mine.cpu * 1000:.0f} ms CPU in the client (the mirror's transactions and codec). The web app's "
-        f"single BatchWrite of {sizes.answer_sources + 1} items: {single_error or 'accepted by this server'}; "
-        f"split into calls of 25 it takes {web.ops()} in {web.wall * 1000:.0f} ms."
+        f"single BatchWrite of {sizes.answer_sources + 1} items: {single_error or 'accepted by this server, which DynamoDB would refuse over 25 items'}; "
+        f"split into calls of 25 it takes {web.ops()} in {web.wall * 1000:.0f} ms. Measured on moto's server: "
+        "the message, its sources and the chat's existence check go in one TransactWriteItems."
     )
+    if fallback is not None:
+        note += (
+            f" On dynalite (no transactions) the same push took {fallback.ops()} (the refused transaction "
+            "is remembered for the connection)."
+        )
     details = {
+        "server": endpoint.description,
+        "without_transactions": fallback.details() if fallback is not None else None,
         "ours": {**mine.details(), "stored": ok},
         "baseline": {
             **web.details(),
@@ -427,7 +484,7 @@ def answer(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
             "",
             "<= 3",
             mine.requests <= 3 and ok,
-            baseline_label="1 refused + split" if single_error else "split; server took 41",
+            baseline_label="1 refused + split" if single_error else "split BatchWrite",
             details=details,
             note=note,
         ),

@@ -234,3 +234,47 @@ def test_index_entries_planted_by_another_user_are_ignored(ddb: Any) -> None:
     planted["GSI1PK"] = {"S": f"{USER}#CHAT"}  # their own item, pretending to be in my list
     boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=TABLE, Item=planted)
     assert [c.title for c in gateway.list_chats()] == ["mine"]
+
+
+def test_delete_chat_takes_known_sources_and_queries_only_the_rest(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "doomed", 1)
+    gateway.create_chat(chat)
+    known_answer = new_message(USER, chat.chat_id, n_sources=3, at=10)
+    known_question = new_message(USER, chat.chat_id, at=11)
+    odd_question = new_message(USER, chat.chat_id, at=12)  # a third writer gave it a source
+    unknown_answer = new_message(USER, chat.chat_id, n_sources=2, at=13)
+    lagging = new_message(USER, chat.chat_id, n_sources=1, at=14)  # not in GSI1 yet
+    for message in (known_answer, known_question, unknown_answer, lagging):
+        gateway.put_message(message)
+    gateway.put_message(
+        odd_question.with_sources(
+            make_sources(USER, chat.chat_id, odd_question.message_id, [{"pageContent": "x"}], 12)
+        )
+    )
+    inspector = boto3.client("dynamodb", region_name="us-east-1")
+    lag_item = inspector.get_item(
+        TableName=TABLE, Key={"PK": {"S": USER}, "SK": {"S": f"MESSAGE#{lagging.message_id}"}}
+    )["Item"]
+    del lag_item["GSI1PK"], lag_item["GSI1SK"]
+    inspector.put_item(TableName=TABLE, Item=lag_item)
+    queries: list[str] = []
+    ddb.meta.events.register(
+        "provide-client-params.dynamodb.Query",
+        lambda params, **_: queries.append(
+            params.get("IndexName") or params["ExpressionAttributeValues"][":prefix"]["S"]
+        ),
+    )
+    known = {
+        known_answer.message_id: [
+            {"PK": {"S": USER}, "SK": {"S": f"SOURCE#{known_answer.message_id}#{i}"}} for i in range(3)
+        ],
+        known_question.message_id: [],
+        lagging.message_id: [{"PK": {"S": USER}, "SK": {"S": f"SOURCE#{lagging.message_id}#0"}}],
+    }
+    result = gateway.delete_chat(chat.chat_id, known_sources=known)
+    assert sorted(queries) == sorted(
+        ["GSI1", f"SOURCE#{odd_question.message_id}#", f"SOURCE#{unknown_answer.message_id}#"]
+    )
+    assert (result.deleted_messages, result.deleted_sources) == (5, 3 + 1 + 2 + 1)
+    assert all_items(ddb) == []

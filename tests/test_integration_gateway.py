@@ -63,6 +63,7 @@ def seed_chat(gateway: ChatGateway, messages: int, sources: int, title: str = "b
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # moto answers each Query by sorting the whole table: minutes, not seconds
 def test_delete_chat_of_9301_items_removes_all_and_nothing_else(client: Any, endpoint: str) -> None:
     gateway = ChatGateway(client, TABLE, USER, max_workers=8)
     doomed = seed_chat(gateway, 300, 30)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from galileio_desktop.data.errors import EndpointUnreachable, InvalidInput, ItemTooLarge, NotFound
-from galileio_desktop.data.schema import Message, make_sources
+from galileio_desktop.data.mirror import items
+from galileio_desktop.data.schema import Chat, Message, make_sources
 from galileio_desktop.data.sync import ChatLibrary
 
 USER = "user-a"
@@ -217,3 +218,38 @@ def test_reads_and_writes_from_several_threads(library: ChatLibrary) -> None:
     assert library.count_messages(chat.chat_id) == 75
     times = [v.message.created_at for v in library.list_messages(chat.chat_id)]
     assert times == sorted(times) and len(set(times)) == 75
+
+
+def test_a_page_of_chats_is_that_slice_of_the_whole_list(tmp_path: Path) -> None:
+    """``list_chats(limit, offset)`` reads only a page, yet gives exactly that slice of the
+    full list: order by activity, chats with unsent messages and a chat deleted elsewhere."""
+    now = [10_000]
+    lib = ChatLibrary(tmp_path / "m.sqlite3", USER, clock=lambda: now[0])
+    try:
+        chats = []
+        for i in range(8):
+            now[0] += 1_000
+            chats.append(lib.create_chat(f"chat {i}"))
+        for i in (1, 5, 3):  # newer messages move older chats up (and leave them unsent)
+            now[0] += 1_000
+            lib.add_message(chats[i].chat_id, "human", "bump")
+        gone = Chat("gone-chat", USER, "deleted elsewhere", 500)
+        lib.store_remote_items([gone.to_item()])
+        now[0] += 1_000
+        lib.add_message(gone.chat_id, "human", "written here, never sent")
+        with lib._mirror.write() as conn:  # the server proved it gone: a ghost keeps the message
+            items.forget_remote(conn, [str(gone.to_item()["SK"]["S"])])
+
+        full = [v.chat.chat_id for v in lib.list_chats()]
+        assert full[:4] == [gone.chat_id, chats[3].chat_id, chats[5].chat_id, chats[1].chat_id]
+        assert len(full) == 9
+        for limit, offset in ((1, 0), (3, 0), (4, 2), (2, 7), (20, 0), (5, 8), (0, 0)):
+            page = lib.list_chats(limit=limit, offset=offset)
+            assert [v.chat.chat_id for v in page] == full[offset : offset + limit], (limit, offset)
+        assert [v.chat.chat_id for v in lib.list_chats(offset=6)] == full[6:]
+        [first] = lib.list_chats(limit=1)
+        assert first.parked_error and first.unsent == 1
+        second = lib.list_chats(limit=2)[1]
+        assert second.chat.title == "chat 3" and not second.parked_error and second.unsent == 1
+    finally:
+        lib.close()

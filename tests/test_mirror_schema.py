@@ -6,6 +6,9 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,6 +135,9 @@ def test_every_earlier_version_migrates_with_its_data(tmp_path: Path, version: i
     ).fetchone()
     # version 1 pulled whole partitions: its chats are backfilled as fully cached
     assert row == ((123, 2000, 1) if version >= 2 else (0, 2000, 1))
+    # version 4: the answers of fully cached chats had their sources fetched; the
+    # message still queued is not on the server, so nothing of it is known
+    assert conn.execute("SELECT message_id FROM known_sources").fetchall() == [(message.message_id,)]
     conn.close()
 
 
@@ -201,3 +207,105 @@ def test_mirror_path_is_one_per_account_and_hides_the_user(tmp_path: Path) -> No
     }
     assert base not in others and len(others) == 4
     assert USER not in str(base) and base.parent.parent == tmp_path
+
+
+def test_a_step_another_connection_applied_meanwhile_is_skipped(tmp_path: Path) -> None:
+    """Two openers of one new file: the second read version 0, then waited for the write
+    lock while the first migrated; it must not run the steps again."""
+    path = tmp_path / "mirror.sqlite3"
+    first = raw_connection(path)
+    first.execute("PRAGMA journal_mode = WAL")
+    first.execute("BEGIN IMMEDIATE")  # the first opener is migrating: it holds the write lock
+    for step in migrations.MIGRATIONS:
+        step(first)
+    first.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    second = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    waiting = threading.Event()
+    second.set_trace_callback(lambda sql: waiting.set() if sql == "BEGIN IMMEDIATE" else None)
+    outcome: list[BaseException | int] = []
+
+    def open_second() -> None:
+        try:
+            outcome.append(migrations.migrate(second))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(exc)
+
+    opener = threading.Thread(target=open_second)
+    opener.start()
+    assert waiting.wait(30)  # it read the old version and now waits for the lock
+    first.execute("COMMIT")
+    opener.join(30)
+    assert outcome == [0], outcome
+    assert migrations.user_version(second) == SCHEMA_VERSION
+    first.close()
+    second.close()
+
+
+def open_at_once(path: Path, openers: int) -> tuple[list[Mirror], list[BaseException]]:
+    """``openers`` threads open ``path`` as Mirror objects, all released at the same moment."""
+    start = threading.Barrier(openers)
+    opened: list[Mirror] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        start.wait(10)
+        try:
+            opened.append(Mirror(path, USER))
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(openers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return opened, errors
+
+
+def test_many_openers_of_one_new_mirror_at_once_all_succeed(tmp_path: Path) -> None:
+    for round_ in range(10):
+        path = tmp_path / f"mirror-{round_}.sqlite3"
+        opened, errors = open_at_once(path, 3)
+        assert errors == [] and len(opened) == 3
+        for mirror in opened:
+            mirror.close()
+        conn = raw_connection(path)
+        assert migrations.user_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT value FROM meta WHERE key = 'user_id'").fetchall() == [(USER,)]
+        conn.close()
+
+
+def test_two_processes_open_one_new_mirror_at_once(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from galileio_desktop.data.mirror import Mirror\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"  # both open at the same moment, once both are ready
+        "Mirror(Path(sys.argv[1]), 'user-a').close()\n"
+    )
+    for round_ in range(3):
+        path = tmp_path / f"mirror-{round_}.sqlite3"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [(proc.wait(60), proc.stderr.read() if proc.stderr else "") for proc in procs]
+        for proc in procs:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+        assert [code for code, _ in results] == [0, 0], results
+        assert migrations.user_version(raw_connection(path)) == SCHEMA_VERSION

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from galileio_desktop.data.mirror import search as search_module
 from galileio_desktop.data.mirror.search import SNIPPET_END, SNIPPET_START, fts_query, plain_snippet
 from galileio_desktop.data.schema import Message
 from galileio_desktop.data.sync import ChatLibrary
@@ -151,3 +152,43 @@ def test_search_of_100k_messages_beats_a_like_scan(tmp_path: Path) -> None:
         assert statistics.median(ratios) >= 20
     finally:
         library.close()
+
+
+def test_equal_scores_list_the_newest_first(library: ChatLibrary) -> None:
+    chat = library.create_chat("misc")
+    older = library.add_message(chat.chat_id, "human", "comet tail")
+    newer = library.add_message(chat.chat_id, "human", "comet tail")
+    hits = library.search("comet")
+    assert [h.message_id for h in hits] == [newer.message_id, older.message_id]
+    assert hits[0].rank == hits[1].rank
+
+
+def test_a_very_common_word_is_ranked_among_its_most_recent_matches(
+    library: ChatLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``CANDIDATES`` matches only the most recently stored ones are scored, so a word
+    found in most messages costs a bounded amount; the best of those still comes first."""
+    monkeypatch.setattr(search_module, "CANDIDATES", 15)
+    chat = library.create_chat("misc")
+    weak = f"nebula {'filler ' * 30}"
+    oldest_best = library.add_message(chat.chat_id, "human", "nebula nebula nebula nebula")
+    older = [library.add_message(chat.chat_id, "human", weak).message_id for _ in range(10)]
+    recent_best = library.add_message(chat.chat_id, "human", "nebula nebula " + "word " * 5)
+    recent = [library.add_message(chat.chat_id, "human", weak).message_id for _ in range(10)]
+    hits = library.search("nebula", limit=5)
+    assert [h.message_id for h in hits] == [recent_best.message_id, *reversed(recent[-4:])]
+    assert all(f"{SNIPPET_START}nebula{SNIPPET_END}" in h.snippet for h in hits)
+    assert not {oldest_best.message_id, *older} & {h.message_id for h in hits}
+    # fewer matches than the bound: every match is ranked, the best one first
+    monkeypatch.setattr(search_module, "CANDIDATES", 100)
+    assert library.search("nebula", limit=1)[0].message_id == oldest_best.message_id
+
+
+def test_snippets_belong_to_their_own_hit(library: ChatLibrary) -> None:
+    chat = library.create_chat("misc")
+    first = library.add_message(chat.chat_id, "human", "quasar alpha")
+    second = library.add_message(chat.chat_id, "ai", "quasar beta", [{"pageContent": "quasar gamma"}])
+    by_id = {(h.kind, h.message_id): h.snippet for h in library.search("quasar")}
+    assert by_id[("MESSAGE", first.message_id)] == f"{SNIPPET_START}quasar{SNIPPET_END} alpha"
+    assert by_id[("MESSAGE", second.message_id)] == f"{SNIPPET_START}quasar{SNIPPET_END} beta"
+    assert by_id[("SOURCE", second.message_id)] == f"{SNIPPET_START}quasar{SNIPPET_END} gamma"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ class Device:
     def ops(self) -> list[Any]:
         return self.lib.status().operations
 
+    def doubts(self) -> list[bool]:
+        """The in-doubt mark of each queued operation, read from the mirror file."""
+        with sqlite3.connect(self.path) as conn:
+            return [bool(r[0]) for r in conn.execute("SELECT doubt FROM outbox ORDER BY op_id")]
+
 
 @pytest.fixture
 def device(ddb: Any, tmp_path: Path) -> Device:
@@ -45,8 +51,11 @@ def assert_mirror_is_remote(lib: ChatLibrary, web: WebApp) -> None:
     assert by_key(lib.remote_snapshot()) == by_key(web.items())
 
 
-def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp) -> None:
+@pytest.mark.parametrize("transactions", [True, False], ids=["transactions", "no-transactions"])
+def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp, transactions: bool) -> None:
     lib = device.lib
+    if not transactions:
+        device.faults.without_transactions()
     chat = lib.create_chat("Budget")
     question = lib.add_message(chat.chat_id, "human", "How much?")
     drafts = [
@@ -73,8 +82,16 @@ def test_push_writes_the_web_app_shapes_in_order(device: Device, web: WebApp) ->
     assert len(remote) == 1 + 2 + 30
     assert_mirror_is_remote(lib, web)
     assert not any(v.pending for v in lib.list_messages(chat.chat_id)) and not lib.list_chats()[0].pending
-    # get chat once, 2 messages (+2 source batches), the create and the rename
-    assert result.requests == 1 + 2 + 2 + 1 + 1
+    if transactions:
+        # the create, each message with its sources in one transaction, the rename
+        assert result.requests == 1 + 2 + 1
+        assert device.faults.count("TransactWriteItems") == 2 and device.faults.count("GetItem") == 0
+    else:
+        # get chat once, 2 messages (+2 source batches of 25 + 5), the create and the
+        # rename; the one refused transaction is remembered (the injected refusal is
+        # answered before the request counter sees it)
+        assert result.requests == 1 + 2 + 2 + 1 + 1
+        assert device.faults.count("TransactWriteItems") == 1 and device.faults.count("GetItem") == 1
 
 
 @pytest.mark.parametrize("lost_on", ["create", "message", "rename", "delete_message", "delete_chat"])
@@ -183,7 +200,7 @@ def test_a_refused_message_does_not_hold_the_next_one(device: Device, web: WebAp
     lib = device.lib
     chat = lib.create_chat("t")
     lib.push()
-    device.faults.refuse["PutItem"] = "AccessDeniedException"
+    device.faults.refuse["TransactWriteItems"] = "AccessDeniedException"
     refused = lib.add_message(chat.chat_id, "human", "not allowed")
     result = lib.push()
     assert result.parked == 1
@@ -300,6 +317,7 @@ def test_a_half_sent_message_deleted_before_its_retry_leaves_no_orphan_sources(
     message = lib.add_message(
         chat.chat_id, "ai", "answer", [{"pageContent": f"p{i}", "metadata": {}} for i in range(3)]
     )
+    device.faults.without_transactions()  # sources and message in separate requests
     device.faults.fail_after["PutItem"] = 0  # the sources go, the message does not
     lib.push()
     assert len(web.items()) == 1 + 3  # the chat and three orphaned sources, for now
@@ -310,3 +328,52 @@ def test_a_half_sent_message_deleted_before_its_retry_leaves_no_orphan_sources(
     lib.push(retry_now=True)
     assert list(by_key(web.items())) == [f"CHAT#{chat.chat_id}"]
     assert_mirror_is_remote(lib, web)
+
+
+def test_a_message_to_a_chat_deleted_elsewhere_costs_one_request(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    chat = lib.create_chat("t")
+    lib.push()
+    web.delete_chat(chat.chat_id)
+    lib.add_message(
+        chat.chat_id, "ai", "answer", [{"pageContent": f"p{i}", "metadata": {}} for i in range(40)]
+    )
+    before = len(device.faults.calls)
+    result = lib.push()
+    assert result.parked == 1 and result.requests == 1
+    assert device.faults.calls[before:] == ["TransactWriteItems"]  # the chat's condition, no GetItem
+    [op] = device.ops()
+    assert op.error_kind == "chat_gone" and device.doubts() == [False]  # refused whole: nothing written
+    assert web.items() == []
+
+
+def test_a_lost_transaction_is_in_doubt_and_not_written_again_after_a_delete_elsewhere(
+    device: Device, web: WebApp
+) -> None:
+    lib = device.lib
+    tokens: list[str] = []
+    device.client.meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: tokens.append(params["ClientRequestToken"]),
+    )
+    chat = lib.create_chat("t")
+    lib.push()
+    message = lib.add_message(chat.chat_id, "ai", "answer", [{"pageContent": "p", "metadata": {}}])
+    device.faults.lose_writes = 1
+    assert lib.push().error
+    assert device.faults.lost == ["TransactWriteItems"]
+    [op] = device.ops()
+    assert device.doubts() == [True] and not op.cancellable  # it may have been applied (it was)
+    device.restart()
+    web.delete_message(message.message_id)  # seen in the web app and deleted there
+    result = device.lib.push(retry_now=True)
+    assert result.parked == 1
+    [op] = device.ops()
+    assert op.error_kind == "in_doubt"
+    assert list(by_key(web.items())) == [f"CHAT#{chat.chat_id}"]  # not brought back
+    # the user chose to keep it: Retry writes it again, with a new idempotency token (the
+    # first one would be answered from DynamoDB's memory of the first write, writing nothing)
+    device.lib.retry(op.op_id)
+    assert device.lib.push().pushed == 1
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+    assert set(web.messages()) == {message.message_id}

@@ -73,6 +73,10 @@ class Faults:
             "before-parameter-build.dynamodb.Query", self._note_index, unique_id=f"faults-ix-{id(self)}"
         )
 
+    def without_transactions(self) -> None:
+        """Answer TransactWriteItems as a server without transactions does (dynalite)."""
+        self.refuse["TransactWriteItems"] = "UnknownOperationException"
+
     def clear(self) -> None:
         self.gsi_lag.clear()
         self.down = self.throttle = self.lose_all_writes = False

@@ -15,7 +15,7 @@ import pytest
 from ui_helpers import StallMeter, offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
-from galileio_desktop.ui.worker import PAGE_SIZE
+from galileio_desktop.ui.worker import FIRST_SCREEN_CHATS, PAGE_SIZE
 
 pytestmark = pytest.mark.gui
 
@@ -37,15 +37,19 @@ def test_big_mirror_opens_scrolls_and_switches_smoothly(qtbot, tmp_path: Path, b
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
+    lists: list[int] = []
+    window.client.sig_chats_loaded.connect(lambda request_id, views: lists.append(len(views)))
     meter = StallMeter().start()
     started = time.perf_counter()
     with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=30_000):
         window.start()
     qtbot.waitUntil(lambda: window.pane.view.verticalScrollBar().maximum() > 0, timeout=10_000)
     first_content_s = time.perf_counter() - started
+    qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=30_000)
     open_stall = meter.stop()
     try:
-        assert window.sidebar.model.chat_count() == CHATS
+        # The first screen of the list came first, on its own; the whole list followed.
+        assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS]
         assert window.sidebar.current_chat_id == big_chat
         assert window.pane.model.rowCount() == PAGE_SIZE and window.pane.model.total == MESSAGES
 

@@ -39,6 +39,7 @@ def require_chat(ctx: Context, library: Any, chat_id: str, *, load_messages: boo
     if load_messages and not ctx.offline:
         try:
             library.open_chat(chat_id)
+            library.fetch_sources(chat_id)  # the commands that load messages show sources
         except (EndpointUnreachable, Throttled, CredentialsError) as exc:
             ctx.info(f"Showing the local copy: {exc.message}")
     return view

@@ -237,6 +237,7 @@ class AccountSwitcher(QObject):
                 private_dir(workspace.paths.config_dir / "window"),
                 history_limit=workspace.history_limit,
                 sync_interval_ms=self._sync_interval_ms,
+                start=True,
             )
             self._furnish(window, workspace)
             self.window, self.workspace = window, workspace
@@ -247,7 +248,6 @@ class AccountSwitcher(QObject):
                     log.warning("could not remember the account in use: %s", exc)
             window.installEventFilter(self)
             window.show()
-            window.start()
             self.windows_shown += 1
         finally:
             app.setQuitOnLastWindowClosed(quit_on_close)

@@ -19,19 +19,17 @@ from PySide6.QtWidgets import QApplication
 
 from . import qt_log
 from .answer_worker import AssistantFactory
+from .app_identity import APP_TITLE, app_icon
 from .ask_flow import DEFAULT_HISTORY_LIMIT
-from .drafts import FILE_NAME as DRAFTS_FILE
-from .drafts import DraftStore
-from .main_window import APP_TITLE, MainWindow, app_icon
 from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
-from .window_settings import open_settings
-from .worker import LibraryFactory
+from .worker import FIRST_SCREEN_CHATS, LibraryFactory
 from .worker_client import WorkerClient
 
 if TYPE_CHECKING:
     from ..data.auth.secrets import SecretStore
     from ..data.paths import AppPaths
     from ..workspace import Workspace
+    from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +60,38 @@ def build_window(
     history_limit: int | None = DEFAULT_HISTORY_LIMIT,
     sync_interval_ms: int = DEFAULT_SYNC_INTERVAL_MS,
     restore_layout: bool = True,
+    start: bool = False,
 ) -> MainWindow:
-    """The window with its worker client, not yet started (tests start it themselves)."""
+    """The window with its worker client; started with ``start``, else the caller starts it.
+
+    With ``start`` the library worker is started, and the first screen of chats asked
+    for, before the window's modules are imported and its widgets built: the worker
+    opens the mirror and reads the list (SQLite runs without the GIL) while this thread
+    builds, so the list is there soon after the window shows.
+    """
     client = WorkerClient(
         library_factory,
         assistant_factory,
         history_limit=history_limit,
         sync_interval_ms=sync_interval_ms,
     )
+    first_list = 0
+    if start:
+        client.start(defer_background=True)
+        first_list = client.load_chats(FIRST_SCREEN_CHATS)
+    from .drafts import FILE_NAME as DRAFTS_FILE
+    from .drafts import DraftStore
+    from .main_window import MainWindow
+    from .window_settings import open_settings
+
     settings = open_settings(Path(settings_dir))
     drafts = DraftStore(Path(settings_dir) / DRAFTS_FILE)
     window = MainWindow(client, account_label, settings, drafts)
     client.setParent(window)
     if restore_layout:
         window.restore_layout()
+    if start:
+        window.start(first_list_request=first_list)
     return window
 
 
@@ -102,13 +118,13 @@ def run_window(
         settings_dir,
         history_limit=history_limit,
         restore_layout=screenshot is None,
+        start=True,
     )
     taker: ScreenshotTaker | None = None
     if screenshot is not None:
         window.resize(*size)
         taker = ScreenshotTaker(window, Path(screenshot))
     window.show()
-    window.start()
     code = app.exec()
     window.close()
     if taker is not None and not (taker.saved and taker.complete):

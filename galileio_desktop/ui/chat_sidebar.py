@@ -13,8 +13,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -38,6 +40,7 @@ from ..data.schema import now_ms
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
 from .toast import DEFAULT_TIMEOUT_MS, Toast
+from .worker import FIRST_SCREEN_CHATS
 
 if TYPE_CHECKING:
     from ..data.sync import ChatView
@@ -104,6 +107,8 @@ class ChatSidebar(QWidget):
     """The chat made by "New chat" exists; it is selected."""
     sig_export_requested = Signal(str)
     """The user asked to export this chat."""
+    sig_first_list_shown = Signal()
+    """The first chat list is on screen (painted; or arrived while the list is not visible)."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +122,8 @@ class ChatSidebar(QWidget):
         self._undo_wanted: set[str] = set()
         self._toast_chat = ""
         self._loaded_once = False
+        self._first_request = 0
+        self._first_shown = False
         #: How long Undo is offered after a delete (the delete is sent only after it).
         self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
         self.model = ChatListModel(self)
@@ -215,7 +222,19 @@ class ChatSidebar(QWidget):
 
     @Slot()
     def reload(self) -> None:
-        self._load_request = self._client.load_chats()
+        """Read the list again; the very first time, its first screen, then the rest.
+
+        The first screen comes without reading and decoding every chat first.
+        """
+        if not self._loaded_once and not self._first_request:
+            self.adopt_first_request(self._client.load_chats(FIRST_SCREEN_CHATS))
+        else:
+            self._load_request = self._client.load_chats()
+
+    def adopt_first_request(self, request_id: int) -> None:
+        """Take ``load_chats(FIRST_SCREEN_CHATS)``, sent before this sidebar existed, as the
+        first load (the window asks for it while it is being built)."""
+        self._load_request = self._first_request = request_id
 
     @Slot()
     def new_chat(self) -> None:
@@ -283,10 +302,14 @@ class ChatSidebar(QWidget):
     def _on_client_chats_loaded(self, request_id: int, views: list[ChatView]) -> None:
         if request_id != self._load_request:
             return  # a newer list was asked for
+        first_screen = request_id == self._first_request and len(views) >= FIRST_SCREEN_CHATS
         self._loaded_once = True
         self.model.set_chats(v for v in views if v.chat.chat_id not in self._deleting)
         self._update_empty()
         self._restore_selection()
+        if first_screen:
+            self._load_request = self._client.load_chats()  # the rest, while this screen paints
+        self._watch_first_paint()
 
     @Slot(int, object)
     def _on_client_chat_updated(self, request_id: int, view: ChatView) -> None:
@@ -418,6 +441,28 @@ class ChatSidebar(QWidget):
         if self._current_id:
             self._current_id = ""
             self.sig_chat_selected.emit("")
+
+    def _watch_first_paint(self) -> None:
+        """Say when the first list is on screen: after the list's first paint, or now when
+        nothing of it is visible (an empty list, a window not shown)."""
+        if self._first_shown:
+            return
+        self._first_shown = True
+        viewport = self.list_view.viewport()
+        if self.list_view.isVisible() and viewport.isVisible():
+            viewport.installEventFilter(self)
+        else:
+            QTimer.singleShot(0, self, self._emit_first_list_shown)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self.list_view.viewport():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._emit_first_list_shown)  # once this paint is done
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _emit_first_list_shown(self) -> None:
+        self.sig_first_list_shown.emit()
 
     def _update_empty(self) -> None:
         empty = self._loaded_once and self.model.chat_count() == 0

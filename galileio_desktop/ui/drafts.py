@@ -12,8 +12,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..data.paths import private_dir
-
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -67,6 +65,8 @@ class DraftStore:
         if not self._dirty:
             return
         try:
+            from ..data.paths import private_dir  # platformdirs: not needed before the first save
+
             private_dir(self.path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".drafts-", dir=self.path.parent)
             try:

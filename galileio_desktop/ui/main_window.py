@@ -1,64 +1,51 @@
 """The main window: sidebar | conversation and composer | sources, with menus and a status bar.
 
 It wires the parts together and owns what belongs to the whole window: menus
-and shortcuts, export, search, error display, the remembered layout. Each part
-talks to the worker client on its own.
+and shortcuts (see :mod:`.window_menus`), export, search, error display, the
+remembered layout. Each part talks to the worker client on its own.
+
+The chat list is what the user waits for at start-up, so the window first builds
+only the sidebar, the menus and the status bar; the message pane, the composer,
+the source drawer and the search dialog (and their modules) are built just after
+the list's first paint, or at once when anything asks for them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QLineEdit,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPlainTextEdit,
-    QSplitter,
-    QTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from . import window_settings as ws
+from .app_identity import APP_TITLE, ICON_PATH, app_icon
 from .chat_sidebar import ChatSidebar
-from .composer import Composer
-from .drafts import DraftStore
-from .message_pane import MessagePane
-from .search_dialog import SearchDialog
-from .source_drawer import SourceDrawer
 from .status_bar import SyncStatusBar
 from .style import window_style
+from .window_menus import EXPORT_FORMATS, WindowMenus
 
 if TYPE_CHECKING:
+    from .composer import Composer
+    from .drafts import DraftStore
+    from .message_pane import MessagePane
+    from .search_dialog import SearchDialog
+    from .source_drawer import SourceDrawer
     from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
 
-APP_TITLE = "Galileio Desktop"
-ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
-EXPORT_FORMATS = (
-    ("md", "Markdown", "Markdown (*.md)"),
-    ("json", "JSON", "JSON (*.json)"),
-    ("csv", "CSV", "CSV (*.csv)"),
-)
+__all__ = ["APP_TITLE", "EXPORT_FORMATS", "ICON_PATH", "MainWindow", "app_icon"]
+
 DEFAULT_SPLITTER = [280, 760, 340]
+#: The parts, the sync worker and the answer thread come when the chat list is painted,
+#: or after this long whatever happens.
+BACKGROUND_START_MS = 2_000
 
 
-def app_icon() -> QIcon:
-    """The app icon from ``resources/icon.svg``, or an empty icon when it is missing."""
-    return QIcon(str(ICON_PATH)) if ICON_PATH.is_file() else QIcon()
-
-
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, WindowMenus):
     """See the module docstring. Call :meth:`start` once shown."""
 
     def __init__(
@@ -73,18 +60,24 @@ class MainWindow(QMainWindow):
         # Attributes
         self.client = client
         self._settings = settings
-        self._pending_sends: dict[int, str] = {}
+        self._drafts = drafts
         self._closing = False
+        self._started = False
+        self._pane: MessagePane | None = None
+        self._composer: Composer | None = None
+        self._drawer: SourceDrawer | None = None
+        self._search_dialog: SearchDialog | None = None
+        #: The chat chosen before the pane existed, shown when it is built.
+        self._pending_chat: str | None = None
+        self._drawer_visible = True
 
         # Widgets
         self.sidebar = ChatSidebar(client, self)
-        self.pane = MessagePane(client, self)
-        self.composer = Composer(drafts, self)
-        self.drawer = SourceDrawer(client, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.search_dialog = SearchDialog(client, self)
         self.status = SyncStatusBar(client, self._title_of, self)
-        center = QWidget(self.splitter)
+        self._center = QWidget(self.splitter)
+        #: Holds the drawer's place in the splitter (and its size) until the drawer is built.
+        self._drawer_slot: QWidget | None = QWidget(self.splitter)
 
         # Setup
         self.setWindowTitle(f"{APP_TITLE} — {account_label}" if account_label else APP_TITLE)
@@ -95,26 +88,21 @@ class MainWindow(QMainWindow):
         self.splitter.setAccessibleName("Panels")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
-        center.setAccessibleName("Conversation and composer")
-        center.setObjectName("centerColumn")
-        for part in (self.sidebar, center, self.pane, self.composer, self.drawer):
+        self._center.setAccessibleName("Conversation and composer")
+        self._center.setObjectName("centerColumn")
+        for part in (self.sidebar, self._center):
             part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(window_style(self.palette()))
         self._build_actions()
         self._build_menus()
-        # The window's Copy covers the message list: one Ctrl+C, never an ambiguous one.
-        self.pane.view.removeAction(self.pane.copy_action)
-        self.composer.setEnabled(False)
 
         # Layout
-        center_layout = QVBoxLayout(center)
+        center_layout = QVBoxLayout(self._center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(0)
-        center_layout.addWidget(self.pane, 1)
-        center_layout.addWidget(self.composer)
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(center)
-        self.splitter.addWidget(self.drawer)
+        self.splitter.addWidget(self._center)
+        self.splitter.addWidget(self._drawer_slot)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -122,132 +110,111 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.setTabOrder(self.sidebar.filter_edit, self.sidebar.new_button)
         self.setTabOrder(self.sidebar.new_button, self.sidebar.list_view)
-        self.setTabOrder(self.sidebar.list_view, self.pane.view)
-        self.setTabOrder(self.pane.view, self.composer.editor)
-        self.setTabOrder(self.composer.editor, self.composer.send_button)
-        self.setTabOrder(self.composer.send_button, self.drawer.scroll_area)
 
         # Signals
         self.sidebar.sig_chat_selected.connect(self._on_sidebar_chat_selected)
         self.sidebar.sig_new_chat_created.connect(self._on_sidebar_new_chat_created)
         self.sidebar.sig_export_requested.connect(self._on_sidebar_export_requested)
-        self.pane.sig_answer_selected.connect(self.drawer.show_answer)
-        self.pane.sig_sources_requested.connect(self._on_pane_sources_requested)
-        self.pane.sig_question_stored.connect(self.composer.question_stored)
-        self.pane.sig_question_refused.connect(self._on_pane_question_refused)
-        self.pane.sig_answering_changed.connect(self._on_pane_answering_changed)
-        self.composer.sig_send_requested.connect(self._on_composer_send_requested)
-        self.composer.sig_stop_requested.connect(self.pane.stop_answer)
-        self.search_dialog.sig_hit_chosen.connect(self._on_search_dialog_hit_chosen)
+        self.sidebar.sig_first_list_shown.connect(self._on_sidebar_first_list_shown)
         client.sig_started.connect(self._on_client_started)
         client.sig_failed.connect(self._on_client_failed)
         client.sig_exported.connect(self._on_client_exported)
 
-    # -- actions and menus --------------------------------------------------------------
+    # -- parts built after the first paint ----------------------------------------------
 
-    def _action(
-        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot: Callable[[], object]
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+    @property
+    def pane(self) -> MessagePane:
+        self.build_parts()
+        assert self._pane is not None
+        return self._pane
 
-    def _build_actions(self) -> None:
-        self.new_chat_action = self._action(
-            "&New chat", QKeySequence(QKeySequence.StandardKey.New), self.sidebar.new_chat
-        )
-        self.export_actions: dict[str, QAction] = {}
-        for fmt, label, _ in EXPORT_FORMATS:
-            action = QAction(f"{label}…", self)
-            action.setData(fmt)
-            action.triggered.connect(self._on_export_action_triggered)
-            self.export_actions[fmt] = action
-        self.sync_action = self._action(
-            "&Sync now", QKeySequence(QKeySequence.StandardKey.Refresh), self.client.sync_now
-        )
-        self.quit_action = self._action("&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close)
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.copy_action = self._action(
-            "&Copy", QKeySequence(QKeySequence.StandardKey.Copy), self._on_copy_action_triggered
-        )
-        self.view_message_action = self._action("&View message…", None, self.pane.view_current)
-        self.find_action = self._action("&Find in all chats…", QKeySequence("Ctrl+K"), self.open_search)
-        self.filter_action = self._action(
-            "Filter chats", QKeySequence(QKeySequence.StandardKey.Find), self.sidebar.focus_filter
-        )
-        self.drawer_action = self._action(
-            "&Sources panel", QKeySequence("Ctrl+Shift+S"), self._on_drawer_action_toggled
-        )
-        self.drawer_action.setCheckable(True)
-        self.drawer_action.setChecked(True)
-        self.focus_list_action = self._action("Go to chat list", QKeySequence("Ctrl+1"), self._focus_list)
-        self.focus_messages_action = self._action(
-            "Go to messages", QKeySequence("Ctrl+2"), self._focus_messages
-        )
-        self.focus_composer_action = self._action(
-            "Go to composer", QKeySequence("Ctrl+3"), self.composer.focus_editor
-        )
-        self.focus_sources_action = self._action("Go to sources", QKeySequence("Ctrl+4"), self._focus_sources)
-        # Ctrl+. (Cmd+. on macOS) is the platform habit for "stop what is running".
-        self.stop_action = self._action("S&top answer", QKeySequence("Ctrl+."), self.pane.stop_answer)
-        self.stop_action.setEnabled(False)
-        self.parked_action = self._action("Changes not sent…", None, self.status.open_parked_dialog)
-        self.about_action = self._action("&About", None, self._on_about_action_triggered)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+    @property
+    def composer(self) -> Composer:
+        self.build_parts()
+        assert self._composer is not None
+        return self._composer
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.new_chat_action)
-        export_menu = file_menu.addMenu("&Export chat as")
-        for action in self.export_actions.values():
-            export_menu.addAction(action)
-        self.export_menu = export_menu
-        file_menu.addSeparator()
-        file_menu.addAction(self.sync_action)
-        file_menu.addAction(self.parked_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.copy_action)
-        edit_menu.addAction(self.view_message_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.find_action)
-        edit_menu.addAction(self.filter_action)
-        chat_menu = bar.addMenu("&Chat")
-        chat_menu.addAction(self.sidebar.rename_action)
-        chat_menu.addAction(self.sidebar.delete_action)
-        chat_menu.addSeparator()
-        chat_menu.addAction(self.stop_action)
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.drawer_action)
-        view_menu.addSeparator()
-        for action in (
-            self.focus_list_action,
-            self.focus_messages_action,
-            self.focus_composer_action,
-            self.focus_sources_action,
-        ):
-            view_menu.addAction(action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
-        self.help_menu = help_menu
-        self.file_menu, self.edit_menu, self.chat_menu, self.view_menu = (
-            file_menu,
-            edit_menu,
-            chat_menu,
-            view_menu,
-        )
+    @property
+    def drawer(self) -> SourceDrawer:
+        self.build_parts()
+        assert self._drawer is not None
+        return self._drawer
+
+    @property
+    def search_dialog(self) -> SearchDialog:
+        self.build_parts()
+        assert self._search_dialog is not None
+        return self._search_dialog
+
+    @property
+    def parts_built(self) -> bool:
+        return self._pane is not None
+
+    def build_parts(self) -> None:
+        """Build the message pane, composer, source drawer and search dialog (once)."""
+        if self._pane is not None:
+            return
+        from .composer import Composer
+        from .message_pane import MessagePane
+        from .search_dialog import SearchDialog
+        from .source_drawer import SourceDrawer
+
+        client = self.client
+        pane = self._pane = MessagePane(client, self._center)
+        composer = self._composer = Composer(self._drafts, self._center)
+        drawer = self._drawer = SourceDrawer(client, self)
+        search = self._search_dialog = SearchDialog(client, self)
+        for part in (pane, composer, drawer):
+            part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        # The window's Copy covers the message list: one Ctrl+C, never an ambiguous one.
+        pane.view.removeAction(pane.copy_action)
+        composer.setEnabled(False)
+        layout = self._center.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.addWidget(pane, 1)
+        layout.addWidget(composer)
+        sizes = self.splitter.sizes()
+        slot, self._drawer_slot = self._drawer_slot, None
+        self.splitter.replaceWidget(2, drawer)
+        if slot is not None:
+            slot.deleteLater()
+        if any(sizes):
+            self.splitter.setSizes(sizes)
+        drawer.setVisible(self._drawer_visible)
+        self.setTabOrder(self.sidebar.list_view, pane.view)
+        self.setTabOrder(pane.view, composer.editor)
+        self.setTabOrder(composer.editor, composer.send_button)
+        self.setTabOrder(composer.send_button, drawer.scroll_area)
+        pane.sig_answer_selected.connect(drawer.show_answer)
+        pane.sig_sources_requested.connect(self._on_pane_sources_requested)
+        pane.sig_question_stored.connect(composer.question_stored)
+        pane.sig_question_refused.connect(self._on_pane_question_refused)
+        pane.sig_answering_changed.connect(self._on_pane_answering_changed)
+        composer.sig_send_requested.connect(self._on_composer_send_requested)
+        composer.sig_stop_requested.connect(pane.stop_answer)
+        search.sig_hit_chosen.connect(self._on_search_dialog_hit_chosen)
+        if self._pending_chat is not None:
+            chat_id, self._pending_chat = self._pending_chat, None
+            self._on_sidebar_chat_selected(chat_id)
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the worker threads and ask for the chat list."""
-        self.client.start()
-        self.sidebar.reload()
+    def start(self, first_list_request: int = 0) -> None:
+        """Start the library worker and ask for the chat list; the other parts, the sync
+        worker and the answer thread come once the list is on screen (or after a while).
+
+        ``first_list_request``: the first screen of chats, already asked for (see
+        :func:`~.app_window.build_window`). Starting again does nothing.
+        """
+        if self._started:
+            return
+        self._started = True
+        self.client.start(defer_background=True)
+        if first_list_request:
+            self.sidebar.adopt_first_request(first_list_request)
+        else:
+            self.sidebar.reload()
+        QTimer.singleShot(BACKGROUND_START_MS, self, self._on_sidebar_first_list_shown)
 
     def restore_layout(self) -> None:
         settings = self._settings
@@ -279,8 +246,10 @@ class MainWindow(QMainWindow):
         if not self._closing:
             self._closing = True
             self.save_layout()
-            self.composer.save_draft()
-            self.search_dialog.close()
+            if self._composer is not None:
+                self._composer.save_draft()
+            if self._search_dialog is not None:
+                self._search_dialog.close()
             self.client.shutdown()
         super().closeEvent(event)
 
@@ -291,8 +260,11 @@ class MainWindow(QMainWindow):
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
 
     def set_drawer_visible(self, visible: bool) -> None:
-        self.drawer.setVisible(visible)
+        self._drawer_visible = visible
         self.drawer_action.setChecked(visible)
+        panel = self._drawer if self._drawer is not None else self._drawer_slot
+        if panel is not None:
+            panel.setVisible(visible)
 
     @Slot()
     def open_search(self) -> None:
@@ -311,8 +283,20 @@ class MainWindow(QMainWindow):
 
     # -- slots --------------------------------------------------------------------------
 
+    @Slot()
+    def _on_sidebar_first_list_shown(self) -> None:
+        """The list is on screen: build the rest of the window, then start the background."""
+        if self._closing:
+            return
+        self.build_parts()
+        self.client.start_background()
+
     @Slot(str)
     def _on_sidebar_chat_selected(self, chat_id: str) -> None:
+        if self._pane is None:  # shown once the pane is built, just after the list's first paint
+            self._pending_chat = chat_id
+            self.export_menu.setEnabled(bool(chat_id))
+            return
         self.pane.show_chat(chat_id, self._title_of(chat_id))
         self.composer.set_chat(chat_id)
         self.composer.setEnabled(bool(chat_id))
@@ -367,6 +351,8 @@ class MainWindow(QMainWindow):
     @Slot(int, str, bool)
     def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:
         if is_bug:
+            from PySide6.QtWidgets import QMessageBox
+
             box = QMessageBox(
                 QMessageBox.Icon.Warning,
                 "Something went wrong",
@@ -395,6 +381,8 @@ class MainWindow(QMainWindow):
         if not chat_id:
             return
         title = self._title_of(chat_id) or "chat"
+        from PySide6.QtWidgets import QFileDialog
+
         safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "chat"
         filters = ";;".join(f for _, _, f in EXPORT_FORMATS)
         chosen = next(f for k, _, f in EXPORT_FORMATS if k == fmt)
@@ -406,11 +394,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_copy_action_triggered(self) -> None:
+        from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QTextEdit
+
         focus = QApplication.focusWidget()
         if isinstance(focus, (QLineEdit, QPlainTextEdit, QTextEdit)):
             focus.copy()
             return
         self.pane.copy_current()
+
+    @Slot()
+    def _on_view_message_action_triggered(self) -> None:
+        self.pane.view_current()
+
+    @Slot()
+    def _on_stop_action_triggered(self) -> None:
+        self.pane.stop_answer()
 
     @Slot()
     def _on_drawer_action_toggled(self) -> None:
@@ -425,6 +423,10 @@ class MainWindow(QMainWindow):
         self.pane.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
+    def _focus_composer(self) -> None:
+        self.composer.focus_editor()
+
+    @Slot()
     def _focus_sources(self) -> None:
         self.set_drawer_visible(True)
         target: QWidget = self.drawer.scroll_area
@@ -434,6 +436,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_about_action_triggered(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from .. import __version__
 
         QMessageBox.about(

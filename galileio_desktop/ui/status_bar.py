@@ -7,8 +7,9 @@ or discarded.
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import logging
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,11 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from . import theme, time_groups
-from .parked_dialog import ParkedDialog
 from .worker import WorkerStatus
 
 if TYPE_CHECKING:
     from ..data.sync import LibraryStatus
+    from .parked_dialog import ParkedDialog
     from .worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,19 @@ OFFLINE = "offline"
 SYNCING = "syncing"
 CONNECTING = "connecting"
 LOCAL = "local"
+
+
+def _weak_callable(function: Callable[[str], str]) -> Callable[[str], str]:
+    """``function``, holding its object weakly when it is a bound method ("" once it is gone)."""
+    if not inspect.ismethod(function):
+        return function
+    method = weakref.WeakMethod(function)
+
+    def call(chat_id: str) -> str:
+        target = method()
+        return target(chat_id) if target is not None else ""
+
+    return call
 
 
 class StateDot(QWidget):
@@ -65,7 +79,10 @@ class SyncStatusBar(QStatusBar):
         super().__init__(parent)
         # Attributes
         self._client = client
-        self._title_of = title_of
+        # Weakly: ``title_of`` is usually a method of the window that owns this bar, and a
+        # strong reference would make the pair a cycle only the garbage collector frees,
+        # in whatever thread it happens to run (Qt objects must die in the GUI thread).
+        self._title_of = _weak_callable(title_of)
         self._status: WorkerStatus | None = None
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -129,7 +146,7 @@ class SyncStatusBar(QStatusBar):
         if self._status is None:
             self._status = WorkerStatus(None, False, library)
         else:
-            self._status = dataclasses.replace(self._status, library=library)
+            self._status = self._status._replace(library=library)
         self._show(self._status)
 
     @Slot(object)
@@ -199,6 +216,8 @@ class SyncStatusBar(QStatusBar):
     @Slot()
     def open_parked_dialog(self) -> ParkedDialog:
         if self._dialog is None:
+            from .parked_dialog import ParkedDialog  # rarely needed: not loaded at start-up
+
             self._dialog = ParkedDialog(self._client, self._title_of, self.window())
         library = self._status.library if self._status is not None else None
         self._dialog.set_operations(library.parked_operations if library is not None else [])

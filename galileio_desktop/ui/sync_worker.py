@@ -86,7 +86,8 @@ class SyncWorker(Worker):
     @Slot(int, str)
     def open_chat(self, request_id: int, chat_id: str) -> None:
         """Fetch a chat's messages not yet in the mirror, then report the newest page (always,
-        so the pane knows the chat is as complete as it can be right now)."""
+        so the pane knows the chat is as complete as it can be right now), then fetch the
+        answers' sources the mirror lacks (the page is shown again when some arrived)."""
         try:
             self.library.open_chat(chat_id)
         except (EndpointUnreachable, Throttled) as exc:
@@ -94,6 +95,17 @@ class SyncWorker(Worker):
         except Exception as exc:  # noqa: BLE001
             self._fail(request_id, exc)
         self.load_messages(request_id, chat_id, PAGE_SIZE, None)
+        if self._online is False or not self._networked:
+            return  # the sync after the connection returns brings them (the chat was opened)
+        try:
+            changed = self.library.fetch_sources(chat_id)
+        except GalileioError as exc:  # offline or refused: the next sync of this chat brings them
+            log.info("sources not fetched yet: %s", exc.message)
+        except Exception:  # noqa: BLE001 - a bug, but the chat is open and readable
+            log.error("fetching sources failed", exc_info=True)
+        else:
+            if changed:
+                self.sig_data_changed.emit()
 
     @Slot(int)
     def load_status(self, request_id: int) -> None:

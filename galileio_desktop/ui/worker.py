@@ -15,9 +15,8 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -35,15 +34,19 @@ LibraryFactory = Callable[[], "ChatLibrary"]
 
 #: Messages per page of the message pane.
 PAGE_SIZE = 50
+#: Chats read for the sidebar's first screen (more than a screen holds); the rest follow.
+FIRST_SCREEN_CHATS = 100
 #: A write is pushed this long after it was made (several quick writes go in one push).
 PUSH_DELAY_MS = 1_500
 #: Qt timers take a 32-bit interval; a push planned further out is re-planned by the periodic sync.
 MAX_TIMER_MS = 86_400_000
 
 
-@dataclass(frozen=True)
-class WorkerStatus:
-    """What the status bar shows: connectivity, sync activity and the library's queue."""
+class WorkerStatus(NamedTuple):
+    """What the status bar shows: connectivity, sync activity and the library's queue.
+
+    (A named tuple: quicker to define than a dataclass, on the way to the first paint.)
+    """
 
     #: None until the first sync attempt; then whether the endpoint answered.
     online: bool | None
@@ -172,10 +175,12 @@ class Worker(QObject):
 
     # -- reads --------------------------------------------------------------------------
 
-    @Slot(int)
-    def load_chats(self, request_id: int) -> None:
+    @Slot(int, object)
+    def load_chats(self, request_id: int, limit: object = None) -> None:
+        """The chat list; with ``limit``, only the most recently active chats (a first screen)."""
         try:
-            self.sig_chats_loaded.emit(request_id, self.library.list_chats())
+            count = int(limit) if isinstance(limit, int) else None
+            self.sig_chats_loaded.emit(request_id, self.library.list_chats(limit=count))
         except Exception as exc:  # noqa: BLE001
             self._fail(request_id, exc)
 

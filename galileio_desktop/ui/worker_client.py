@@ -92,7 +92,7 @@ class WorkerClient(QObject):
     """(request id, message, is a bug)."""
 
     # Requests, connected to the workers' slots.
-    _sig_load_chats = Signal(int)
+    _sig_load_chats = Signal(int, object)
     _sig_load_messages = Signal(int, str, object, object)
     _sig_load_sources = Signal(int, str)
     _sig_search = Signal(int, str, int)
@@ -126,6 +126,7 @@ class WorkerClient(QObject):
         self._threads: list[QThread] = []
         self._started = 0
         self._start_failure = ""
+        self._background_wanted = True
 
         self.worker = Worker(library_factory, history_limit=history_limit, name="library worker")
         self.sync_worker = SyncWorker(
@@ -204,15 +205,19 @@ class WorkerClient(QObject):
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, defer_background: bool = False) -> None:
         """Start the threads; each opens its resources in its own thread.
 
         The library worker goes first: the sync worker opens the same mirror only once
         the first has created or migrated it, so two connections never race to do it.
+        With ``defer_background`` the sync worker and the answer thread wait for
+        :meth:`start_background` (the window calls it once the chat list is painted:
+        neither is needed for the first paint, and both would compete with it).
         """
         if self._running:
             return
         self._running = True
+        self._background_wanted = not defer_background
         for name, obj in (
             ("galileio-library", self.worker),
             ("galileio-sync", self.sync_worker),
@@ -225,8 +230,19 @@ class WorkerClient(QObject):
             self._threads.append(thread)
         self._threads[0].start()
 
+    def start_background(self) -> None:
+        """Start the sync worker and the answer thread (once the library worker is up)."""
+        self._background_wanted = True
+        if self._started > 0:
+            self._start_others()
+
+    @property
+    def background_started(self) -> bool:
+        """True once the sync worker and the answer thread were started."""
+        return len(self._threads) > 1 and all(t.isRunning() or t.isFinished() for t in self._threads[1:])
+
     def _start_others(self) -> None:
-        if self._running:
+        if self._running and self._background_wanted:
             for thread in self._threads[1:]:
                 if not thread.isRunning():
                     thread.start()
@@ -248,6 +264,8 @@ class WorkerClient(QObject):
     def _on_worker_started(self, ok: bool, message: str) -> None:
         self._started += 1
         if self._started == 1:
+            if not ok:
+                self._background_wanted = True  # no list will come to wait for
             self._start_others()
         if not ok and not self._start_failure:
             self._start_failure = message
@@ -263,9 +281,10 @@ class WorkerClient(QObject):
 
     # -- requests -----------------------------------------------------------------------
 
-    def load_chats(self) -> int:
+    def load_chats(self, limit: int | None = None) -> int:
+        """The chat list, or with ``limit`` only its first ``limit`` chats."""
         request_id = self._next()
-        self._sig_load_chats.emit(request_id)
+        self._sig_load_chats.emit(request_id, limit)
         return request_id
 
     def load_messages(self, chat_id: str, limit: int | None, before: int | None = None) -> int:

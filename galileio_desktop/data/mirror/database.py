@@ -1,7 +1,9 @@
 """The mirror's SQLite file: private permissions, WAL, migrations, one lock per handle.
 
 One file per account (see :func:`mirror_path_for`), created 0600 in a 0700 folder before
-SQLite touches it; SQLite gives its ``-wal`` and ``-shm`` files the same mode. The
+SQLite touches it; SQLite gives its ``-wal`` and ``-shm`` files the same mode. Several
+handles (the window's connections, a CLI process) may open a new file at the same
+moment: switching it to WAL and migrating it are both safe to race. The
 connection is shared by the threads of one process under a re-entrant lock, so a
 read never sees half a write of this process; other processes are kept apart by
 SQLite's own locking (WAL: readers never wait for the writer).
@@ -13,8 +15,10 @@ import hashlib
 import json
 import logging
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,12 +80,25 @@ class Mirror:
     def _configure(self) -> None:
         conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = self._switch_to_wal()
         if str(mode).lower() != "wal":
             log.warning("mirror %s is not in WAL mode (%s)", self.path.name, mode)
         # FULL: a write the user made (and its outbox row) survives a power cut too.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+
+    def _switch_to_wal(self) -> str:
+        """``PRAGMA journal_mode = WAL``, tried again while another opener of a new file
+        holds it: SQLite answers "database is locked" at once there, without waiting
+        for the busy timeout (waiting could deadlock two switching connections)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.005, 0.05))
 
     def _claim_owner(self) -> None:
         with self.write() as conn:

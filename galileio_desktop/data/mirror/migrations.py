@@ -9,6 +9,13 @@ step, and its data carried along (tests open files of every earlier version).
   version 1 pulled whole partitions, so every chat it holds is fully cached.
 - v3: the full-text index (FTS5) over chat titles, message text and source text,
   kept current by triggers and built from the items already there.
+- v4: ``known_sources``, the messages whose sources the mirror holds completely (see
+  ``sync/known_sources.py``), backfilled with what earlier versions fetched for sure:
+  the answers of fully cached chats (their sources were queried or reconciled).
+
+Several processes (the window, the CLI) or connections may open a new mirror at the
+same moment: each step takes the write lock first and re-reads the version under it,
+so a step another connection applied meanwhile is skipped, never run twice.
 """
 
 from __future__ import annotations
@@ -157,7 +164,23 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+def _v4(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE known_sources (
+            message_id TEXT PRIMARY KEY
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO known_sources(message_id)
+            SELECT m.message_id FROM item m
+            JOIN chat_sync cs ON cs.chat_id = m.chat_id AND cs.cached = 1
+            WHERE m.kind = 'MESSAGE' AND m.remote IS NOT NULL AND m.message_id != ''
+              AND COALESCE(json_extract(m.remote, '$.type.S'), '') != 'human';
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -168,22 +191,36 @@ def user_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema up to ``target``, one transaction a step; returns the old version.
 
-    ``conn`` must be in autocommit mode (``isolation_level=None``).
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Safe when other
+    connections migrate the same file at the same time: every step runs under the write
+    lock (BEGIN IMMEDIATE, waiting up to the busy timeout) and only when the version read
+    inside that transaction still calls for it.
     """
-    current = user_version(conn)
-    if current > SCHEMA_VERSION:
-        raise MirrorTooNew(
-            f"The local mirror was written by a newer version of Galileio Desktop "
-            f"(schema {current}, this version knows up to {SCHEMA_VERSION}). Update the app."
-        )
-    for version in range(current + 1, target + 1):
+    found = current = user_version(conn)
+    _check_known(current)
+    while current < target:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            current = user_version(conn)  # another connection may have moved it meanwhile
+            _check_known(current)
+            if current >= target:
+                conn.execute("COMMIT")
+                break
+            version = current + 1
             MIGRATIONS[version - 1](conn)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        current = version
         log.info("mirror schema migrated to version %d", version)
-    return current
+    return found
+
+
+def _check_known(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise MirrorTooNew(
+            f"The local mirror was written by a newer version of Galileio Desktop "
+            f"(schema {version}, this version knows up to {SCHEMA_VERSION}). Update the app."
+        )

@@ -37,6 +37,7 @@ from ..schema import (
     validate_message_type,
     validate_title,
 )
+from . import known_sources
 from .outcome import WriteObserver
 from .puller import DAY_MS, Puller
 from .pusher import Pusher
@@ -68,7 +69,7 @@ class ChatLibrary:
     """One account's chats: mirror, outbox and sync engine behind one facade.
 
     Thread-safe: reads and local writes may come from any thread; network work
-    (push, pull, sync, open_chat) runs one at a time.
+    (push, pull, sync, open_chat, fetch_sources) runs one at a time.
     """
 
     def __init__(
@@ -101,24 +102,31 @@ class ChatLibrary:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def list_chats(self) -> list[ChatView]:
-        """Chats as the user sees them, most recent activity first."""
+    def list_chats(self, limit: int | None = None, offset: int = 0) -> list[ChatView]:
+        """Chats as the user sees them, most recent activity first.
+
+        With ``limit``, only that many from ``offset``: only those rows are read and
+        decoded, so the first screen of a long list comes quickly.
+        """
         with self._mirror.read() as conn:
             ops_by_chat: dict[str, list[outbox.Op]] = {}
             for op in outbox.light_ops(conn):
                 ops_by_chat.setdefault(op.chat_id, []).append(op)
             views = []
-            for row in items.visible_chats(conn):
+            for row in items.visible_chats(conn, None if limit is None else offset + limit):
                 chat = decode(row.item)
                 if isinstance(chat, Chat):
                     views.append(chat_view(chat, row.last_message_at, ops_by_chat.get(chat.chat_id, [])))
             shown = {v.chat.chat_id for v in views}
             for chat_id, ops in ops_by_chat.items():
                 if chat_id not in shown and is_ghost(ops):
+                    if limit is not None and items.visible_chat(conn, chat_id) is not None:
+                        continue  # shown, beyond the rows read
                     ghost = self._ghost_view(conn, chat_id)
                     if ghost is not None:
                         views.append(ghost)
-        return sorted(views, key=lambda v: (v.last_activity, v.chat.chat_id), reverse=True)
+        views.sort(key=lambda v: (v.last_activity, v.chat.chat_id), reverse=True)
+        return views[offset:] if limit is None else views[offset : offset + limit]
 
     def get_chat(self, chat_id: str) -> ChatView | None:
         with self._mirror.read() as conn:
@@ -408,7 +416,11 @@ class ChatLibrary:
 
     def open_chat(self, chat_id: str) -> None:
         """The user opened a chat: remember it (it is kept fresh by every sync for 7 days)
-        and fetch its messages if the mirror does not have them all yet."""
+        and fetch its messages if the mirror does not have them all yet.
+
+        Messages only, in 1 MB pages (a chat of thousands of messages is a few
+        requests), so the first page shows at once; call :meth:`fetch_sources` next.
+        """
         with self._mirror.write() as conn:
             sync_state.mark_opened(conn, chat_id, self._clock())
             state = sync_state.chat_sync(conn, chat_id)
@@ -418,6 +430,19 @@ class ChatLibrary:
         with self._net_lock:
             gateway, observer = self._connect()
             Puller(self._mirror, gateway, observer, clock=self._clock).fetch_chat(chat_id)
+
+    def fetch_sources(self, chat_id: str) -> int:
+        """Bring in the sources of the chat's answers the mirror does not hold yet (after
+        :meth:`open_chat`); returns how many items changed. Without a request (and so
+        offline too) when it has them all, as after a reconcile. Concurrent queries on
+        the gateway's bounded pool, one per answer; saved as they arrive, so an
+        interrupted fetch is taken up where it stopped."""
+        with self._mirror.read() as conn:
+            if not known_sources.any_to_fetch(conn, chat_id):
+                return 0
+        with self._net_lock:
+            gateway, observer = self._connect()
+            return Puller(self._mirror, gateway, observer, clock=self._clock).fetch_sources(chat_id)
 
     def close(self) -> None:
         with self._net_lock:

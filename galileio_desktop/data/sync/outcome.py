@@ -1,12 +1,14 @@
 """What became of a request: could a write have reached DynamoDB, and how many were sent.
 
-A create or a new message is a conditional PutItem with a client-generated id, so a
-replay never doubles it. The one case a replay cannot settle is "the item is missing
-now": never written, or written and then deleted on another device? To tell, the
-pusher records *before* the PutItem leaves that its outcome may become unknown, and
-clears that mark again when every attempt provably failed before reaching the server
-(connection refused, an HTTP 4xx answer). botocore's own events give this per attempt,
-including the attempts its retry handler makes inside one call.
+A create or a new message is a conditional write with a client-generated id (a PutItem,
+or for a message with its sources a TransactWriteItems), so a replay never doubles it.
+The one case a replay cannot settle is "the item is missing now": never written, or
+written and then deleted on another device? To tell, the pusher records *before* the
+write leaves that its outcome may become unknown, and clears that mark again when every
+attempt provably failed before reaching the server (connection refused, an HTTP 4xx
+answer: a cancelled transaction or an unknown operation applied nothing). botocore's own
+events give this per attempt, including the attempts its retry handler makes inside one
+call.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from ..errors import GalileioError
 
 log = logging.getLogger(__name__)
 
-_WRITE_OPERATION = "PutItem"
+#: The writes whose outcome decides an operation: a lost answer to one of these is doubt.
+WATCHED_OPERATIONS = ("PutItem", "TransactWriteItems")
 _ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
@@ -35,18 +38,18 @@ class _Watch:
 
 
 class WriteObserver:
-    """Follows the PutItem attempts of the calling thread on one boto3 client."""
+    """Follows the attempts of the watched writes made by the calling thread on one boto3 client."""
 
     def __init__(self, client: Any) -> None:
         self._events = getattr(getattr(client, "meta", None), "events", None)
         self._local = threading.local()
         self.requests = 0
         self._count_lock = threading.Lock()
-        self._hooks = [
-            (f"before-call.dynamodb.{_WRITE_OPERATION}", self._before_call),
-            (f"response-received.dynamodb.{_WRITE_OPERATION}", self._response),
-            ("before-call.dynamodb", self._count),
-        ]
+        self._hooks: list[tuple[str, Callable[..., None]]] = []
+        for operation in WATCHED_OPERATIONS:
+            self._hooks.append((f"before-call.dynamodb.{operation}", self._before_call))
+            self._hooks.append((f"response-received.dynamodb.{operation}", self._response))
+        self._hooks.append(("before-call.dynamodb", self._count))
         if self._events is not None:
             for index, (event, handler) in enumerate(self._hooks):
                 self._events.register(event, handler, unique_id=self._hook_id(index))
@@ -67,7 +70,7 @@ class WriteObserver:
 
     @contextmanager
     def watch(self, on_send: Callable[[], None]) -> Iterator[_Watch]:
-        """Watch the PutItem attempts made by this thread inside the block."""
+        """Watch the writes (PutItem, TransactWriteItems) made by this thread inside the block."""
         watch = _Watch(on_send)
         self._local.watch = watch
         try:

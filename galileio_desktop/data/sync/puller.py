@@ -13,18 +13,24 @@
 
 Messages written offline elsewhere carry their (older) creation time, so an
 incremental pull can miss them; the next reconcile brings them in.
+
+Opening a chat not yet in the mirror reads its messages only (1 MB pages, so a long
+chat is a couple of requests) and the window shows them at once; the answers' sources
+follow in :meth:`Puller.fetch_sources`, one query per answer on the gateway's bounded
+pool, skipping answers whose sources the mirror already holds (:mod:`.known_sources`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ..gateway import ChatGateway
-from ..mirror import items, outbox, sync_state
+from ..mirror import bulk_load, items, outbox, sync_state
 from ..mirror.database import Mirror
 from ..mirror.overlay import chat_sk
 from ..schema import TypedItem, chat_key, now_ms
+from . import known_sources
 from .outcome import WriteObserver
 from .views import PullResult
 
@@ -38,6 +44,9 @@ RECENT_MS = 7 * DAY_MS
 OVERLAP_MS = 15 * 60 * 1000
 #: More vanished chats than this and a reconcile is cheaper than reading each one.
 MAX_CHAT_CHECKS = 10
+#: Sources queries sent (concurrently) before their answers are written to the mirror:
+#: an interrupted fetch keeps what it read, a chunk at a time.
+SOURCES_CHUNK = 64
 
 
 def _str(item: TypedItem, name: str) -> str:
@@ -77,17 +86,17 @@ class Puller:
         changed = pages = 0
         for page in self.gateway.iter_partition():
             pages += 1
+            own = [item for item in page if self._own(item)]
             with self.mirror.write() as conn:
                 op_chats = outbox.chats_with_ops(conn)
-                for item in page:
-                    if self._own(item):
-                        changed += items.put_remote(conn, item, start, op_chats)
+                changed += bulk_load.put_remote_many(conn, own, start, op_chats)
             if progress:
                 progress("reconcile", pages, 0)
         # Every page was read: whatever the pass did not see is gone from the server.
         with self.mirror.write() as conn:
             removed = items.sweep_unseen(conn, start)
             sync_state.mark_all_cached(conn)
+            known_sources.mark_all_mirrored(conn)
             now = self.clock()
             sync_state.set_time(conn, sync_state.LAST_RECONCILE, now)
             sync_state.set_time(conn, sync_state.LAST_PULL, now)
@@ -129,6 +138,7 @@ class Puller:
         for index, cs in enumerate(recent):
             since = max(0, cs.last_seen - OVERLAP_MS) if cs.cached and cs.last_seen else None
             changed += self._pull_messages(cs.chat_id, since)
+            changed += self.fetch_sources(cs.chat_id)  # of new answers (and any not fetched yet)
             if progress:
                 progress("pull", index + 1, len(recent))
         with self.mirror.write() as conn:
@@ -138,30 +148,53 @@ class Puller:
     # -- one chat -------------------------------------------------------------------------
 
     def fetch_chat(self, chat_id: str) -> int:
-        """Every message (and source) of a chat into the mirror; returns items changed."""
+        """Every message of a chat into the mirror, marked cached; returns items changed.
+
+        Sources are not read here (see :meth:`fetch_sources`): the messages are what the
+        window shows first, and a long chat's answers would cost a query each.
+        """
         return self._pull_messages(chat_id, None)
 
     def _pull_messages(self, chat_id: str, since: int | None) -> int:
-        message_items = [i for i in self.gateway.list_message_items(chat_id, since) if self._own(i)]
-        with self.mirror.read() as conn:
-            known = items.remote_message_ids(conn, chat_id)
-        new_answers = [
-            _str(i, "messageId") or _str(i, "SK").split("#", 1)[-1]
-            for i in message_items
-            if (_str(i, "messageId") or _str(i, "SK").split("#", 1)[-1]) not in known
-            and _str(i, "type") != "human"
-        ]
-        source_items = self._sources_of(new_answers)
-        newest = 0
-        changed = 0
+        """Messages newer than ``since`` (all: None) into the mirror, each page of up to
+        1 MB written as it arrives; the chat is marked cached once every message is in."""
+        pages = self._in_order(chat_id, since)
+        changed = newest = 0
+        for page in pages:
+            own = [item for item in page if self._own(item)]
+            with self.mirror.write() as conn:
+                seq = self.mirror.next_seq(conn)
+                changed += bulk_load.put_remote_many(conn, own, seq, outbox.chats_with_ops(conn))
+            newest = max([newest, *(_created(item) for item in own)])
         with self.mirror.write() as conn:
-            seq = self.mirror.next_seq(conn)
-            op_chats = outbox.chats_with_ops(conn)
-            for item in message_items + source_items:
-                changed += items.put_remote(conn, item, seq, op_chats)
-            for item in message_items:
-                newest = max(newest, _created(item))
             sync_state.mark_cached(conn, chat_id, newest)
+        return changed
+
+    def _in_order(self, chat_id: str, since: int | None) -> Iterator[list[TypedItem]]:
+        """The pages oldest first; the next one is read on the gateway's pool while the
+        caller writes this one (SQLite works without holding the GIL)."""
+        pages = self.gateway.iter_message_pages(chat_id, since)
+        pool = self.gateway.pool
+        ahead = pool.submit(next, pages, None)
+        while (page := ahead.result()) is not None:
+            ahead = pool.submit(next, pages, None)
+            yield page
+
+    def fetch_sources(self, chat_id: str) -> int:
+        """The sources of the chat's answers the mirror does not hold yet; returns items
+        changed. Queries run concurrently on the gateway's pool, and each chunk is
+        written (and its answers marked known) as soon as it is read."""
+        with self.mirror.read() as conn:
+            wanted = known_sources.answers_to_fetch(conn, chat_id)
+        changed = 0
+        for start in range(0, len(wanted), SOURCES_CHUNK):
+            chunk = wanted[start : start + SOURCES_CHUNK]
+            found = self._sources_of(chunk)
+            with self.mirror.write() as conn:
+                seq = self.mirror.next_seq(conn)
+                op_chats = outbox.chats_with_ops(conn)
+                changed += bulk_load.put_remote_many(conn, found, seq, op_chats)
+                known_sources.mark(conn, chunk)
         return changed
 
     def _sources_of(self, message_ids: list[str]) -> list[TypedItem]:

@@ -18,9 +18,14 @@ Order and blocking (the choice, and why):
 
 Replays: every write carries client-generated ids. Creates and new messages are
 conditional puts, deletes are idempotent, renames only update an existing chat. A
-message is only written after a consistent read shows its chat still exists (delete
-beats new messages: otherwise the message is parked as unsent, the chat never comes
-back). See :mod:`.outcome` for the one case a replay cannot decide by itself.
+message is only written while its chat still exists (delete beats new messages:
+otherwise the message is parked as unsent, the chat never comes back): a condition of
+the one transaction that writes the message with its sources, or, on a server without
+transactions, a consistent read first. See :mod:`.outcome` for the one case a replay
+cannot decide by itself.
+
+Deletes use the source keys the mirror knows for sure (:mod:`.known_sources`) and query
+the rest.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import CredentialsError, GalileioError, NotFound
-from ..gateway import ChatGateway
+from ..gateway import ChatGateway, ChatGone
 from ..mirror import items, outbox, overlay
 from ..mirror.codec import decode
 from ..mirror.database import Mirror
 from ..mirror.outbox import Op
 from ..schema import Chat, Message, Source, TypedItem, chat_key, key_of, now_ms
+from . import known_sources
 from .backoff import retry_delay_ms
 from .outcome import WriteObserver, client_error_code, is_access_denied, is_condition_failure, never_sent
 from .push_lock import push_lock
@@ -254,8 +260,11 @@ class Pusher:
         return self._confirm(op, [stored])
 
     def _delete_chat(self, op: Op) -> _Outcome:
-        self.gateway.delete_chat(op.chat_id)
+        with self.mirror.read() as conn:
+            known = known_sources.source_keys_of_chat(conn, op.chat_id, self.mirror.user_id)
+        self.gateway.delete_chat(op.chat_id, known_sources=known)
         with self.mirror.write() as conn:
+            known_sources.forget_chat(conn, op.chat_id)
             # Earlier operations of the chat left here are parked or held: the delete
             # wins over all of them.
             earlier = [
@@ -270,25 +279,40 @@ class Pusher:
     def _put_message(self, op: Op) -> _Outcome:
         item = decode(op.payload["item"])
         sources = tuple(Source.from_item(decode(s)) for s in op.payload.get("sources", []))
-        if op.chat_id not in self._verified_chats:
-            chat = self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id))
-            if chat is None:
-                self._clean_partial_write(op)
-                with self.mirror.write() as conn:
-                    items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
-                return self._park(op, CHAT_GONE_REASON, outbox.CHAT_GONE)
-            self._verified_chats.add(op.chat_id)
         message = Message.from_item(item).with_sources(sources)
         source_items = [s.to_item() for s in message.sources]
         if op.doubt:
+            if op.chat_id not in self._verified_chats:
+                if self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id)) is None:
+                    self._clean_partial_write(op)
+                    return self._chat_gone(op)
+                self._verified_chats.add(op.chat_id)
             existing = self.gateway.get_item(key_of(item))
             if existing is None:
                 self._clean_partial_write(op)
                 return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
-            return self._confirm(op, [existing, *source_items])
-        with self._sending(op):
-            stored = self.gateway.put_message(message)
-        return self._confirm(op, [stored, *source_items])
+            return self._confirm(op, [existing, *source_items], known=op.message_id)
+        try:
+            with self._sending(op):
+                stored = self.gateway.put_message(
+                    message,
+                    chat_must_exist=True,
+                    chat_seen=op.chat_id in self._verified_chats,
+                    attempt=op.attempts,
+                )
+        except ChatGone as gone:
+            if gone.message_written:  # an earlier attempt wrote it: take it away again
+                self.gateway.delete_message(op.message_id)
+            else:
+                self._clean_partial_write(op)
+            return self._chat_gone(op)
+        self._verified_chats.add(op.chat_id)
+        return self._confirm(op, [stored, *source_items], known=op.message_id)
+
+    def _chat_gone(self, op: Op) -> _Outcome:
+        with self.mirror.write() as conn:
+            items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
+        return self._park(op, CHAT_GONE_REASON, outbox.CHAT_GONE)
 
     def _clean_partial_write(self, op: Op) -> None:
         """An earlier attempt may have written the sources of a message that is not on
@@ -297,8 +321,11 @@ class Pusher:
             self.gateway.delete_message(op.message_id)
 
     def _delete_message(self, op: Op) -> _Outcome:
-        self.gateway.delete_message(op.message_id)
+        with self.mirror.read() as conn:
+            known = known_sources.source_keys_of_message(conn, op.message_id, self.mirror.user_id)
+        self.gateway.delete_message(op.message_id, known)
         with self.mirror.write() as conn:
+            known_sources.forget_message(conn, op.message_id)
             earlier = [
                 o
                 for o in outbox.ops_of_chat(conn, op.chat_id)
@@ -315,8 +342,8 @@ class Pusher:
 
     @contextmanager
     def _sending(self, op: Op) -> Iterator[None]:
-        """Mark the op in doubt just before its PutItem leaves, and clear the mark when
-        the attempt provably wrote nothing."""
+        """Mark the op in doubt just before its write (PutItem, TransactWriteItems) leaves,
+        and clear the mark when the attempt provably wrote nothing."""
         prior = bool(op.doubt)
 
         def mark() -> None:
@@ -330,7 +357,9 @@ class Pusher:
             try:
                 yield
             except GalileioError as exc:
-                if self.observer.precise:
+                if isinstance(exc, ChatGone) and not exc.message_written:
+                    maybe_applied = False  # refused by the chat's condition: nothing written
+                elif self.observer.precise:
                     maybe_applied = watch.maybe_applied
                 else:
                     maybe_applied = not never_sent(exc)
@@ -339,12 +368,15 @@ class Pusher:
                         outbox.set_doubt(conn, op.op_id, False)
                 raise
 
-    def _confirm(self, op: Op, stored: list[TypedItem]) -> _Outcome:
+    def _confirm(self, op: Op, stored: list[TypedItem], known: str | None = None) -> _Outcome:
+        """The server has ``stored``; ``known``: a message whose sources are all in it."""
         with self.mirror.write() as conn:
             seq = self.mirror.next_seq(conn)
             outbox.remove(conn, op.op_id)
             for item in stored:
                 items.put_remote(conn, item, seq)
+            if known:
+                known_sources.mark(conn, [known])
             overlay.refresh_for_op(conn, op)
         return _Outcome(removed={op.op_id}, pushed=1)
 

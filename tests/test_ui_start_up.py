@@ -1,0 +1,141 @@
+"""The window's start-up: the chat list first, everything else right after it.
+
+Speed is measured by ``bench/run.py``; these tests hold the order of events that
+makes the start quick, which a regression would silently undo.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QObject
+from ui_helpers import offline_factory, seed_big_mirror
+
+from galileio_desktop.ui.app_window import build_window
+from galileio_desktop.ui.main_window import MainWindow
+from galileio_desktop.ui.worker import FIRST_SCREEN_CHATS
+
+pytestmark = pytest.mark.gui
+
+CHATS = FIRST_SCREEN_CHATS + 30
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp("start") / "mirror.sqlite3"
+    return path, seed_big_mirror(path, CHATS, 120)
+
+
+class PaintWatch(QObject):
+    """Calls ``seen`` at the first paint of the chat list with chats in it."""
+
+    def __init__(self, window: MainWindow, seen: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._seen = seen
+        self._done = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint and not self._done and self._window.sidebar.model.chat_count():
+            self._done = True
+            self._seen()
+        return False
+
+
+def _window(qtbot, tmp_path: Path, mirror: Path) -> MainWindow:
+    window = build_window(offline_factory(mirror), None, "start", tmp_path / "settings", start=True)
+    qtbot.addWidget(window)
+    window.resize(1100, 700)
+    return window
+
+
+def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
+    qtbot, tmp_path: Path, mirror: tuple[Path, str]
+) -> None:
+    path, newest = mirror
+    lists: list[int] = []
+    window = _window(qtbot, tmp_path, path)
+    client = window.client
+    client.sig_chats_loaded.connect(lambda request_id, views: lists.append(len(views)))
+    # Started while being built: the library worker runs, nothing else does yet.
+    assert client.running and not client.background_started
+    states: list[tuple[bool, bool]] = []
+    watch = PaintWatch(window, lambda: states.append((window.parts_built, client.background_started)))
+    window.sidebar.list_view.viewport().installEventFilter(watch)
+    window.show()
+    with qtbot.waitSignal(window.sidebar.sig_first_list_shown, timeout=10_000):
+        pass
+    # When the chat list was first painted with chats in it, the rest of the window was
+    # not built yet and the sync worker and the answer thread had not started.
+    assert states[:1] == [(False, False)]
+    qtbot.waitUntil(lambda: window.parts_built and client.background_started, timeout=10_000)
+    qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
+    assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS]
+    # The chat chosen before the pane existed is the one it shows.
+    assert window.sidebar.current_chat_id == newest
+    qtbot.waitUntil(lambda: window.pane.chat_id == newest and window.pane.model.rowCount() > 0, timeout=10_000)
+    assert window.composer.isEnabled() and window.export_menu.isEnabled()
+    assert window.pane.isVisible() and window.drawer.isVisible()
+    window.start()  # started already: nothing happens twice
+    qtbot.wait(50)
+    assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS] and len(lists) == 2
+
+
+def test_asking_for_a_part_builds_it_at_once_with_the_remembered_layout(
+    qtbot, tmp_path: Path, mirror: tuple[Path, str]
+) -> None:
+    path, _ = mirror
+    hidden = build_window(offline_factory(path), None, "start", tmp_path / "hidden")
+    qtbot.addWidget(hidden)
+    hidden.set_drawer_visible(False)
+    assert not hidden.parts_built and not hidden.drawer_action.isChecked()
+    assert hidden.drawer.isHidden() and hidden.parts_built  # built as the layout said
+    hidden.set_drawer_visible(True)
+    assert not hidden.drawer.isHidden() and hidden.drawer_action.isChecked()
+
+    window = build_window(offline_factory(path), None, "start", tmp_path / "settings")
+    qtbot.addWidget(window)
+    window.resize(1200, 700)
+    window.show()
+    window.splitter.setSizes([200, 700, 300])
+    sizes = window.splitter.sizes()
+    assert not window.parts_built
+    # The first use builds the parts in the places the layout already gave them.
+    drawer = window.drawer
+    assert window.splitter.widget(2) is drawer and window.splitter.count() == 3
+    assert window.splitter.sizes() == sizes
+    with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=10_000):
+        window.start()
+    assert window.pane.isVisible() and window.composer.isVisible() and window.drawer.isVisible()
+    window.close()
+
+
+def test_the_window_module_does_not_load_what_the_first_paint_does_not_need() -> None:
+    """The message pane, the composer, the drawer, the search dialog and the assistant
+    backends are imported after the chat list is on screen, not on the way to it."""
+    code = (
+        "import sys\n"
+        "import galileio_desktop.ui.app_window, galileio_desktop.ui.main_window\n"
+        "late = ['galileio_desktop.ui.message_pane', 'galileio_desktop.ui.composer',\n"
+        "        'galileio_desktop.ui.source_drawer', 'galileio_desktop.ui.search_dialog',\n"
+        "        'galileio_desktop.data.assistants', 'galileio_desktop.data.ask']\n"
+        "print([name for name in late if name in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_asking_constants_of_the_window_are_the_data_layers() -> None:
+    from galileio_desktop.data import ask
+    from galileio_desktop.ui import ask_flow
+
+    assert ask_flow.DEFAULT_HISTORY_LIMIT == ask.DEFAULT_HISTORY_LIMIT
+    assert dict(ask_flow.STOPPED_EXTRA) == {ask.STOPPED_ATTRIBUTE: True}
+    assert ask_flow.title_from_prompt("# Hotel *cap*?\nmore") == ask.title_from_prompt("# Hotel *cap*?\nmore")
+    assert ask_flow.is_default_title(ask.DEFAULT_CHAT_TITLE)
