@@ -42,6 +42,7 @@ def _type_codecs() -> tuple[Any, Any]:
         _codecs = (TypeSerializer(), TypeDeserializer())
     return _codecs
 
+
 _CHAT_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "title", "createdAt", "userId", "entity", "updatedAt"}
 )
@@ -62,6 +63,10 @@ _SOURCE_ATTRS = frozenset(
         "metadata",
     }
 )
+
+#: The attributes the web app writes on messages and sources (others are carried in ``extra``).
+MESSAGE_ATTRIBUTES = _MESSAGE_ATTRS
+SOURCE_ATTRIBUTES = _SOURCE_ATTRS
 
 
 def now_ms() -> int:

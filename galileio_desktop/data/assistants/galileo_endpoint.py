@@ -25,7 +25,15 @@ from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError
 
 from ..errors import CredentialsError, EndpointUnreachable, InvalidInput
-from ..schema import MESSAGE_SK_PREFIX, Message, Source, TypedItem, to_typed
+from ..schema import (
+    MESSAGE_ATTRIBUTES,
+    MESSAGE_SK_PREFIX,
+    SOURCE_ATTRIBUTES,
+    Message,
+    Source,
+    TypedItem,
+    to_typed,
+)
 from .base import AI, HUMAN, Answer, AssistantError, TextCallback, TextCollector, Turn, make_source
 from .http_transport import RequestStopped, excerpt, send
 from .settings import AssistantSettings
@@ -42,23 +50,8 @@ _LAMBDA_URL = re.compile(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _EXECUTE_API = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 #: Attributes of the API's message objects that are not attributes of the item.
 _API_ONLY = frozenset({"text"})
-_MESSAGE_KNOWN = frozenset(
-    {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
-)
-_SOURCE_KNOWN = frozenset(
-    {
-        "PK",
-        "SK",
-        "sourceId",
-        "chatId",
-        "messageId",
-        "userId",
-        "createdAt",
-        "entity",
-        "pageContent",
-        "metadata",
-    }
-)
+_MESSAGE_KNOWN = MESSAGE_ATTRIBUTES
+_SOURCE_KNOWN = SOURCE_ATTRIBUTES
 
 
 def signing_service(url: str) -> str:
