@@ -128,7 +128,7 @@ def run_app(args: argparse.Namespace) -> int:
     from galileio_desktop.ui.app_window import build_window, ensure_application
 
     result["t_imported"] = time.monotonic()
-    app = ensure_application()
+    app = ensure_application(icon=False)  # as the app's window path does (the window sets it later)
     qt_log.install()
     window = build_window(
         _offline_factory(Path(args.mirror), args.user),
@@ -254,7 +254,7 @@ class StallMeter:
 
         #: With ``per_thread``, each long gap also records which threads ran in it.
         self.per_thread = per_thread
-        self.last_threads: dict[int, float] = {}
+        self.last_threads: dict[int, tuple[float, float]] = {}
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -308,34 +308,39 @@ class StallMeter:
                 ran, waited = (sched[0] - self.last_sched[0], sched[1] - self.last_sched[1])
                 data["long_gaps"].append((round(gap, 1), round(ran, 1), round(waited, 1)))
                 if threads and gap > 30:
+                    # per thread: [ms on a CPU, ms ready but waiting for a CPU] during the gap
                     busy = {
-                        name: round(ms - self.last_threads.get(tid, ms), 1)
-                        for tid, (name, ms) in threads.items()
+                        name: [
+                            round(ran - self.last_threads.get(tid, (ran, waited))[0], 1),
+                            round(waited - self.last_threads.get(tid, (ran, waited))[1], 1),
+                        ]
+                        for tid, (name, ran, waited) in threads.items()
                     }
+                    top = sorted(busy.items(), key=lambda x: -(x[1][0] + x[1][1]))[:6]
                     data.setdefault("long_gaps_threads_ms", []).append(
-                        [round(gap, 1), {n: v for n, v in sorted(busy.items(), key=lambda x: -x[1])[:5] if v >= 1}]
+                        [round(gap, 1), {n: v for n, v in top if v[0] + v[1] >= 1}]
                     )
         self.last = now
         self.last_sched = sched
-        self.last_threads = {tid: ms for tid, (_, ms) in threads.items()}
+        self.last_threads = {tid: (ran, waited) for tid, (_, ran, waited) in threads.items()}
 
 
-def _threads_cpu_ms() -> dict[int, tuple[str, float]]:
-    """Every thread of this process: native id -> (name, ms on a CPU so far)."""
+def _threads_cpu_ms() -> dict[int, tuple[str, float, float]]:
+    """Every thread of this process: native id -> (name, ms on a CPU, ms waiting for one)."""
     import threading
 
     names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
-    found: dict[int, tuple[str, float]] = {}
+    found: dict[int, tuple[str, float, float]] = {}
     for entry in os.scandir("/proc/self/task"):
         try:
             with open(f"/proc/self/task/{entry.name}/schedstat", encoding="ascii") as handle:
-                on_cpu = int(handle.read().split()[0]) / 1e6
+                on_cpu, waiting, _ = handle.read().split()
             with open(f"/proc/self/task/{entry.name}/comm", encoding="ascii") as handle:
                 comm = handle.read().strip()
         except (OSError, ValueError):
             continue
         tid = int(entry.name)
-        found[tid] = (names.get(tid, comm), on_cpu)
+        found[tid] = (names.get(tid, comm), int(on_cpu) / 1e6, int(waiting) / 1e6)
     return found
 
 
@@ -381,7 +386,7 @@ def run_stall(args: argparse.Namespace) -> int:
     from galileio_desktop.ui import qt_log
     from galileio_desktop.ui.app_window import build_window, ensure_application
 
-    app = ensure_application()
+    app = ensure_application(icon=False)
     qt_log.install()
     window = build_window(
         _networked_factory(Path(args.mirror), args.user, args.endpoint, args.table),

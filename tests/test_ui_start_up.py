@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 from ui_helpers import offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
@@ -57,27 +59,37 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     qtbot, tmp_path: Path, mirror: tuple[Path, str]
 ) -> None:
     path, newest = mirror
+    QApplication.setWindowIcon(QIcon())  # as at a start (the test application is shared)
     lists: list[int] = []
     window = _window(qtbot, tmp_path, path)
     client = window.client
     client.sig_chats_loaded.connect(lambda request_id, views: lists.append(len(views)))
     # Started while being built: the library worker runs, nothing else does yet.
     assert client.running and not client.background_started
-    states: list[tuple[bool, bool]] = []
-    watch = PaintWatch(window, lambda: states.append((window.parts_built, client.background_started)))
+    states: list[tuple[bool, bool, bool]] = []
+    watch = PaintWatch(
+        window,
+        lambda: states.append(
+            (window.parts_built, client.background_started, not QApplication.windowIcon().isNull())
+        ),
+    )
     window.sidebar.list_view.viewport().installEventFilter(watch)
     window.show()
     with qtbot.waitSignal(window.sidebar.sig_first_list_shown, timeout=10_000):
         pass
     # When the chat list was first painted with chats in it, the rest of the window was
-    # not built yet and the sync worker and the answer thread had not started.
-    assert states[:1] == [(False, False)]
+    # not built yet, the sync worker and the answer thread had not started, and the icon
+    # (its SVG engine) was not loaded.
+    assert states[:1] == [(False, False, False)]
     qtbot.waitUntil(lambda: window.parts_built and client.background_started, timeout=10_000)
+    assert not window.windowIcon().isNull()
     qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
     assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS]
     # The chat chosen before the pane existed is the one it shows.
     assert window.sidebar.current_chat_id == newest
-    qtbot.waitUntil(lambda: window.pane.chat_id == newest and window.pane.model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.pane.chat_id == newest and window.pane.model.rowCount() > 0, timeout=10_000
+    )
     assert window.composer.isEnabled() and window.export_menu.isEnabled()
     assert window.pane.isVisible() and window.drawer.isVisible()
     window.start()  # started already: nothing happens twice

@@ -30,6 +30,7 @@ from ..data.errors import CredentialsError, GalileioError
 from ..data.paths import AppPaths, private_dir
 from ..workspace import Workspace
 from .account_menu import AccountEntry, AccountMenu
+from .app_identity import install_app_icon
 from .app_window import build_window, ensure_application
 from .main_window import MainWindow
 from .sign_in_dialog import SignInDialog
@@ -183,6 +184,7 @@ class AccountSwitcher(QObject):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return
+        install_app_icon()
         try:
             dialog = SignInDialog(
                 self.store,
@@ -221,7 +223,7 @@ class AccountSwitcher(QObject):
 
     def _show(self, workspace: Workspace) -> None:
         """Close the current window (threads stopped, mirror closed), then open one on ``workspace``."""
-        app = ensure_application()
+        app = ensure_application(icon=False)  # the window sets it once its chat list is painted
         quit_on_close = app.quitOnLastWindowClosed()
         app.setQuitOnLastWindowClosed(False)
         try:
@@ -338,6 +340,7 @@ class AccountSwitcher(QObject):
 
     def _tell(self, message: str, *, retry: bool = False) -> None:
         """A message box that does not block (the worker threads carry on)."""
+        install_app_icon()
         box = QMessageBox(QMessageBox.Icon.Warning, "Galileio Desktop", message, parent=self.window)
         box.setAccessibleName("Sign-in message")
         box.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import qt_log
 from .answer_worker import AssistantFactory
-from .app_identity import APP_TITLE, app_icon
+from .app_identity import APP_TITLE, install_app_icon
 from .ask_flow import DEFAULT_HISTORY_LIMIT
 from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
 from .worker import FIRST_SCREEN_CHATS, LibraryFactory
@@ -38,8 +38,12 @@ SCREENSHOT_DEADLINE_MS = 60_000
 SCREENSHOT_SETTLE_MS = 300
 
 
-def ensure_application() -> QApplication:
-    """The running QApplication, or a new one named for the app."""
+def ensure_application(*, icon: bool = True) -> QApplication:
+    """The running QApplication, or a new one named for the app.
+
+    ``icon=False`` leaves the app icon to the window, which sets it once its chat list is
+    painted (the window's start-up path); dialogs shown first want it at once.
+    """
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
@@ -47,7 +51,8 @@ def ensure_application() -> QApplication:
     app.setApplicationName(APP_TITLE)
     app.setApplicationDisplayName(APP_TITLE)
     app.setDesktopFileName("galileio-desktop")
-    app.setWindowIcon(app_icon())
+    if icon:
+        install_app_icon()
     return app
 
 
@@ -109,7 +114,7 @@ def run_window(
 
     Returns the exit code: 0, or 1 when the screenshot could not be made.
     """
-    app = ensure_application()
+    app = ensure_application(icon=False)
     qt_log.install()
     window = build_window(
         library_factory,
@@ -146,7 +151,7 @@ def run_accounts(
     from ..data.auth.secrets import SecretStore
     from .account_switcher import AccountSwitcher
 
-    app = ensure_application()
+    app = ensure_application(icon=False)  # the first window or dialog sets it
     qt_log.install()
     app.setQuitOnLastWindowClosed(False)
     switcher = AccountSwitcher(paths, secrets if secrets is not None else SecretStore(), offline=offline)

@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from . import window_settings as ws
-from .app_identity import APP_TITLE, ICON_PATH, app_icon
+from .app_identity import APP_TITLE, ICON_PATH, app_icon, install_app_icon
 from .chat_sidebar import ChatSidebar
 from .status_bar import SyncStatusBar
 from .style import window_style
@@ -81,7 +81,6 @@ class MainWindow(QMainWindow, WindowMenus):
 
         # Setup
         self.setWindowTitle(f"{APP_TITLE} — {account_label}" if account_label else APP_TITLE)
-        self.setWindowIcon(app_icon())
         self.setAccessibleName(APP_TITLE)
         self.setObjectName("mainWindow")
         self.setStatusBar(self.status)
@@ -107,6 +106,8 @@ class MainWindow(QMainWindow, WindowMenus):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setSizes(DEFAULT_SPLITTER)
+        #: Splitter sizes the user left last time, once restored; None until then.
+        self._restored_sizes: list[int] | None = None
         self.setCentralWidget(self.splitter)
         self.setTabOrder(self.sidebar.filter_edit, self.sidebar.new_button)
         self.setTabOrder(self.sidebar.new_button, self.sidebar.list_view)
@@ -178,8 +179,14 @@ class MainWindow(QMainWindow, WindowMenus):
         self.splitter.replaceWidget(2, drawer)
         if slot is not None:
             slot.deleteLater()
-        if any(sizes):
-            self.splitter.setSizes(sizes)
+        side, drawer_width = DEFAULT_SPLITTER[0], DEFAULT_SPLITTER[2]
+        squeezed = len(sizes) == 3 and sizes[0] < side * 3 // 4 and sizes[2] < drawer_width * 3 // 4
+        if self._restored_sizes is None and squeezed:
+            # Both side panels squeezed by the placeholder's first layout, not by the user:
+            # start from the defaults.
+            total = sum(sizes) or sum(DEFAULT_SPLITTER)
+            sizes = [side, max(200, total - side - drawer_width), drawer_width]
+        self.splitter.setSizes(sizes)
         drawer.setVisible(self._drawer_visible)
         self.setTabOrder(self.sidebar.list_view, pane.view)
         self.setTabOrder(pane.view, composer.editor)
@@ -196,6 +203,7 @@ class MainWindow(QMainWindow, WindowMenus):
         if self._pending_chat is not None:
             chat_id, self._pending_chat = self._pending_chat, None
             self._on_sidebar_chat_selected(chat_id)
+        install_app_icon()  # this window's too (making it loads an icon engine: after the paint)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -226,6 +234,7 @@ class MainWindow(QMainWindow, WindowMenus):
             self.restoreState(state)
         sizes = ws.read_ints(settings, ws.SPLITTER)
         if len(sizes) == 3 and all(s >= 0 for s in sizes):
+            self._restored_sizes = sizes
             self.splitter.setSizes(sizes)
         self.set_drawer_visible(ws.read_bool(settings, ws.DRAWER_VISIBLE, True))
 

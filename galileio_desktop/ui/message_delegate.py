@@ -6,11 +6,19 @@ scrolling a long chat cheap, and a bounded set of laid-out documents for the
 rows on screen. A row's geometry (bubble, text origin, Retry and Sources
 buttons) comes from one function, :meth:`MessageDelegate.geometry`, used both
 to paint and to hit-test clicks in the pane.
+
+A fresh page of 50 answers would take the GUI thread a tenth of a second or more
+to lay out at once, so with ``defer_heights`` only the newest rows (those on screen
+when a chat opens at its bottom) are measured when the view asks; older rows get
+an estimate from their length and are measured a few at a time afterwards
+(:meth:`MessageDelegate.measure_pending`, driven by the pane between events).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -24,6 +32,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
@@ -54,6 +63,9 @@ MAX_TEXT_WIDTH = 760
 HUMAN_SHARE = 0.78
 DOC_CACHE_SIZE = 256
 HEIGHT_CACHE_SIZE = 50_000
+#: With deferred heights, this many of the newest rows are measured when asked (more
+#: than a tall window shows when a chat opens at its bottom); the others are estimated.
+EXACT_TAIL_ROWS = 12
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,14 @@ class RowGeometry:
 
 
 class MessageDelegate(QStyledItemDelegate):
-    """Bubble painter with cached heights and documents; the pane calls :meth:`set_width`."""
+    """Bubble painter with cached heights and documents; the pane calls :meth:`set_width`.
+
+    Signals:
+        sig_estimates_made(): some rows were given estimated heights (see :meth:`measure_pending`).
+    """
+
+    sig_estimates_made = Signal()
+    """Rows wait to be measured: call :meth:`measure_pending` soon."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +99,10 @@ class MessageDelegate(QStyledItemDelegate):
         self._code_bg = QColor()
         self._heights: OrderedDict[tuple[str, int, int, bool], int] = OrderedDict()
         self._docs: OrderedDict[tuple[str, int, int], QTextDocument] = OrderedDict()
+        #: Rows given an estimate, by row key: (where they are, the estimate handed out).
+        self._pending: OrderedDict[str, tuple[QPersistentModelIndex, int]] = OrderedDict()
+        #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
+        self.defer_heights = False
         #: Set by tests to prove the cache works: how many documents were laid out.
         self.documents_built = 0
 
@@ -106,6 +129,7 @@ class MessageDelegate(QStyledItemDelegate):
     def clear_caches(self) -> None:
         self._heights.clear()
         self._docs.clear()
+        self._pending.clear()
 
     # -- geometry -----------------------------------------------------------------------
 
@@ -113,11 +137,15 @@ class MessageDelegate(QStyledItemDelegate):
         available = self._width - 2 * SIDE_MARGIN - 2 * PAD_X
         return max(120, min(MAX_TEXT_WIDTH, available))
 
-    def document(self, row: MessageRow) -> QTextDocument:
-        """The laid-out Markdown of ``row`` at the current width (cached)."""
+    def _text_limit(self, row: MessageRow) -> int:
         limit = self._max_text_width()
         if row.kind == HUMAN:
             limit = max(120, min(limit, int((self._width - 2 * SIDE_MARGIN) * HUMAN_SHARE) - 2 * PAD_X))
+        return limit
+
+    def document(self, row: MessageRow) -> QTextDocument:
+        """The laid-out Markdown of ``row`` at the current width (cached)."""
+        limit = self._text_limit(row)
         cache_key = (row.key, row.revision, limit)
         doc = self._docs.get(cache_key)
         if doc is not None:
@@ -189,9 +217,12 @@ class MessageDelegate(QStyledItemDelegate):
     def sources_label(count: int) -> str:
         return f"{count} source" if count == 1 else f"{count} sources"
 
-    def row_height(self, row: MessageRow, state_text: str) -> int:
+    def _height_key(self, row: MessageRow, state_text: str) -> tuple[str, int, int, bool]:
         has_footer = bool(state_text) or bool(row.failed) or row.source_count > 0
-        key = (row.key, row.revision, self._width, has_footer)
+        return (row.key, row.revision, self._width, has_footer)
+
+    def row_height(self, row: MessageRow, state_text: str) -> int:
+        key = self._height_key(row, state_text)
         height = self._heights.get(key)
         if height is None:
             height = self.geometry(row, state_text).height
@@ -199,6 +230,19 @@ class MessageDelegate(QStyledItemDelegate):
             if len(self._heights) > HEIGHT_CACHE_SIZE:
                 self._heights.popitem(last=False)
         return height
+
+    def is_measured(self, row: MessageRow, state_text: str) -> bool:
+        return self._height_key(row, state_text) in self._heights
+
+    def estimate_height(self, row: MessageRow, state_text: str) -> int:
+        """A row's height from its length alone (no layout): a stand-in until it is measured."""
+        metrics = QFontMetrics(self._font)
+        per_line = max(8, self._text_limit(row) // max(1, metrics.averageCharWidth()))
+        text = row.text or "…"
+        lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+        header = QFontMetrics(self._small_font()).height()
+        footer = header + 6 + FOOTER_GAP if self._height_key(row, state_text)[3] else 0
+        return V_MARGIN + header + HEADER_GAP + lines * metrics.lineSpacing() + 2 * PAD_Y + footer + V_MARGIN
 
     def forget(self, key: str) -> None:
         """Drop cached heights of one row whose footer changed without a text change."""
@@ -209,7 +253,43 @@ class MessageDelegate(QStyledItemDelegate):
         row = index.data(MessageRoles.ROW)
         if not isinstance(row, MessageRow):
             return QSize(self._width, 0)
-        return QSize(self._width, self.row_height(row, str(index.data(MessageRoles.STATE_TEXT) or "")))
+        state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
+        if self.defer_heights and not self.is_measured(row, state_text):
+            model = index.model()
+            if model is not None and index.row() < model.rowCount() - EXACT_TAIL_ROWS:
+                return QSize(self._width, self._estimate(row, state_text, index))
+        return QSize(self._width, self.row_height(row, state_text))
+
+    def _estimate(self, row: MessageRow, state_text: str, index: ModelIndex) -> int:
+        pending = self._pending.get(row.key)
+        if pending is not None and pending[0].isValid() and pending[0].row() == index.row():
+            return pending[1]
+        estimate = self.estimate_height(row, state_text)
+        was_empty = not self._pending
+        self._pending[row.key] = (QPersistentModelIndex(index), estimate)
+        if was_empty:
+            self.sig_estimates_made.emit()
+        return estimate
+
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    def measure_pending(self, budget_s: float) -> list[QModelIndex]:
+        """Measure rows that were given an estimate, newest first, for about ``budget_s``
+        seconds; returns those whose height turned out different (to be laid out again)."""
+        changed: list[QModelIndex] = []
+        deadline = time.perf_counter() + budget_s
+        while self._pending and time.perf_counter() < deadline:
+            _, (where, estimate) = self._pending.popitem(last=True)
+            if not where.isValid():
+                continue
+            index = where.model().index(where.row(), 0)
+            row = index.data(MessageRoles.ROW)
+            if not isinstance(row, MessageRow):
+                continue
+            if self.row_height(row, str(index.data(MessageRoles.STATE_TEXT) or "")) != estimate:
+                changed.append(index)
+        return changed
 
     # -- painting -----------------------------------------------------------------------
 
@@ -219,6 +299,9 @@ class MessageDelegate(QStyledItemDelegate):
             return
         state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
         geo = self.geometry(row, state_text)
+        pending = self._pending.get(row.key)
+        if pending is not None:  # on screen with an estimated height: measure it next
+            self._pending.move_to_end(row.key)
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         highlighted = bool(index.data(MessageRoles.HIGHLIGHTED))

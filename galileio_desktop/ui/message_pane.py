@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
 
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 #: Ask for an older page when the view is this close to the top, in pixels.
 FETCH_MARGIN_PX = 300
 BOTTOM_SLACK_PX = 6
+#: Rows laid out with estimated heights are measured for this long per turn of the event
+#: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long.
+MEASURE_BUDGET_S = 0.008
 
 
 class MessagePane(QWidget):
@@ -77,6 +80,9 @@ class MessagePane(QWidget):
         self._pending_highlight = ""
         self.model = MessageListModel(self)
         self.asks = AskTracker(client, self.model, self._open_chat_id, self)
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)
+        self._measure_timer.setInterval(0)
 
         # Widgets
         self.title_label = QLabel(self)
@@ -102,6 +108,7 @@ class MessagePane(QWidget):
         self.view.setModel(self.model)
         self.view.setItemDelegate(self.delegate)
         self.delegate.set_style(self.view.font(), self.view.palette())
+        self.delegate.defer_heights = True
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         for action in (self.copy_action, self.view_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -127,11 +134,14 @@ class MessagePane(QWidget):
         scroll.valueChanged.connect(self._on_scrollbar_value_changed)
         scroll.rangeChanged.connect(self._on_scrollbar_range_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
+        self.delegate.sig_estimates_made.connect(self._on_delegate_estimates_made)
+        self._measure_timer.timeout.connect(self._on_measure_timer_timeout)
         self.view.selectionModel().currentChanged.connect(self._on_selection_current_changed)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.view.sig_link_clicked.connect(self._on_view_link_clicked)
         self.view.sig_retry_clicked.connect(self._on_view_retry_clicked)
         self.view.sig_sources_clicked.connect(self._on_view_sources_clicked)
+        self.view.sig_width_changed.connect(self._on_view_width_changed)
         self.copy_action.triggered.connect(self.copy_current)
         self.view_action.triggered.connect(self.view_current)
         client.sig_messages_loaded.connect(self._on_client_messages_loaded)
@@ -254,7 +264,10 @@ class MessagePane(QWidget):
     ) -> None:
         if chat_id != self._chat_id:
             return
-        self.view.sync_width()
+        if request_id == self._page_request:
+            self.view.sync_width()  # the rows are replaced: no place to keep
+        else:
+            self._rewrap()
         if request_id == self._page_request:
             self._page_request = 0
             self._stick_to_bottom = True
@@ -292,20 +305,68 @@ class MessagePane(QWidget):
         The first visible row is the anchor: after the layout it is put back at the
         same distance from the top (heights above it may all have changed).
         """
-        view = self.view
-        anchor = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
-        anchor_key = str(anchor.data(MessageRoles.KEY) or "") if anchor.isValid() else ""
-        offset = view.visualRect(anchor).top() if anchor.isValid() else 0
+        anchor = self._anchor()
         self._adjusting = True
         try:
             if not self.model.prepend_older(views, total):
                 return
-            view.doItemsLayout()
-            row = self.model.row_for(anchor_key) if anchor_key else None
-            if row is not None:
-                delta = view.visualRect(self.model.index(row, 0)).top() - offset
-                scroll = view.verticalScrollBar()
-                scroll.setValue(scroll.value() + delta)
+            self.view.doItemsLayout()
+            self._restore_anchor(anchor)
+        finally:
+            self._adjusting = False
+
+    def _anchor(self) -> tuple[str, int]:
+        """(key, top) of the first row on screen, to put it back after a layout."""
+        view = self.view
+        anchor = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
+        if not anchor.isValid():
+            return ("", 0)
+        return (str(anchor.data(MessageRoles.KEY) or ""), view.visualRect(anchor).top())
+
+    def _restore_anchor(self, anchor: tuple[str, int]) -> None:
+        key, offset = anchor
+        row = self.model.row_for(key) if key else None
+        if row is not None:
+            delta = self.view.visualRect(self.model.index(row, 0)).top() - offset
+            scroll = self.view.verticalScrollBar()
+            scroll.setValue(scroll.value() + delta)
+
+    @Slot()
+    def _on_delegate_estimates_made(self) -> None:
+        if not self._measure_timer.isActive():
+            self._measure_timer.start()
+
+    @Slot()
+    def _on_measure_timer_timeout(self) -> None:
+        """Measure some rows laid out with estimated heights; what is on screen stays put."""
+        anchor = self._anchor()
+        if self.delegate.measure_pending(MEASURE_BUDGET_S):
+            self._relayout(anchor)
+        if self.delegate.has_pending():
+            self._measure_timer.start()
+
+    @Slot()
+    def _on_view_width_changed(self) -> None:
+        self._rewrap()
+
+    def _rewrap(self) -> None:
+        """Wrap to the view's width if it changed, keeping the place (the anchor is taken
+        first: asking the view where rows are lays out what is pending, at the old width)."""
+        anchor = self._anchor()
+        if self.view.take_width():
+            self._relayout(anchor)
+
+    def _relayout(self, anchor: tuple[str, int]) -> None:
+        """Lay the rows out again: at the bottom if the view sticks there, else with the row
+        that was at the top of the view back in its place."""
+        self._adjusting = True
+        try:
+            self.view.doItemsLayout()
+            scroll = self.view.verticalScrollBar()
+            if self._stick_to_bottom:
+                scroll.setValue(scroll.maximum())
+            else:
+                self._restore_anchor(anchor)
         finally:
             self._adjusting = False
 

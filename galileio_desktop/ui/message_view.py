@@ -26,7 +26,8 @@ class MessageListView(QListView):
     """Chat rows top to bottom; see the module docstring.
 
     Signals:
-        sig_link_clicked(href), sig_retry_clicked(row key), sig_sources_clicked(row key).
+        sig_link_clicked(href), sig_retry_clicked(row key), sig_sources_clicked(row key),
+        sig_width_changed().
     """
 
     sig_link_clicked = Signal(str)
@@ -35,6 +36,8 @@ class MessageListView(QListView):
     """Retry under a failed question was clicked."""
     sig_sources_clicked = Signal(str)
     """The "N sources" chip of an answer was clicked."""
+    sig_width_changed = Signal()
+    """The view's width settled after a resize: the pane re-wraps its rows, keeping its place."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,16 +125,18 @@ class MessageListView(QListView):
             self._relayout.start()  # re-wrap once the user has finished resizing
 
     def _on_relayout_timeout(self) -> None:
-        """Re-wrap bubbles to the new width, once the resize has settled."""
-        delegate = self.message_delegate()
-        if delegate.set_width(self.viewport().width()):
-            self.scheduleDelayedItemsLayout()
+        """The resize has settled: the pane re-wraps the bubbles (see :meth:`take_width`)."""
+        self.sig_width_changed.emit()
 
     def sync_width(self) -> None:
         """Wrap to the current width now (before a page is laid out)."""
-        self._relayout.stop()
-        if self.message_delegate().set_width(self.viewport().width()):
+        if self.take_width():
             self.scheduleDelayedItemsLayout()
+
+    def take_width(self) -> bool:
+        """Wrap to the current width from now on; True when it changed (rows need a layout)."""
+        self._relayout.stop()
+        return self.message_delegate().set_width(self.viewport().width())
 
     def row_changed(self, index: QModelIndex) -> None:
         """A row's text or footer changed: its height must be measured again."""

@@ -106,7 +106,9 @@ class WindowMenus:
         )
         self.focus_sources_action = self._action("Go to sources", QKeySequence("Ctrl+4"), self._focus_sources)
         # Ctrl+. (Cmd+. on macOS) is the platform habit for "stop what is running".
-        self.stop_action = self._action("S&top answer", QKeySequence("Ctrl+."), self._on_stop_action_triggered)
+        self.stop_action = self._action(
+            "S&top answer", QKeySequence("Ctrl+."), self._on_stop_action_triggered
+        )
         self.stop_action.setEnabled(False)
         self.parked_action = self._action("Changes not sent…", None, self.status.open_parked_dialog)
         self.about_action = self._action("&About", None, self._on_about_action_triggered)
