@@ -278,3 +278,28 @@ def test_delete_chat_takes_known_sources_and_queries_only_the_rest(ddb: Any) -> 
     )
     assert (result.deleted_messages, result.deleted_sources) == (5, 3 + 1 + 2 + 1)
     assert all_items(ddb) == []
+
+
+def test_a_failed_concurrent_step_has_no_request_still_running(ddb: Any) -> None:
+    """When one lookup fails, the others have finished before the error reaches the
+    caller, so a retry never overlaps the requests of the attempt it replaces."""
+    import threading
+
+    gw = gateway_for(ddb)
+    finished: list[str] = []
+    slow_started = threading.Event()
+
+    def lookup(name: str) -> str:
+        if name == "fails":
+            slow_started.wait(5)
+            raise Throttled("injected")
+        slow_started.set()
+        threading.Event().wait(0.2)  # still running when the other one fails
+        finished.append(name)
+        return name
+
+    with pytest.raises(Throttled):
+        gw.each(lookup, ["fails", "slow"])
+    assert finished == ["slow"]
+    assert gw.each(str.upper, ["a", "b", "c"]) == ["A", "B", "C"]  # in order
+    gw.close()

@@ -13,9 +13,9 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import transact_writer as tx
 from .batch_writer import delete_request, put_request, write_all
@@ -39,6 +39,8 @@ from .schema import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 Progress = Callable[[int, int], None]
 #: Source keys of messages, by message id, as the caller's mirror knows them.
@@ -116,6 +118,16 @@ class ChatGateway:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="ddb")
             return self._pool
+
+    def each(self, fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+        """``fn`` of every item, concurrently on the pool, in order. Every call has
+        finished when this returns or raises (the first error, after all are done), so
+        no request of a failed step is still running when the caller retries it."""
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        futures = [self.pool.submit(fn, i) for i in items]
+        wait(futures)
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         with self._pool_lock:
@@ -352,9 +364,7 @@ class ChatGateway:
                 progress()
             return found
 
-        if len(message_ids) <= 1:
-            return [k for mid in message_ids for k in keys(mid)]
-        return [k for found in self.pool.map(keys, message_ids) for k in found]
+        return [k for found in self.each(keys, message_ids) for k in found]
 
     def delete_message(self, message_id: str, known_sources: Sequence[TypedItem] | None = None) -> int:
         """Delete a message and its sources (sources first); idempotent.

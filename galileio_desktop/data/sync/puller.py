@@ -198,11 +198,7 @@ class Puller:
         return changed
 
     def _sources_of(self, message_ids: list[str]) -> list[TypedItem]:
-        if not message_ids:
-            return []
-        if len(message_ids) == 1:
-            return [i for i in self.gateway.list_source_items(message_ids[0]) if self._own(i)]
-        pages = self.gateway.pool.map(self.gateway.list_source_items, message_ids)
+        pages = self.gateway.each(self.gateway.list_source_items, message_ids)
         return [i for page in pages for i in page if self._own(i)]
 
 
