@@ -3,14 +3,18 @@ applied where operations are pending; and Query pages read without botocore's pa
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from galileio_desktop.data.gateway import ChatGateway, read_items_as_json
+from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.items_json import read_items_as_json, split_items
 from galileio_desktop.data.mirror import bulk_load, outbox
 from galileio_desktop.data.mirror.database import Mirror
 from galileio_desktop.data.schema import Chat, Message, make_sources
@@ -145,3 +149,31 @@ def test_the_fast_reader_leaves_errors_and_odd_bodies_alone() -> None:
         body = response["body"]
         read_items_as_json(response_dict=response, customized_response_dict=custom)
         assert custom == {} and response["body"] == body
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(st.dictionaries(st.text(), json_values, max_size=4), max_size=6),
+    others=st.dictionaries(st.text().filter(lambda k: k != "Items"), json_values, max_size=3),
+    indent=st.sampled_from([None, 1]),
+    separators=st.sampled_from([None, (",", ":"), (" , ", " : ")]),
+)
+def test_items_are_split_out_of_any_json_layout_as_json_loads_reads_them(
+    items: list[dict], others: dict, indent: int | None, separators: tuple[str, str] | None
+) -> None:
+    text = json.dumps({**others, "Items": items}, indent=indent, separators=separators)
+    assert split_items(text) == (items, others)
+    assert split_items(json.dumps(others)) is None
+
+
+def test_malformed_pages_are_refused_whole() -> None:
+    for text in ('{"Items": [{"a": 1},]}', '{"Items": [{"a": 1}]', '{"Items": []} x', "[1]"):
+        with pytest.raises((ValueError, IndexError)):
+            split_items(text)

@@ -9,7 +9,6 @@ the server has transactions, else sources first and the message last.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from . import transact_writer as tx
 from .batch_writer import delete_request, put_request, write_all
 from .dynamo_client import dynamo_errors, error_code
 from .errors import NotFound, RemoteRejected
+from .items_json import read_items_as_json
 from .schema import (
     Chat,
     Message,
@@ -440,37 +440,6 @@ class ChatGateway:
 
 
 _FAST_ITEMS_ID = "galileio-items-as-json"
-#: Binary attribute types: botocore turns their base64 text into bytes; the fast path does not.
-_BINARY_MARKS = (b'"B"', b'"BS"')
-
-
-def read_items_as_json(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    """Read a Query page's ``Items`` with ``json.loads`` instead of botocore's parser.
-
-    The items arrive in DynamoDB's typed JSON, which is the form the app keeps; botocore
-    walks its shape model value by value (~0.1 s a 1 MB page, most of the client's time
-    when opening a long chat), ``json.loads`` takes a tenth of that. botocore's
-    ``before-parse`` event lets a handler supply parsed fields; the body left for botocore
-    holds everything else (count, LastEvaluatedKey, consumed capacity). Pages with binary
-    values, errors and anything unexpected take botocore's way.
-    """
-    if response_dict.get("status_code") != 200:
-        return
-    body = response_dict.get("body")
-    if not isinstance(body, bytes) or any(mark in body for mark in _BINARY_MARKS):
-        return
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return
-    found = data.get("Items") if isinstance(data, dict) else None
-    if not isinstance(found, list):
-        return
-    del data["Items"]
-    customized_response_dict["Items"] = found
-    response_dict["body"] = json.dumps(data).encode("utf-8")
 
 
 def is_conditional_failure(exc: BaseException) -> bool:

@@ -73,21 +73,23 @@ def forget_remote(conn: sqlite3.Connection, sks: Iterable[str]) -> int:
 
 
 def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
-    """A chat this device deleted: its chat, messages and sources are gone from the server."""
-    sks = [
-        str(r[0])
-        for r in conn.execute("SELECT sk FROM item WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,))
-    ]
-    sks += [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT s.sk FROM item s JOIN item m ON m.message_id = s.message_id AND m.kind = 'MESSAGE' "
-            "WHERE s.kind = 'SOURCE' AND s.chat_id = '' AND m.chat_id = ? AND s.remote IS NOT NULL",
-            (chat_id,),
-        )
-    ]
+    """A chat this device deleted: its chat, messages and sources are gone from the server.
+
+    In bulk (a chat may hold thousands of items): drops their remote state, then
+    recomputes the chat's rows as :func:`overlay.refresh_chat` does. Returns how many
+    items had a remote state.
+    """
+    orphans = conn.execute(
+        "DELETE FROM item WHERE kind = 'SOURCE' AND chat_id = '' AND remote IS NOT NULL AND message_id IN "
+        "(SELECT message_id FROM item WHERE kind = 'MESSAGE' AND chat_id = ?)",
+        (chat_id,),
+    ).rowcount
+    own = conn.execute(
+        "UPDATE item SET remote = NULL WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,)
+    ).rowcount
     conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
-    return forget_remote(conn, sks)
+    overlay.refresh_chat(conn, chat_id)
+    return orphans + own
 
 
 def forget_message_items(conn: sqlite3.Connection, message_id: str) -> int:

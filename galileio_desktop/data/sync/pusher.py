@@ -273,7 +273,6 @@ class Pusher:
             for victim in earlier + [op]:
                 outbox.remove(conn, victim.op_id)
             items.forget_chat_items(conn, op.chat_id)
-            overlay.refresh_chat(conn, op.chat_id)
         return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
 
     def _put_message(self, op: Op) -> _Outcome:
