@@ -108,12 +108,13 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
 
             from galileio_desktop.data.dynamo_client import make_dynamodb_client
             from galileio_desktop.data.gateway import ChatGateway
+            from galileio_desktop.ui.app_window import WINDOW_NETWORK_THREADS
 
             session = boto3.Session(
                 aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
             )
             client = make_dynamodb_client("us-east-1", endpoint, session)
-            return ChatGateway(client, table, user_id)
+            return ChatGateway(client, table, user_id, max_workers=WINDOW_NETWORK_THREADS)
 
         return ChatLibrary(mirror, user_id, gateway)
 
@@ -354,14 +355,37 @@ def _schedstat() -> tuple[float, float]:
         return time.thread_time() * 1000.0, 0.0
 
 
+#: The ``gclog`` experiment's findings.
+GC_PAUSES: list[list[Any]] = []
+
+
 def apply_experiment(name: str) -> None:
     """What-if knobs for diagnosing stalls; they change this child process only.
 
     ``switch1ms``: the interpreter hands the GIL over every 1 ms instead of 5 ms.
+    ``gclog``: record the collector's passes over 5 ms (generation, wall ms, CPU ms, thread).
     ``pages250``: reconcile queries ask for pages of 250 items (smaller JSON to parse at once).
     """
     if name == "switch1ms":
         sys.setswitchinterval(0.001)
+    elif name == "gclog":
+        import gc
+        import threading
+
+        started: dict[str, float] = {}
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                started["wall"], started["cpu"] = time.perf_counter(), time.thread_time()
+                return
+            wall = (time.perf_counter() - started["wall"]) * 1000
+            if wall > 5:
+                cpu = (time.thread_time() - started["cpu"]) * 1000
+                GC_PAUSES.append(
+                    [info["generation"], round(wall, 1), round(cpu, 1), threading.current_thread().name]
+                )
+
+        gc.callbacks.append(on_gc)
     elif name == "pages250":
         from galileio_desktop.data.gateway import ChatGateway
 
@@ -430,6 +454,8 @@ def run_stall(args: argparse.Namespace) -> int:
 
     def finish() -> None:
         result["delete"] = meter.end()
+        if GC_PAUSES:
+            result["gc_pauses"] = GC_PAUSES
         if watch is not None:
             watch.stop()
             result["stall_samples"] = watch.samples

@@ -72,11 +72,11 @@ def _launch_demo(ctx: Any, screenshot: Path | None) -> int:
 
 def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any) -> int:
     if screenshot is not None:
-        from .ui.app_window import run_window
+        from .ui.app_window import run_window, window_library_factory
 
         settings_dir = private_dir(paths.config_dir / "window")
         return run_window(
-            workspace.make_library,
+            window_library_factory(workspace),
             workspace.make_assistant,
             workspace.label,
             settings_dir,

@@ -164,10 +164,11 @@ class Workspace:
                 self._report(error)
             raise
 
-    def make_gateway(self) -> Any:
-        """A gateway on a new client bound to the user's partition."""
+    def make_gateway(self, max_workers: int | None = None) -> Any:
+        """A gateway on a new client bound to the user's partition; ``max_workers``: its
+        pool's size (None: the gateway's default)."""
         from .data.dynamo_client import make_dynamodb_client
-        from .data.gateway import ChatGateway
+        from .data.gateway import DEFAULT_NETWORK_THREADS, ChatGateway
 
         session = self.session()
         client = make_dynamodb_client(self.account.region, self.account.endpoint_url, session.boto3_session)
@@ -177,12 +178,19 @@ class Workspace:
             client.meta.events.register(
                 "before-parameter-build.dynamodb", functools.partial(self._check_credentials, credentials)
             )
-        return ChatGateway(client, self.account.table, session.user_id, self.account.index)
+        return ChatGateway(
+            client,
+            self.account.table,
+            session.user_id,
+            self.account.index,
+            max_workers=max_workers or DEFAULT_NETWORK_THREADS,
+        )
 
-    def make_library(self) -> Any:
+    def make_library(self, network_threads: int | None = None) -> Any:
+        """The account's library; ``network_threads``: see :meth:`make_gateway`."""
         from .data.sync.library import ChatLibrary
 
-        factory = None if self.offline else self.make_gateway
+        factory = None if self.offline else functools.partial(self.make_gateway, network_threads)
         return ChatLibrary(self.mirror_path, self.user_id, factory)
 
     def assistant_settings(self) -> Any:

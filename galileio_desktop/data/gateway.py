@@ -39,6 +39,8 @@ from .schema import (
 )
 
 log = logging.getLogger(__name__)
+#: Requests a gateway runs at once on its pool (source lookups, batch writes of a big delete).
+DEFAULT_NETWORK_THREADS = 16
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -92,7 +94,7 @@ class ChatGateway:
         user_id: str,
         index: str = "GSI1",
         *,
-        max_workers: int = 16,
+        max_workers: int = DEFAULT_NETWORK_THREADS,
     ) -> None:
         from .auth.partition_guard import install_partition_guard
 

@@ -31,7 +31,7 @@ from ..data.paths import AppPaths, private_dir
 from ..workspace import Workspace
 from .account_menu import AccountEntry, AccountMenu
 from .app_identity import install_app_icon
-from .app_window import build_window, ensure_application
+from .app_window import build_window, ensure_application, window_library_factory
 from .main_window import MainWindow
 from .sign_in_dialog import SignInDialog
 from .sign_in_worker import SignInRunner
@@ -233,7 +233,7 @@ class AccountSwitcher(QObject):
             workspace.secrets = self.secrets
             workspace.on_credentials_error = partial(self.notice.report, self._generation)
             window = build_window(
-                workspace.make_library,
+                window_library_factory(workspace),
                 workspace.make_assistant,
                 workspace.label,
                 private_dir(workspace.paths.config_dir / "window"),

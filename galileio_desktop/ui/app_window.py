@@ -9,6 +9,7 @@ another as the user switches (see :mod:`.account_switcher`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -33,9 +34,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Requests the window's sync runs at once (the command line runs 16). Each answer is
+#: parsed by Python code that holds the interpreter lock; with fewer of them at once the
+#: window keeps answering within 50 ms while a big chat is deleted in the background,
+#: which then takes a little longer (the chat is already gone from the list by then).
+WINDOW_NETWORK_THREADS = 4
 SCREENSHOT_DEADLINE_MS = 60_000
 #: After the last part arrived, let a few paints happen before grabbing.
 SCREENSHOT_SETTLE_MS = 300
+
+
+def window_library_factory(workspace: Workspace) -> LibraryFactory:
+    """The workspace's library, with the window's network pool (WINDOW_NETWORK_THREADS)."""
+    return functools.partial(workspace.make_library, network_threads=WINDOW_NETWORK_THREADS)
 
 
 def ensure_application(*, icon: bool = True) -> QApplication:

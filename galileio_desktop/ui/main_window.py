@@ -12,7 +12,9 @@ the list's first paint, or at once when anything asks for them.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
+from . import collector
 from . import window_settings as ws
 from .app_identity import APP_TITLE, ICON_PATH, app_icon, install_app_icon
 from .chat_sidebar import ChatSidebar
@@ -43,6 +46,19 @@ DEFAULT_SPLITTER = [280, 760, 340]
 #: The parts, the sync worker and the answer thread come when the chat list is painted,
 #: or after this long whatever happens.
 BACKGROUND_START_MS = 2_000
+#: Imported one per turn of the event loop after the first paint (see build_parts).
+PART_MODULES = (
+    "links",
+    "theme",
+    "message_list_model",
+    "message_delegate",
+    "message_view",
+    "view_message_dialog",
+    "message_pane",
+    "composer",
+    "source_drawer",
+    "search_dialog",
+)
 
 
 class MainWindow(QMainWindow, WindowMenus):
@@ -69,6 +85,8 @@ class MainWindow(QMainWindow, WindowMenus):
         self._search_dialog: SearchDialog | None = None
         #: The chat chosen before the pane existed, shown when it is built.
         self._pending_chat: str | None = None
+        #: What is left to do after the first paint, one step per turn (None: not begun).
+        self._parts_steps: list[Callable[[], object]] | None = None
         self._drawer_visible = True
 
         # Widgets
@@ -294,10 +312,32 @@ class MainWindow(QMainWindow, WindowMenus):
 
     @Slot()
     def _on_sidebar_first_list_shown(self) -> None:
-        """The list is on screen: build the rest of the window, then start the background."""
-        if self._closing:
+        """The list is on screen: build the rest of the window, then start the background.
+
+        One step per turn of the event loop (each module's import, then the parts), so
+        no single step keeps the window from answering for long.
+        """
+        if self._closing or self._parts_steps is not None:
             return
-        self.build_parts()
+        from importlib import import_module
+
+        steps: list[Callable[[], object]] = [
+            functools.partial(import_module, f"{__package__}.{name}") for name in PART_MODULES
+        ]
+        steps += [self.build_parts, self._start_background]
+        self._parts_steps = steps
+        QTimer.singleShot(0, self, self._next_parts_step)
+
+    @Slot()
+    def _next_parts_step(self) -> None:
+        if self._closing or not self._parts_steps:
+            return
+        self._parts_steps.pop(0)()
+        if self._parts_steps:
+            QTimer.singleShot(0, self, self._next_parts_step)
+
+    def _start_background(self) -> None:
+        collector.settle_long_lived()
         self.client.start_background()
 
     @Slot(str)
