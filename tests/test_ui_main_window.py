@@ -196,12 +196,18 @@ def test_search_opens_the_chat_at_the_message(qtbot, window: MainWindow) -> None
 
 def test_layout_is_restored_on_the_next_start(qtbot, paths: dict[str, Path]) -> None:
     window = _open(qtbot, paths)
+    qtbot.wait(100)  # QSettings would write pending values from the event loop
+    # Nothing is written while the window runs (a write syncs the disk on the GUI thread).
+    assert not (paths["settings"] / "window.ini").exists()
     window.splitter.setSizes([200, 700, 300])
     window.set_drawer_visible(False)
     sizes = window.splitter.sizes()
     window.close()
     assert (paths["settings"] / "window.ini").is_file()
+    written = (paths["settings"] / "window.ini").stat().st_mtime_ns
     again = _open(qtbot, paths)
+    qtbot.wait(100)
+    assert (paths["settings"] / "window.ini").stat().st_mtime_ns == written
     try:
         assert not again.drawer.isVisible() and not again.drawer_action.isChecked()
         assert again.splitter.sizes()[0] == sizes[0]

@@ -258,6 +258,7 @@ class MainWindow(QMainWindow, WindowMenus):
 
     def save_layout(self) -> None:
         settings = self._settings
+        ws.stamp(settings)
         settings.setValue(ws.GEOMETRY, self.saveGeometry())
         settings.setValue(ws.STATE, self.saveState())
         settings.setValue(ws.SPLITTER, self.splitter.sizes())

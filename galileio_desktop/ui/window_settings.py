@@ -25,14 +25,20 @@ VERSION = "version"
 
 
 def open_settings(settings_dir: Path) -> QSettings:
-    """The settings file in ``settings_dir`` (created private)."""
+    """The settings file in ``settings_dir`` (created private); read only here: writing
+    waits for :func:`stamp` at close (a write is a disk sync on the GUI thread, which a
+    busy disk can hold for tens of milliseconds)."""
     private_dir(settings_dir)
     settings = QSettings(str(settings_dir / FILE_NAME), QSettings.Format.IniFormat)
     stored = settings.value(VERSION)
     if stored is not None and str(stored) != str(SCHEMA_VERSION):
         settings.clear()  # a layout from another version: start from the defaults
-    settings.setValue(VERSION, SCHEMA_VERSION)
     return settings
+
+
+def stamp(settings: QSettings) -> None:
+    """Mark what is about to be saved with this version of the layout."""
+    settings.setValue(VERSION, SCHEMA_VERSION)
 
 
 def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
