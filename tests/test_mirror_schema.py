@@ -95,6 +95,8 @@ def build_old_mirror(path: Path, version: int) -> tuple[Chat, Message]:
             "INSERT INTO chat_sync(chat_id, opened_at, last_seen, cached) VALUES (?, 123, 2000, 1)",
             (chat.chat_id,),
         )
+    if version >= 4:  # that release had fetched the answer's sources
+        conn.execute("INSERT INTO known_sources(message_id) VALUES (?)", (message.message_id,))
     assert migrations.user_version(conn) == version
     conn.close()
     return chat, message
@@ -138,6 +140,8 @@ def test_every_earlier_version_migrates_with_its_data(tmp_path: Path, version: i
     # version 4: the answers of fully cached chats had their sources fetched; the
     # message still queued is not on the server, so nothing of it is known
     assert conn.execute("SELECT message_id FROM known_sources").fetchall() == [(message.message_id,)]
+    # version 5: each chat's last activity, here the queued message's
+    assert conn.execute("SELECT chat_id, activity FROM chat_activity").fetchall() == [(chat.chat_id, 3_000)]
     conn.close()
 
 

@@ -5,9 +5,10 @@ trigger then indexes it with one FTS5 statement each, which is most of the cost 
 writing a page (2,000 messages: ~0.16 s of index updates one by one, ~0.02 s as one
 statement). Here the items the mirror has never seen, of chats without pending
 operations (whose view needs no overlay), are inserted with one statement and indexed
-with one more, inside the caller's write transaction; the insert trigger is set aside
-for those two statements and put back, word for word, before the transaction ends, so
-no other writer ever meets the table without it. Every other item goes through
+with one more (and each chat's activity, see ``migrations._v5``, updated once), inside
+the caller's write transaction; the insert triggers are set aside for those statements
+and put back, word for word, before the transaction ends, so no other writer ever meets
+the table without them. Every other item goes through
 :func:`items.put_remote` as before.
 """
 
@@ -19,9 +20,13 @@ from collections.abc import Sequence
 from ..schema import TypedItem
 from . import items
 from .codec import dumps, key_of_item
+from .migrations import ACTIVITY_INSERT_TRIGGER, activity_upsert
 
 #: The full-text index's insert trigger (schema v3).
 INSERT_TRIGGER = "item_text_insert"
+#: Insert triggers set aside while a page is inserted, their work then done in bulk.
+BULK_TRIGGERS = (INSERT_TRIGGER, ACTIVITY_INSERT_TRIGGER)
+_MARKS = ", ".join("?" * len(BULK_TRIGGERS))
 #: Below this many new items, one at a time costs about the same.
 MIN_BULK = 50
 _CHUNK = 500
@@ -59,22 +64,33 @@ def _existing_sks(conn: sqlite3.Connection, sks: list[str]) -> set[str]:
 
 
 def _insert_indexed(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> int:
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (INSERT_TRIGGER,))
-    trigger = row.fetchone()
+    stored = {
+        str(name): str(sql)
+        for name, sql in conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({_MARKS})",
+            BULK_TRIGGERS,
+        )
+    }
     last = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM item").fetchone()[0])
-    if trigger is not None:
-        conn.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+    for name in stored:
+        conn.execute(f"DROP TRIGGER {name}")
     try:
         conn.executemany(
             "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote, seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        if trigger is not None:
+        if INSERT_TRIGGER in stored:
             conn.execute(
                 "INSERT INTO search_index(rowid, text) SELECT id, text FROM item_text WHERE id > ?", (last,)
             )
+        if ACTIVITY_INSERT_TRIGGER in stored:
+            chats = conn.execute(
+                "SELECT DISTINCT chat_id FROM item WHERE id > ? AND kind IN ('CHAT', 'MESSAGE') AND chat_id != ''",
+                (last,),
+            )
+            conn.executemany(activity_upsert(":chat"), [{"chat": row[0]} for row in chats])
     finally:
-        if trigger is not None:
-            conn.execute(str(trigger[0]))
+        for sql in stored.values():
+            conn.execute(sql)
     return len(rows)

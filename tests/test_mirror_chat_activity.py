@@ -1,0 +1,108 @@
+"""Each chat's last activity, kept by triggers (schema v5): whatever happens to the item
+rows, the first screen of the chat list is the one a full computation gives."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from galileio_desktop.data.mirror import bulk_load, items, migrations
+
+CHATS = ["a", "b", "c", "d"]
+
+KINDS = ("chat", "message", "bulk", "hide", "move", "delete", "hide_chat")
+
+
+def random_op(rng: random.Random) -> tuple[str, object, object]:
+    kind = rng.choice(KINDS)
+    if kind in ("chat", "message", "bulk"):
+        return kind, rng.choice(CHATS), rng.randint(0, 50)
+    if kind == "hide_chat":
+        return kind, rng.choice(CHATS), rng.random() < 0.5
+    return kind, rng.randint(0, 30), rng.random() < 0.5 if kind == "hide" else rng.randint(0, 50)
+
+
+def reference(conn: sqlite3.Connection) -> list[tuple[str, int | None]]:
+    rows = conn.execute(
+        "SELECT c.chat_id, (SELECT MAX(m.created_at) FROM item m WHERE m.chat_id = c.chat_id "
+        "AND m.kind = 'MESSAGE' AND m.hidden = 0) FROM item c WHERE c.kind = 'CHAT' AND c.hidden = 0"
+    ).fetchall()
+    rows.sort(key=lambda r: (max(r[1] or 0, created(conn, r[0])), r[0]), reverse=True)
+    return [(r[0], r[1]) for r in rows]
+
+
+def created(conn: sqlite3.Connection, chat_id: str) -> int:
+    return int(conn.execute("SELECT created_at FROM item WHERE sk = ?", (f"CHAT#{chat_id}",)).fetchone()[0])
+
+
+def apply(conn: sqlite3.Connection, op: tuple[str, object, object], serial: list[int]) -> None:
+    kind, what, value = op
+    ids = [r[0] for r in conn.execute("SELECT id FROM item ORDER BY id")]
+    pick = ids[int(what) % len(ids)] if ids and isinstance(what, int) else None
+    serial[0] += 1
+    if kind == "chat":
+        body = json.dumps({"chatId": {"S": what}})
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, created_at, remote) VALUES (?, 'CHAT', ?, ?, ?) "
+            "ON CONFLICT(sk) DO UPDATE SET created_at = excluded.created_at",
+            (f"CHAT#{what}", what, value, body),
+        )
+    elif kind == "message":
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote) VALUES (?, 'MESSAGE', ?, ?, ?, '{}')",
+            (f"MESSAGE#m{serial[0]}", what, f"m{serial[0]}", value),
+        )
+    elif kind == "bulk":
+        rows = [
+            (f"MESSAGE#b{serial[0]}-{i}", "MESSAGE", what, f"b{serial[0]}-{i}", value + i, "{}", 1)
+            for i in range(3)
+        ]
+        bulk_load._insert_indexed(conn, rows)
+    elif pick is not None and kind == "hide":
+        conn.execute("UPDATE item SET hidden = ? WHERE id = ?", (int(bool(value)), pick))
+    elif pick is not None and kind == "move":
+        conn.execute("UPDATE item SET created_at = ? WHERE id = ?", (value, pick))
+    elif pick is not None and kind == "delete":
+        conn.execute("DELETE FROM item WHERE id = ?", (pick,))
+    elif kind == "hide_chat":
+        conn.execute("UPDATE item SET hidden = ? WHERE sk = ?", (int(bool(value)), f"CHAT#{what}"))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_first_screen_matches_a_full_computation(seed: int) -> None:
+    rng = random.Random(seed)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.migrate(conn)
+    serial = [0]
+    conn.execute("BEGIN")
+    for _ in range(80):
+        op = random_op(rng)
+        apply(conn, op, serial)
+        limit = rng.randint(1, len(CHATS))
+        fast = [(r.item["chatId"]["S"], r.last_message_at) for r in items.visible_chats(conn, limit)]
+        assert fast == reference(conn)[:limit], op
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_migrated_mirror_starts_with_every_chat_s_activity(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "mirror.sqlite3", isolation_level=None)
+    migrations.migrate(conn, target=4)
+    for chat_id, at in (("old", 5), ("busy", 1)):
+        body = json.dumps({"chatId": {"S": chat_id}})
+        conn.execute(
+            "INSERT INTO item(sk, kind, chat_id, created_at, remote) VALUES (?, 'CHAT', ?, ?, ?)",
+            (f"CHAT#{chat_id}", chat_id, at, body),
+        )
+    conn.execute(
+        "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote) "
+        "VALUES ('MESSAGE#m1', 'MESSAGE', 'busy', 'm1', 9, '{}')"
+    )
+    migrations.migrate(conn)
+    assert [r.item["chatId"]["S"] for r in items.visible_chats(conn, 2)] == ["busy", "old"]
+    assert reference(conn) == [("busy", 9), ("old", None)]
+    conn.close()
