@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,6 +75,8 @@ def now_ms() -> int:
 
 def new_id() -> str:
     """A client-generated id, so every write can be replayed safely."""
+    import uuid  # here: not needed to read the mirror (app start-up)
+
     return str(uuid.uuid4())
 
 

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EndpointUnreachable, InvalidInput, NotFound
-from ..gateway import ChatGateway
 from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
@@ -38,9 +37,6 @@ from ..schema import (
     validate_title,
 )
 from . import known_sources
-from .outcome import WriteObserver
-from .puller import DAY_MS, Puller
-from .pusher import Pusher
 from .views import (
     ChatView,
     LibraryStatus,
@@ -53,12 +49,17 @@ from .views import (
     is_ghost,
 )
 
+if TYPE_CHECKING:  # the network side is imported when first used: not before a first paint
+    from ..gateway import ChatGateway
+    from .outcome import WriteObserver
+    from .puller import Puller
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
-#: A sync reconciles the whole partition when the last reconcile is older than this.
-RECONCILE_EVERY_MS = DAY_MS
+#: A sync reconciles the whole partition when the last reconcile is older than this (a day).
+RECONCILE_EVERY_MS = 24 * 3600 * 1000
 GONE_CHAT_REASON = "This chat was deleted on another device or in the web app."
 _RESERVED_MESSAGE_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
@@ -371,6 +372,8 @@ class ChatLibrary:
     # -- network --------------------------------------------------------------------------------
 
     def _connect(self) -> tuple[ChatGateway, WriteObserver]:
+        from .outcome import WriteObserver
+
         if self._factory is None:
             raise EndpointUnreachable("Working offline: no DynamoDB connection is set up for this library.")
         if self._gateway is None or self._observer is None:
@@ -378,11 +381,18 @@ class ChatLibrary:
             self._observer = WriteObserver(self._gateway.client)
         return self._gateway, self._observer
 
+    def _puller(self, gateway: ChatGateway, observer: WriteObserver) -> Puller:
+        from .puller import Puller
+
+        return Puller(self._mirror, gateway, observer, clock=self._clock)
+
     def push(self, progress: Progress | None = None, *, retry_now: bool = False) -> PushResult:
         """Send what is queued and due, in order. Network errors end the pass with
         ``result.error`` set and a backoff stored; ``retry_now`` ignores earlier backoffs."""
         with self._net_lock:
             gateway, observer = self._connect()
+            from .pusher import Pusher
+
             pusher = Pusher(self._mirror, gateway, observer, clock=self._clock)
             return pusher.run(retry_now=retry_now, progress=progress)
 
@@ -390,7 +400,7 @@ class ChatLibrary:
         """Bring in the server's changes; a mirror never reconciled is reconciled."""
         with self._net_lock:
             gateway, observer = self._connect()
-            puller = Puller(self._mirror, gateway, observer, clock=self._clock)
+            puller = self._puller(gateway, observer)
             with self._mirror.read() as conn:
                 never = sync_state.get_time(conn, sync_state.LAST_RECONCILE) is None
             if reconcile or never:
@@ -429,7 +439,7 @@ class ChatLibrary:
             return
         with self._net_lock:
             gateway, observer = self._connect()
-            Puller(self._mirror, gateway, observer, clock=self._clock).fetch_chat(chat_id)
+            self._puller(gateway, observer).fetch_chat(chat_id)
 
     def fetch_sources(self, chat_id: str) -> int:
         """Bring in the sources of the chat's answers the mirror does not hold yet (after
@@ -442,7 +452,7 @@ class ChatLibrary:
                 return 0
         with self._net_lock:
             gateway, observer = self._connect()
-            return Puller(self._mirror, gateway, observer, clock=self._clock).fetch_sources(chat_id)
+            return self._puller(gateway, observer).fetch_sources(chat_id)
 
     def close(self) -> None:
         with self._net_lock:
