@@ -9,8 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "galileio-desktop"
 
 
@@ -29,6 +27,8 @@ class AppPaths:
         if root:
             base = Path(root).expanduser().absolute()
             return cls(base / "config", base / "data", base / "logs")
+        import platformdirs  # here: a given folder (and the mirror's code) does without it
+
         return cls(
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
