@@ -48,9 +48,12 @@ def decode(obj: dict[str, Any]) -> TypedItem:
     return {name: _decode_value(value) for name, value in obj.items()}
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_b64)
+
+
 def dumps(item: TypedItem) -> str:
     """Canonical JSON of a typed item (sorted keys), so equal items give equal text."""
-    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_b64)
+    return _CANONICAL.encode(item)
 
 
 def loads(text: str) -> TypedItem:
