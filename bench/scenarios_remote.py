@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MB = 1024 * 1024
 #: Runs of opening the chat (each on a new mirror); the median is reported.
-OPEN_RUNS = 3
+OPEN_RUNS = 5
 
 
 class Measured:
@@ -185,9 +185,18 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
             # sends nothing.
             lib.push()
 
-            def ours(lib: ChatLibrary = lib) -> int:
-                lib.open_chat(chat.chat_id)
-                return len(lib.list_messages(chat.chat_id, limit=50))
+            def ours(lib: ChatLibrary = lib) -> dict[str, float]:
+                started = time.perf_counter()
+                shown: dict[str, float] = {}
+
+                def first_page() -> None:  # what the window does: show the newest page
+                    if lib.list_messages(chat.chat_id, limit=50):
+                        shown["first_page_s"] = time.perf_counter() - started
+
+                lib.open_chat(chat.chat_id, on_first_page=first_page)
+                rows = len(lib.list_messages(chat.chat_id, limit=50))
+                whole = time.perf_counter() - started
+                return {"first_page_s": shown.get("first_page_s", whole), "whole_s": whole, "rows": rows}
 
             runs.append(measure(endpoint, ours))
             stored = lib.count_messages(chat.chat_id)
@@ -196,7 +205,9 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
                 sources = measure(endpoint, lambda lib=lib: lib.fetch_sources(chat.chat_id))
         finally:
             lib.close()
-    mine = sorted(runs, key=lambda m: m.wall)[len(runs) // 2]
+    mine = sorted(runs, key=lambda m: m.value["first_page_s"])[len(runs) // 2]
+    first_page = mine.value["first_page_s"]
+    first_pages = ", ".join(f"{m.value['first_page_s']:.3f}" for m in runs)
     # The same chat again, after a restart of the app: a new library on the same mirror.
     lib = library(endpoint, workdir, f"open-{OPEN_RUNS - 1}", table)
     try:
@@ -213,24 +224,29 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
     warm(client, table)
     web = measure(endpoint, lambda: baselines.open_chat(client, table, ds.USER, chat.chat_id))
     fewer = speedup(web.requests, mine.requests)
-    faster = speedup(web.wall, mine.wall)
+    faster = speedup(web.wall, first_page)
+    whole_faster = speedup(web.wall, mine.wall)
     name = f"open chat of {sizes.open_messages} msgs, not cached"
     gsi = mine.stats.by_detail.get("Query(GSI1)", 0)
     note = (
-        f"Before the first page ours made {mine.ops()}: {gsi} page(s) of up to 1 MB of messages; the "
-        f"baseline reads {web.requests} pages of 10 and no sources. After the first page is shown, "
+        f"Ours reads {mine.ops()}: {gsi} page(s) of up to 1 MB of messages, newest first; the newest "
+        f"page is shown (`list_messages(limit=50)`, as the window does) once it is stored, after "
+        f"{first_page:.3f} s, and the whole chat is in after {mine.wall:.3f} s ({whole_faster:.0f}x "
+        f"faster than the baseline). The baseline reads {web.requests} pages of 10, oldest first, "
+        f"and shows the chat once it has them all. After the first page is shown, "
         f"`fetch_sources` brought the answers' sources ({sources.value} items) in {sources.ops()} on the "
         f"gateway's pool of 16 in {sources.wall:.2f} s (client CPU {sources.cpu:.2f} s). Time at the "
         f"server before the first page (summed over overlapping requests): ours "
         f"{mine.stats.upstream_seconds:.2f} s, baseline {web.stats.upstream_seconds:.2f} s; client CPU "
         f"ours {mine.cpu:.2f} s. Ours is the median of {OPEN_RUNS} runs, each on a new mirror "
-        f"({', '.join(f'{m.wall:.3f}' for m in runs)} s)."
+        f"(newest page shown after {first_pages} s)."
     )
     common = {
         "items": items,
         "messages_stored": stored,
         "ours": mine.details(),
         "ours_runs_s": [round(m.wall, 4) for m in runs],
+        "ours_first_page_runs_s": [round(m.value["first_page_s"], 4) for m in runs],
         "sources_after_first_page": {**sources.details(), "items": sources.value},
         "baseline": {**web.details(), "messages": len(web.value[0])},
     }
@@ -251,8 +267,8 @@ def open_chat(endpoint: Endpoint, sizes: Sizes, workdir: Path) -> list[Result]:
         ),
         Result(
             name,
-            f"wall time, {endpoint.delay_ms:g} ms RTT",
-            mine.wall,
+            f"wall time to the newest page shown, {endpoint.delay_ms:g} ms RTT",
+            first_page,
             web.wall,
             "s",
             faster,

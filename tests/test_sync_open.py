@@ -87,6 +87,28 @@ def test_a_long_chat_opens_in_1_mb_pages(device: Device, web: WebApp) -> None:
     assert lib.count_messages("big") == 24
 
 
+def test_a_long_chat_shows_its_newest_page_while_the_older_ones_arrive(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    lib.sync()
+    long_chat(web, "big", 12, sources=1, text="x" * 90_000)  # 24 messages in 2 pages
+    long_chat(web, "short", 3)
+    lib.sync()
+    seen: list[tuple[int, list[str]]] = []
+
+    def first_page() -> None:  # what the window would show at this moment
+        seen.append(
+            (lib.count_messages("big"), [v.message.message_id for v in lib.list_messages("big", limit=2)])
+        )
+
+    lib.open_chat("big", on_first_page=first_page)
+    assert len(seen) == 1
+    stored, newest = seen[0]
+    assert 0 < stored < 24 and newest == ["big-q011", "big-a011"]  # the newest, not all yet
+    assert lib.count_messages("big") == 24
+    lib.open_chat("short", on_first_page=lambda: seen.append((0, [])))  # one page: no call
+    assert len(seen) == 1 and lib.count_messages("short") == 6
+
+
 def test_sources_of_a_reconciled_chat_are_read_offline(tmp_path: Path, ddb: Any, web: WebApp) -> None:
     long_chat(web, "old", 4)
     path = tmp_path / "device.sqlite3"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -45,6 +45,16 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 Progress = Callable[[int, int], None]
+
+
+class Page(list):  # type: ignore[type-arg]
+    """One page of a Query's items; ``more``: another page follows."""
+
+    def __init__(self, items: Iterable[TypedItem] = (), more: bool = False) -> None:
+        super().__init__(items)
+        self.more = more
+
+
 #: Source keys of messages, by message id, as the caller's mirror knows them.
 KnownSources = Mapping[str, Sequence[TypedItem]]
 
@@ -137,14 +147,14 @@ class ChatGateway:
                 self._pool.shutdown(wait=True)
                 self._pool = None
 
-    def _query_pages(self, what: str, **params: Any) -> Iterator[list[TypedItem]]:
+    def _query_pages(self, what: str, **params: Any) -> Iterator[Page]:
         """Every page of a Query, following ``LastEvaluatedKey``."""
         params = {"TableName": self.table, **params}
         while True:
             with dynamo_errors(what):
                 response = self.client.query(**params)
-            yield response.get("Items", [])
             last = response.get("LastEvaluatedKey")
+            yield Page(response.get("Items", []), more=bool(last))
             if not last:
                 return
             params["ExclusiveStartKey"] = last
@@ -152,9 +162,7 @@ class ChatGateway:
     def _query(self, what: str, **params: Any) -> list[TypedItem]:
         return [item for page in self._query_pages(what, **params) for item in page]
 
-    def _gsi_pages(
-        self, what: str, pk: str, since_ms: int | None, forward: bool
-    ) -> Iterator[list[TypedItem]]:
+    def _gsi_pages(self, what: str, pk: str, since_ms: int | None, forward: bool) -> Iterator[Page]:
         """A GSI1 query, page by page, keeping only the user's own items: anyone can write
         a GSI1PK that names another user on an item of their own, and IAM cannot stop that."""
         condition = "GSI1PK = :pk"
@@ -170,7 +178,7 @@ class ChatGateway:
             ScanIndexForward=forward,
         )
         for found in pages:
-            own = [item for item in found if item.get("PK", {}).get("S") == self.user_id]
+            own = Page((item for item in found if item.get("PK", {}).get("S") == self.user_id), found.more)
             if len(own) != len(found):
                 log.warning("ignored %d index entries planted by another user", len(found) - len(own))
             yield own
@@ -191,10 +199,13 @@ class ChatGateway:
         """A chat's message items, oldest first (GSI1, all pages)."""
         return [item for page in self.iter_message_pages(chat_id, since_ms) for item in page]
 
-    def iter_message_pages(self, chat_id: str, since_ms: int | None = None) -> Iterator[list[TypedItem]]:
-        """A chat's message items, oldest first, one list a page of up to 1 MB."""
+    def iter_message_pages(
+        self, chat_id: str, since_ms: int | None = None, *, newest_first: bool = False
+    ) -> Iterator[Page]:
+        """A chat's message items, oldest first (or newest first), a page of up to 1 MB at
+        a time."""
         pk = messages_gsi1pk(self.user_id, chat_id)
-        return self._gsi_pages("Opening chat", pk, since_ms, forward=True)
+        return self._gsi_pages("Opening chat", pk, since_ms, forward=not newest_first)
 
     def list_messages(self, chat_id: str) -> list[Message]:
         return [m for m in map(decode, self.list_message_items(chat_id)) if isinstance(m, Message)]

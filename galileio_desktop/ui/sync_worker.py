@@ -85,11 +85,12 @@ class SyncWorker(Worker):
 
     @Slot(int, str)
     def open_chat(self, request_id: int, chat_id: str) -> None:
-        """Fetch a chat's messages not yet in the mirror, then report the newest page (always,
-        so the pane knows the chat is as complete as it can be right now), then fetch the
-        answers' sources the mirror lacks (the page is shown again when some arrived)."""
+        """Fetch a chat's messages not yet in the mirror (the newest page is shown as soon as
+        it is in, when older ones follow), then report the newest page (always, so the pane
+        knows the chat is as complete as it can be right now), then fetch the answers'
+        sources the mirror lacks (the page is shown again when some arrived)."""
         try:
-            self.library.open_chat(chat_id)
+            self.library.open_chat(chat_id, on_first_page=self.sig_data_changed.emit)
         except (EndpointUnreachable, Throttled) as exc:
             self._set_offline(exc.message)  # what the mirror has is all there is for now
         except Exception as exc:  # noqa: BLE001

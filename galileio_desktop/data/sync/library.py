@@ -424,12 +424,13 @@ class ChatLibrary:
             pending, parked = outbox.counts(conn)
         return SyncResult(pushed, pulled, pending, parked)
 
-    def open_chat(self, chat_id: str) -> None:
+    def open_chat(self, chat_id: str, on_first_page: Callable[[], None] | None = None) -> None:
         """The user opened a chat: remember it (it is kept fresh by every sync for 7 days)
         and fetch its messages if the mirror does not have them all yet.
 
-        Messages only, in 1 MB pages (a chat of thousands of messages is a few
-        requests), so the first page shows at once; call :meth:`fetch_sources` next.
+        Messages only, in 1 MB pages, newest first (a chat of thousands of messages is a
+        few requests); ``on_first_page`` is called once the newest page is stored, when
+        older pages follow, so it can be shown meanwhile. Call :meth:`fetch_sources` next.
         """
         with self._mirror.write() as conn:
             sync_state.mark_opened(conn, chat_id, self._clock())
@@ -439,7 +440,7 @@ class ChatLibrary:
             return
         with self._net_lock:
             gateway, observer = self._connect()
-            self._puller(gateway, observer).fetch_chat(chat_id)
+            self._puller(gateway, observer).fetch_chat(chat_id, on_first_page)
 
     def fetch_sources(self, chat_id: str) -> int:
         """Bring in the sources of the chat's answers the mirror does not hold yet (after

@@ -147,33 +147,40 @@ class Puller:
 
     # -- one chat -------------------------------------------------------------------------
 
-    def fetch_chat(self, chat_id: str) -> int:
+    def fetch_chat(self, chat_id: str, on_first_page: Callable[[], None] | None = None) -> int:
         """Every message of a chat into the mirror, marked cached; returns items changed.
 
-        Sources are not read here (see :meth:`fetch_sources`): the messages are what the
-        window shows first, and a long chat's answers would cost a query each.
+        Newest first: the first page of up to 1 MB holds what the window shows, and
+        ``on_first_page`` is called once it is stored when more pages follow (the rest
+        arrive meanwhile). The chat is marked cached only once every page is in, so an
+        interrupted fetch is done again whole (writes are idempotent). Sources are not
+        read here (see :meth:`fetch_sources`): a long chat's answers cost a query each.
         """
-        return self._pull_messages(chat_id, None)
+        return self._pull_messages(chat_id, None, on_first_page)
 
-    def _pull_messages(self, chat_id: str, since: int | None) -> int:
-        """Messages newer than ``since`` (all: None) into the mirror, each page of up to
-        1 MB written as it arrives; the chat is marked cached once every message is in."""
-        pages = self._in_order(chat_id, since)
+    def _pull_messages(
+        self, chat_id: str, since: int | None, on_first_page: Callable[[], None] | None = None
+    ) -> int:
+        """Messages newer than ``since`` (all: None, newest first; else oldest first) into
+        the mirror, each page of up to 1 MB written as it arrives; the chat is marked
+        cached once every message is in."""
+        pages = self._read_ahead(self.gateway.iter_message_pages(chat_id, since, newest_first=since is None))
         changed = newest = 0
-        for page in pages:
+        for number, page in enumerate(pages):
             own = [item for item in page if self._own(item)]
             with self.mirror.write() as conn:
                 seq = self.mirror.next_seq(conn)
                 changed += bulk_load.put_remote_many(conn, own, seq, outbox.chats_with_ops(conn))
             newest = max([newest, *(_created(item) for item in own)])
+            if number == 0 and on_first_page is not None and getattr(page, "more", False):
+                on_first_page()
         with self.mirror.write() as conn:
             sync_state.mark_cached(conn, chat_id, newest)
         return changed
 
-    def _in_order(self, chat_id: str, since: int | None) -> Iterator[list[TypedItem]]:
-        """The pages oldest first; the next one is read on the gateway's pool while the
-        caller writes this one (SQLite works without holding the GIL)."""
-        pages = self.gateway.iter_message_pages(chat_id, since)
+    def _read_ahead(self, pages: Iterator[list[TypedItem]]) -> Iterator[list[TypedItem]]:
+        """The pages; the next one is read on the gateway's pool while the caller writes
+        this one (SQLite works without holding the GIL)."""
         pool = self.gateway.pool
         ahead = pool.submit(next, pages, None)
         while (page := ahead.result()) is not None:
