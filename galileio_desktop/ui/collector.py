@@ -22,11 +22,12 @@ def settle_long_lived() -> None:
     """Call once a window is built: freeze what exists, space out full collections.
 
     The first time (the app's start) without a collection first, to keep start-up short;
-    after that (another account's window) the previous window's cycles are collected
-    first, so none of them is frozen for good.
+    after that (another account's window) everything frozen before is let go and
+    collected first, so the previous window's cycles are not kept for good.
     """
     global _settled
     if _settled:
+        gc.unfreeze()
         gc.collect()
     _settled = True
     gc.freeze()
