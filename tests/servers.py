@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DYNALITE_CLI = PROJECT_ROOT / "node_modules" / "dynalite" / "cli.js"
+DYNALITE_WRAPPER = Path(__file__).resolve().parent / "dynalite_server.js"
 LOOPBACK = "127.0.0.1"
 REGION = "us-east-1"
 # How long a table stays CREATING/DELETING/UPDATING in dynalite: long enough that
@@ -216,7 +217,7 @@ class DynaliteServer:
     def _spawn(self, port: int) -> None:
         command = [
             "node",
-            str(DYNALITE_CLI),
+            str(DYNALITE_WRAPPER),  # keeps serving when a killed client aborts a request
             "--host",
             LOOPBACK,
             "--port",
@@ -235,6 +236,7 @@ class DynaliteServer:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 cwd=PROJECT_ROOT,
+                env={**os.environ, "DYNALITE_CLI": str(DYNALITE_CLI)},
             )
         wait_for_port(LOOPBACK, port, START_DEADLINE_S, self._process)
 

@@ -198,3 +198,26 @@ def test_dynalite_stops_and_frees_its_port(dynalite_server: DynaliteServer, tmp_
     server.stop()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+@pytest.mark.integration
+def test_dynalite_keeps_serving_when_a_client_dies_mid_request(
+    dynalite_server: DynaliteServer, tmp_path: Path
+) -> None:
+    """The crash test kills pushers in the middle of requests; dynalite itself would end
+    on the aborted request (its handler rethrows the socket error)."""
+    server = DynaliteServer(tmp_path / "dynalite.log").start()
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(
+                    b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                    b'X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 1000\r\n\r\n{"Lim'
+                )
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            # closed with a reset, the body unfinished: as a process killed mid-request
+        assert dynamodb_client(server.url).list_tables()["TableNames"] == []
+        assert "client aborted" in (tmp_path / "dynalite.log").read_text()
+    finally:
+        server.stop()
