@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
                 print(f"giving up: {result.error}", file=sys.stderr, flush=True)
                 return 3
             if failed_passes:
-                time.sleep(0.1)
+                time.sleep(0.1)  # a pause between passes that failed: the 50 of them span ~5 s
     finally:
         library.close()
 
