@@ -17,7 +17,7 @@ Rules, as the user should see them:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..schema import TypedItem, chat_key
 from . import outbox
@@ -38,8 +38,14 @@ def chat_sk(chat_id: str) -> str:
     return str(chat_key("", chat_id)["SK"]["S"])
 
 
-def apply_op(op: Op, key: ItemKey, state: TypedItem | None) -> TypedItem | None:
-    """One operation's effect on one item (``op`` is known to concern the key's chat or message)."""
+def apply_op(
+    op: Op, key: ItemKey, state: TypedItem | None, created: Mapping[str, TypedItem] | None = None
+) -> TypedItem | None:
+    """One operation's effect on one item (``op`` is known to concern the key's chat or message).
+
+    ``created``: the items ``op`` writes by sort key, when the caller already has them
+    (an answer with thousands of sources is then not decoded again for every one).
+    """
     if not op.applies_locally:
         return state
     kind = op.kind
@@ -56,17 +62,50 @@ def apply_op(op: Op, key: ItemKey, state: TypedItem | None) -> TypedItem | None:
             "updatedAt": {"N": str(int(op.payload["updatedAt"]))},
         }
     if kind in (outbox.CREATE_CHAT, outbox.PUT_MESSAGE) and state is None:
+        if created is not None:
+            return created.get(key.sk)
         for item in payload_items(op):
             if item["SK"]["S"] == key.sk:
                 return item
     return state
 
 
-def apply_ops(key: ItemKey, remote: TypedItem | None, ops: Iterable[Op]) -> TypedItem | None:
+def apply_ops(
+    key: ItemKey, remote: TypedItem | None, ops: Iterable[Op], batch: _Batch | None = None
+) -> TypedItem | None:
     state = remote
     for op in ops:
-        state = apply_op(op, key, state)
+        state = apply_op(op, key, state, batch.created(op) if batch is not None else None)
     return state
+
+
+class _Batch:
+    """What refreshing many keys reads once instead of once a key: the operations of each
+    chat or message, and the items each create writes by sort key.
+
+    Refreshing keys changes item rows only, never the outbox, so both stay valid for the
+    whole batch. Without it, an answer with n sources cost n outbox reads and n^2 decodes.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._ops: dict[tuple[str, str], list[Op]] = {}
+        self._created: dict[int, dict[str, TypedItem]] = {}
+
+    def ops_for(self, key: ItemKey) -> list[Op]:
+        if key.kind == "OTHER":
+            return []
+        group = (key.chat_id, key.message_id if key.kind in ("MESSAGE", "SOURCE") else "")
+        found = self._ops.get(group)
+        if found is None:
+            found = self._ops[group] = outbox.ops_for_key(self.conn, *group)
+        return found
+
+    def created(self, op: Op) -> dict[str, TypedItem]:
+        found = self._created.get(op.op_id)
+        if found is None:
+            found = self._created[op.op_id] = {item["SK"]["S"]: item for item in payload_items(op)}
+        return found
 
 
 def key_row(conn: sqlite3.Connection, sk: str) -> ItemKey | None:
@@ -95,14 +134,13 @@ def keys_touched(conn: sqlite3.Connection, op: Op) -> list[ItemKey]:
     return keys
 
 
-def refresh_key(conn: sqlite3.Connection, key: ItemKey) -> None:
+def refresh_key(conn: sqlite3.Connection, key: ItemKey, batch: _Batch | None = None) -> None:
     """Recompute one row's view from its remote state and the operations touching it."""
+    batch = batch if batch is not None else _Batch(conn)
     row = conn.execute("SELECT id, remote, local, hidden FROM item WHERE sk = ?", (key.sk,)).fetchone()
     remote_text: str | None = row[1] if row else None
     remote = loads(remote_text) if remote_text is not None else None
-    message_id = key.message_id if key.kind in ("MESSAGE", "SOURCE") else ""
-    ops = outbox.ops_for_key(conn, key.chat_id, message_id) if key.kind != "OTHER" else []
-    state = apply_ops(key, remote, ops)
+    state = apply_ops(key, remote, batch.ops_for(key), batch)
     if state is None:
         if row is None:
             return
@@ -122,11 +160,13 @@ def refresh_key(conn: sqlite3.Connection, key: ItemKey) -> None:
 
 
 def refresh_keys(conn: sqlite3.Connection, keys: Iterable[ItemKey]) -> None:
+    """Recompute many rows, reading each chat's or message's operations once."""
+    batch = _Batch(conn)
     seen: set[str] = set()
     for key in keys:
         if key.sk not in seen:
             seen.add(key.sk)
-            refresh_key(conn, key)
+            refresh_key(conn, key, batch)
 
 
 def refresh_chat(conn: sqlite3.Connection, chat_id: str) -> None:
