@@ -5,7 +5,9 @@ has synced, the invariants of DESIGN.md section 4 must hold:
 
 1. every device's mirror equals the user's remote items, attribute for attribute;
 2. no accepted write is lost (it is on the server exactly once, or shown as failed);
-3. nothing is duplicated, and nothing deleted comes back (no orphans either).
+3. nothing is duplicated, and nothing deleted comes back (no orphans either), with one
+   documented exception: a write whose answer was lost is written again when DynamoDB
+   does not hold it, so the web app deleting it in that window brings it back (once).
 
 Examples and steps: ``MAX_EXAMPLES`` x ``STEPS`` (see the README's testing section).
 """
@@ -85,6 +87,8 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
         self.deleted_chats: set[str] = set()
         self.deleted_messages: set[str] = set()
         self.device_deletes: dict[tuple[int, int], str] = {}
+        #: ids deleted by the web app while a device's write of them was in doubt
+        self.rewritable: set[str] = set()
 
     @initialize()
     def history(self) -> None:
@@ -238,6 +242,7 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
         chats = self._web_chats()
         if chats:
             chat_id = data.draw(st.sampled_from(chats))
+            self._note_doubts()
             self.web.delete_chat(chat_id)
             self.deleted_chats.add(chat_id)
 
@@ -262,8 +267,15 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
         messages = [m for m in self.messages if m in on_server]
         if messages:
             message_id = data.draw(st.sampled_from(messages))
+            self._note_doubts()
             self.web.delete_message(message_id)
             self.deleted_messages.add(message_id)
+
+    def _note_doubts(self) -> None:
+        for device in self.devices:
+            for op in device.lib.status().operations:
+                if op.in_doubt:
+                    self.rewritable.add(op.message_id or op.chat_id)
 
     # -- the end: faults stop, everyone syncs, the invariants hold ------------------------------
 
@@ -305,8 +317,8 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
             assert by_key(device.lib.remote_snapshot()) == remote
 
         # 3. nothing deleted comes back; no orphans; no duplicates
-        assert not (deleted_chats & set(chats)), "a deleted chat is back"
-        assert not (self.deleted_messages & set(messages)), "a deleted message is back"
+        assert not (deleted_chats & set(chats)) - self.rewritable, "a deleted chat is back"
+        assert not (self.deleted_messages & set(messages)) - self.rewritable, "a deleted message is back"
         assert all(m["chatId"]["S"] in chats for m in messages.values()), "a message outlived its chat"
         assert all(s["messageId"]["S"] in messages for s in sources), "a source outlived its message"
         contents = Counter(m["data"]["M"]["content"]["S"] for m in messages.values())
@@ -351,7 +363,7 @@ class TwoDevicesAndTheWebApp(RuleBasedStateMachine):
             status = device.lib.status()
             for op in status.operations:
                 if op.state == "parked":
-                    assert op.error and op.error_kind in ("chat_gone", "in_doubt"), op
+                    assert op.error and op.error_kind == "chat_gone", op
                 else:
                     assert op.held, f"{op} left pending"
                 failed.add(op.message_id or op.chat_id)

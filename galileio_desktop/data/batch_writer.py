@@ -70,6 +70,7 @@ def write_all(
     executor: Executor | None = None,
     on_batch: Callable[[int], None] | None = None,
     backoff: Backoff | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Write every request in batches of 25, concurrently when an executor is given.
 
@@ -81,11 +82,11 @@ def write_all(
         return
     if executor is None or len(batches) == 1:
         for batch in batches:
-            write_batch(client, table, batch, backoff)
+            write_batch(client, table, batch, backoff, sleep)
             if on_batch:
                 on_batch(len(batch))
         return
-    futures = [executor.submit(write_batch, client, table, batch, backoff) for batch in batches]
+    futures = [executor.submit(write_batch, client, table, batch, backoff, sleep) for batch in batches]
     first_error: BaseException | None = None
     for future, batch in zip(futures, batches, strict=False):
         try:

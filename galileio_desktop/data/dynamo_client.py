@@ -78,10 +78,12 @@ def make_dynamodb_client(
     import boto3
     from botocore.exceptions import NoRegionError
 
+    from .response_check import install_response_check
+
     session = session or boto3.Session()
     region = region or session.region_name or DEFAULT_REGION
     try:
-        return session.client(
+        client = session.client(
             "dynamodb",
             region_name=region,
             endpoint_url=endpoint_url or None,
@@ -89,6 +91,8 @@ def make_dynamodb_client(
         )
     except NoRegionError as exc:  # pragma: no cover - region always given above
         raise InvalidInput("No AWS region is set: pass --region.") from exc
+    install_response_check(client)
+    return client
 
 
 def translate(exc: BaseException, what: str) -> GalileioError:
@@ -126,6 +130,10 @@ def translate(exc: BaseException, what: str) -> GalileioError:
             return NotFound(f"{what}: the item does not exist (any more).")
         if code == "ValidationException" and "size" in message.lower():
             return RemoteRejected(f"{what}: DynamoDB refused the item as too large ({message}).")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500 or code.isdigit():
+            # Not an answer about this request: a server or something in between failed.
+            return EndpointUnreachable(f"{what}: DynamoDB could not answer right now ({code}: {message}).")
         return RemoteRejected(f"{what}: DynamoDB refused the request ({code}: {message}).")
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return CredentialsError(

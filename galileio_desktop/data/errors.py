@@ -50,6 +50,33 @@ class EndpointUnreachable(GalileioError):
     transient = True
 
 
+class NotDynamoDB(EndpointUnreachable):
+    """Something answered, but not as DynamoDB does: a captive portal's sign-in page, a
+    proxy's block page, a truncated or corrupted body. Nothing is concluded from it."""
+
+
+class Cancelled(EndpointUnreachable):
+    """The network work was stopped on purpose (Quit, an account switch, a deadline)."""
+
+
+class DeadlineExceeded(Cancelled):
+    """The endpoint did not finish answering within the command's deadline."""
+
+
+class SyncBusy(GalileioError):
+    """Another process (a window, a command) is sending this account's changes right now."""
+
+    exit_code = 3
+    transient = True
+
+
+class LocalStorageError(GalileioError):
+    """The local copy could not be read or written: a full disk, an unwritable or
+    unreadable folder. Whatever was being written was rolled back."""
+
+    exit_code = 1
+
+
 class Throttled(GalileioError):
     """DynamoDB asked us to slow down and the retries ran out."""
 

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 from . import transact_writer as tx
 from .batch_writer import delete_request, put_request, write_all
-from .dynamo_client import dynamo_errors, error_code
-from .errors import NotFound, RemoteRejected
-from .items_json import read_items_as_json
+from .cancellation import CancelToken, make_interruptible
+from .dynamo_client import dynamo_errors
+from .errors import NotDynamoDB, NotFound, RemoteRejected
+from .response_check import install_response_check
 from .schema import (
     Chat,
     Message,
@@ -109,9 +110,7 @@ class ChatGateway:
         from .auth.partition_guard import install_partition_guard
 
         install_partition_guard(client, user_id, index=index)
-        events = getattr(getattr(client, "meta", None), "events", None)
-        if events is not None:
-            events.register("before-parse.dynamodb.Query", read_items_as_json, unique_id=_FAST_ITEMS_ID)
+        install_response_check(client)
         self.client = client
         self.table = table
         self.user_id = user_id
@@ -121,6 +120,17 @@ class ChatGateway:
         self._pool_lock = threading.Lock()
         #: None until the server was asked; False once it answered UnknownOperationException.
         self.transactions: bool | None = None
+        #: Stops this gateway's requests (see :meth:`interrupt_with`).
+        self.cancel_token = CancelToken()
+        make_interruptible(client, self.cancel_token)
+
+    def interrupt_with(self, token: CancelToken) -> None:
+        """Let ``token`` (the owner's, shared by everything it runs) stop this gateway too."""
+        token.on_cancel(lambda: self.cancel_token.cancel(token.error()))
+
+    def _backoff_sleep(self, seconds: float) -> None:
+        if self.cancel_token.wait(seconds):
+            raise self.cancel_token.error()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -151,10 +161,13 @@ class ChatGateway:
         """Every page of a Query, following ``LastEvaluatedKey``."""
         params = {"TableName": self.table, **params}
         while True:
+            self.cancel_token.check()
             with dynamo_errors(what):
                 response = self.client.query(**params)
+            if not isinstance(response.get("Items"), list):
+                raise NotDynamoDB(f"{what}: the answer has no list of items; nothing was concluded from it.")
             last = response.get("LastEvaluatedKey")
-            yield Page(response.get("Items", []), more=bool(last))
+            yield Page(response["Items"], more=bool(last))
             if not last:
                 return
             params["ExclusiveStartKey"] = last
@@ -292,7 +305,9 @@ class ChatGateway:
                 )
         except NotFound as exc:
             raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).") from exc
-        attributes: TypedItem = response.get("Attributes", {})
+        attributes = response.get("Attributes")
+        if not isinstance(attributes, dict) or "PK" not in attributes:
+            raise NotDynamoDB("Renaming chat: the answer does not hold the renamed chat.")
         return attributes
 
     def put_message(
@@ -341,7 +356,13 @@ class ChatGateway:
         ):
             raise ChatGone(message.chat_id)
         if source_items:
-            write_all(self.client, self.table, [put_request(i) for i in source_items], self.pool)
+            write_all(
+                self.client,
+                self.table,
+                [put_request(i) for i in source_items],
+                self.pool,
+                sleep=self._backoff_sleep,
+            )
         return self._put_new(item, "Saving message")
 
     def _put_message_transaction(
@@ -389,7 +410,13 @@ class ChatGateway:
             source_keys = self._source_keys_of([message_id], None)
         else:
             source_keys = [key_of(k) for k in known_sources]
-        write_all(self.client, self.table, [delete_request(k) for k in source_keys], self.pool)
+        write_all(
+            self.client,
+            self.table,
+            [delete_request(k) for k in source_keys],
+            self.pool,
+            sleep=self._backoff_sleep,
+        )
         with dynamo_errors("Deleting message"):
             self.client.delete_item(TableName=self.table, Key=message_key(self.user_id, message_id))
         return len(source_keys)
@@ -444,16 +471,10 @@ class ChatGateway:
             requests,
             self.pool,
             on_batch=lambda n: step(max(1, n * message_total // max(1, len(requests)))),
+            sleep=self._backoff_sleep,
         )
         with dynamo_errors("Deleting chat"):
             self.client.delete_item(TableName=self.table, Key=chat_key(self.user_id, chat_id))
         if progress:
             progress(total, total)
         return DeleteResult(chat_id, len(message_keys), len(source_keys))
-
-
-_FAST_ITEMS_ID = "galileio-items-as-json"
-
-
-def is_conditional_failure(exc: BaseException) -> bool:
-    return error_code(exc) == "ConditionalCheckFailedException"

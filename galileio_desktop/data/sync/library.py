@@ -15,7 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EndpointUnreachable, InvalidInput, NotFound
+from ..cancellation import CancelToken
+from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, SyncBusy
 from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
@@ -88,6 +89,8 @@ class ChatLibrary:
         self._gateway: ChatGateway | None = None
         self._observer: WriteObserver | None = None
         self._net_lock = threading.Lock()
+        #: Stops the network work of this library from any thread (see :meth:`interrupt`).
+        self.cancel_token = CancelToken()
 
     @property
     def mirror_path(self) -> Path:
@@ -376,10 +379,17 @@ class ChatLibrary:
 
         if self._factory is None:
             raise EndpointUnreachable("Working offline: no DynamoDB connection is set up for this library.")
+        self.cancel_token.check()
         if self._gateway is None or self._observer is None:
             self._gateway = self._factory()
+            self._gateway.interrupt_with(self.cancel_token)
             self._observer = WriteObserver(self._gateway.client)
         return self._gateway, self._observer
+
+    def interrupt(self, error: Cancelled | None = None) -> None:
+        """Stop the network work running or to come, from any thread, within moments
+        (Quit, an account switch, a deadline). Queued changes stay queued."""
+        self.cancel_token.cancel(error)
 
     def _puller(self, gateway: ChatGateway, observer: WriteObserver) -> Puller:
         from .puller import Puller
@@ -415,6 +425,11 @@ class ChatLibrary:
         pushed = self.push(progress, retry_now=True)
         if pushed.failure is not None:
             raise pushed.failure
+        if pushed.busy:
+            raise SyncBusy(
+                "Another Galileio Desktop window or command is sending this account's changes "
+                "right now; try again in a moment."
+            )
         with self._mirror.read() as conn:
             last = sync_state.get_time(conn, sync_state.LAST_RECONCILE)
         due = last is None or self._clock() - last >= RECONCILE_EVERY_MS
@@ -456,6 +471,7 @@ class ChatLibrary:
             return self._puller(gateway, observer).fetch_sources(chat_id)
 
     def close(self) -> None:
+        self.cancel_token.close()
         with self._net_lock:
             if self._observer is not None:
                 self._observer.close()

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from ..errors import GalileioError
+from ..errors import Cancelled, GalileioError
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,9 @@ class WriteObserver:
         if watch is None:
             return
         if exception is not None:
-            # Refused before anything was sent (no connection, TLS failure): nothing applied.
-            if not isinstance(exception, EndpointConnectionError):
+            # Refused before anything was sent (no connection, TLS failure, or stopped
+            # before sending: a cancelled token refuses in botocore's before-send).
+            if not isinstance(exception, (EndpointConnectionError, Cancelled)):
                 watch.maybe_applied = True
             return
         status = int((response_dict or {}).get("status_code", 0))

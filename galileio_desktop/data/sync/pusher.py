@@ -22,7 +22,11 @@ message is only written while its chat still exists (delete beats new messages:
 otherwise the message is parked as unsent, the chat never comes back): a condition of
 the one transaction that writes the message with its sources, or, on a server without
 transactions, a consistent read first. See :mod:`.outcome` for the one case a replay
-cannot decide by itself.
+cannot decide by itself: a write whose answer was lost and whose item is missing now.
+It is sent again (a conditional write with the same ids: it can never double), never
+parked: a timeout says nothing about what DynamoDB did, and "not there" after one most
+likely means "never written". Before an operation is called refused, DynamoDB is asked
+whether it holds it already (an earlier attempt's answer lost): then it is applied.
 
 Deletes use the source keys the mirror knows for sure (:mod:`.known_sources`) and query
 the rest.
@@ -36,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..errors import CredentialsError, GalileioError, NotFound
+from ..errors import Cancelled, CredentialsError, GalileioError, NotFound
 from ..gateway import ChatGateway, ChatGone
 from ..mirror import items, outbox, overlay
 from ..mirror.codec import decode
@@ -56,10 +60,6 @@ Progress = Callable[[str, int, int], None]
 CHAT_GONE_REASON = (
     "Not sent: this chat was deleted on another device or in the web app. "
     "The message is kept here; discard it or copy it into another chat."
-)
-IN_DOUBT_REASON = (
-    "Not confirmed: the connection was lost while this was being saved, and DynamoDB does "
-    "not have it now. It may have been deleted on another device. Retry to save it again."
 )
 
 
@@ -134,6 +134,7 @@ class Pusher:
         self._verified_chats = set()
         try:
             while True:
+                self.gateway.cancel_token.check()
                 op = next_ready(ops, self.clock(), retry_now)
                 if op is None:
                     with self.mirror.read() as conn:
@@ -235,9 +236,10 @@ class Pusher:
         item = decode(op.payload["item"])
         if op.doubt:
             existing = self.gateway.get_item(key_of(item))
-            if existing is None:
-                return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
-            return self._confirm(op, [existing])
+            if existing is not None:
+                return self._confirm(op, [existing])
+            # Not there: most likely never written (the answer that was lost was a
+            # refusal, or the request never arrived). Written again, conditionally.
         with self._sending(op):
             stored = self.gateway.create_chat(Chat.from_item(item))
         return self._confirm(op, [stored])
@@ -287,10 +289,9 @@ class Pusher:
                     return self._chat_gone(op)
                 self._verified_chats.add(op.chat_id)
             existing = self.gateway.get_item(key_of(item))
-            if existing is None:
-                self._clean_partial_write(op)
-                return self._park(op, IN_DOUBT_REASON, outbox.IN_DOUBT)
-            return self._confirm(op, [existing, *source_items], known=op.message_id)
+            if existing is not None:
+                return self._confirm(op, [existing, *source_items], known=op.message_id)
+            # Not there: written again below (sources are overwritten as they were).
         try:
             with self._sending(op):
                 stored = self.gateway.put_message(
@@ -388,6 +389,11 @@ class Pusher:
         return _Outcome(parked=parked)
 
     def _failed(self, op: Op, exc: GalileioError) -> _Outcome:
+        if isinstance(exc, Cancelled):
+            # Stopped on purpose: not the operation's fault, no backoff.
+            with self.mirror.write() as conn:
+                outbox.release(conn, op.op_id)
+            raise exc
         if exc.transient:
             delay = retry_delay_ms(op.attempts, self.rand)
             with self.mirror.write() as conn:
@@ -399,4 +405,35 @@ class Pusher:
             with self.mirror.write() as conn:
                 outbox.release(conn, op.op_id)
             raise exc
+        try:
+            applied = self._already_applied(op)
+        except GalileioError as check_failed:
+            log.info("could not check whether a refused operation was applied: %s", check_failed)
+            if check_failed.transient:
+                return self._failed(op, check_failed)
+            applied = None
+        if applied is not None:
+            log.info("operation %d (%s) was applied by an earlier attempt", op.op_id, op.kind)
+            known = op.message_id if op.kind == outbox.PUT_MESSAGE else None
+            return self._confirm(op, applied, known=known)
         return self._park(op, str(exc), outbox.REJECTED)
+
+    def _already_applied(self, op: Op) -> list[TypedItem] | None:
+        """What DynamoDB holds of ``op`` when an earlier attempt (whose answer was lost)
+        applied it; None when it does not. Asked before an operation is called refused."""
+        user_id = self.mirror.user_id
+        if op.kind == outbox.CREATE_CHAT:
+            existing = self.gateway.get_item(chat_key(user_id, op.chat_id))
+            return [existing] if existing is not None else None
+        if op.kind == outbox.PUT_MESSAGE:
+            item = decode(op.payload["item"])
+            existing = self.gateway.get_item(key_of(item))
+            if existing is None:
+                return None
+            sources = [decode(s) for s in op.payload.get("sources", [])]
+            return [existing, *sources]
+        if op.kind == outbox.RENAME_CHAT:
+            existing = self.gateway.get_item(chat_key(user_id, op.chat_id))
+            title = (existing or {}).get("title", {}).get("S")
+            return [existing] if existing is not None and title == op.payload.get("title") else None
+        return None

@@ -71,6 +71,9 @@ class OpInfo:
     cancellable: bool
     #: waiting for a parked operation it depends on (a chat create refused for good)
     held: bool = False
+    #: an earlier attempt may have written it without us hearing back (it is checked,
+    #: and written again if DynamoDB does not hold it, at the next push)
+    in_doubt: bool = False
 
     @classmethod
     def of(cls, op: Op, held: bool = False) -> OpInfo:
@@ -88,6 +91,7 @@ class OpInfo:
             error_kind=op.error_kind,
             cancellable=op.cancellable,
             held=held,
+            in_doubt=bool(op.doubt),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -104,6 +108,7 @@ class OpInfo:
             "error": self.error,
             "errorKind": self.error_kind,
             "held": self.held,
+            "inDoubt": self.in_doubt,
         }
 
 
