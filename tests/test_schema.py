@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from galileio_desktop.data.errors import InvalidInput, ItemTooLarge
+from galileio_desktop.data import schema
 from galileio_desktop.data.item_size import MAX_ITEM_BYTES, item_size, number_size
 from galileio_desktop.data.schema import (
     Chat,
@@ -19,6 +20,12 @@ from galileio_desktop.data.schema import (
 )
 
 USER = "user-1"
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own first warnings (decode warns once per item and reason)."""
+    monkeypatch.setattr(schema, "_warned", set())
 
 
 def web_app_chat(chat_id: str = "c1", created: int = 1_700_000_000_123) -> dict:

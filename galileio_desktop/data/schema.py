@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from .errors import InvalidInput, ItemTooLarge
 from .item_size import MAX_ITEM_BYTES, item_size
+from .timestamps import parse_ms
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,21 @@ MESSAGE_SK_PREFIX = "MESSAGE#"
 SOURCE_SK_PREFIX = "SOURCE#"
 DEFAULT_CHAT_TITLE = "New chat"
 
-_codecs: tuple[Any, Any] | None = None
+#: What a message's ``type`` reads as when another writer stored something other than text.
+UNKNOWN_MESSAGE_TYPE = "unknown"
+
+_serializer: Any = None
 
 
-def _type_codecs() -> tuple[Any, Any]:
-    """boto3's serializer and deserializer, imported on first use: importing boto3 costs
-    a quarter of a second, which the window does not pay before its first paint."""
-    global _codecs
-    if _codecs is None:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+def _type_serializer() -> Any:
+    """boto3's serializer, imported on first use: importing boto3 costs a quarter of a
+    second, which the window does not pay before its first paint."""
+    global _serializer
+    if _serializer is None:
+        from boto3.dynamodb.types import TypeSerializer
 
-        _codecs = (TypeSerializer(), TypeDeserializer())
-    return _codecs
+        _serializer = TypeSerializer()
+    return _serializer
 
 
 _CHAT_ATTRS = frozenset(
@@ -129,29 +133,80 @@ def entity_of(item: Mapping[str, Any]) -> str | None:
 
 
 def to_plain(value: Any) -> Any:
-    """A typed attribute value as JSON-friendly Python (Decimals become int or float)."""
-    return _jsonable(_type_codecs()[1].deserialize(value))
+    """A typed attribute value as JSON-friendly Python, whatever another writer stored.
+
+    Numbers become int or float when they fit one, else stay as their digits (text), so
+    a 40-digit or ``1e125`` number neither raises (boto3's deserializer refuses what
+    DynamoDB's 38-digit context cannot hold) nor turns into a float infinity. Sets come
+    out sorted, binary as UTF-8 text; an unknown type tag gives None.
+    """
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((tag, raw),) = value.items()
+    if tag == "S":
+        return raw if isinstance(raw, str) else str(raw)
+    if tag == "N":
+        return _plain_number(raw)
+    if tag == "BOOL":
+        return bool(raw)
+    if tag == "NULL":
+        return None
+    if tag == "M":
+        return {str(k): to_plain(v) for k, v in raw.items()} if isinstance(raw, dict) else None
+    if tag == "L":
+        return [to_plain(v) for v in raw] if isinstance(raw, list) else None
+    if not isinstance(raw, list):
+        return None
+    if tag == "SS":
+        return sorted(str(v) for v in raw)
+    if tag == "NS":
+        return [_plain_number(v) for v in sorted(raw, key=_number_order)]
+    if tag == "B":
+        return _plain_bytes(raw)
+    if tag == "BS":
+        return sorted(_plain_bytes(v) for v in raw)
+    return None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(_jsonable(v) for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    if hasattr(value, "value") and type(value).__name__ == "Binary":
-        return bytes(value.value).decode("utf-8", "replace")
-    return value
+def _plain_bytes(raw: Any) -> str:
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return bytes(raw).decode("utf-8", "replace")
+    inner = getattr(raw, "value", raw)  # boto3's Binary
+    return bytes(inner).decode("utf-8", "replace") if isinstance(inner, bytes) else str(raw)
+
+
+#: Integers with more digits than this are kept as text (a float would lose them and a
+#: huge int would take long to make); DynamoDB itself holds 38 significant digits.
+_MAX_INT_DIGITS = 40
+
+
+def _plain_number(raw: Any) -> int | float | str:
+    text = str(raw)
+    try:
+        number = Decimal(text)
+    except (ArithmeticError, ValueError):
+        return text
+    if not number.is_finite():
+        return text
+    if number == number.to_integral_value() and number.adjusted() < _MAX_INT_DIGITS:
+        return int(number)
+    as_float = float(number)
+    if as_float in (float("inf"), float("-inf")) or (as_float == 0 and not number.is_zero()):
+        return text
+    return as_float
+
+
+def _number_order(raw: Any) -> tuple[int, Decimal, str]:
+    try:
+        number = Decimal(str(raw))
+    except (ArithmeticError, ValueError):
+        return (1, Decimal(0), str(raw))
+    return (0, number, str(raw)) if number.is_finite() else (1, Decimal(0), str(raw))
 
 
 def to_typed(value: Any) -> dict[str, Any]:
     """Plain Python as a typed attribute value; floats go through Decimal exactly as written."""
-    typed: dict[str, Any] = _type_codecs()[0].serialize(_decimals(value))
+    typed: dict[str, Any] = _type_serializer().serialize(_decimals(value))
     return typed
 
 
@@ -180,13 +235,29 @@ def _str(item: Mapping[str, Any], name: str) -> str:
     return str(attr["S"])
 
 
-def _int(item: Mapping[str, Any], name: str) -> int:
+def _ms_of(item: Mapping[str, Any], name: str) -> int | None:
+    """A time attribute in bounded milliseconds (see :mod:`.timestamps`): a Number, or the
+    same digits as a String (some writers store it so); None when it is neither."""
     attr = item.get(name)
-    if isinstance(attr, dict) and "N" in attr:
-        return int(Decimal(attr["N"]))
-    if isinstance(attr, dict) and isinstance(attr.get("S"), str) and attr["S"].isdigit():
-        return int(attr["S"])  # tolerated: some writers store the time as a string
-    raise ValueError(f"attribute {name!r} missing or not a number")
+    if isinstance(attr, dict):
+        for tag in ("N", "S"):
+            raw = attr.get(tag)
+            if raw is not None:
+                ms = parse_ms(raw)
+                if ms is not None:
+                    return ms
+    return None
+
+
+def created_ms(item: Mapping[str, Any]) -> int | None:
+    """When an item was made: ``createdAt``, else the digits of ``GSI1SK``; bounded to the
+    range SQLite and ``datetime`` hold (see :mod:`.timestamps`); None when neither is a number.
+
+    The mirror's ``created_at`` column and the decoded entities both come from here, so
+    a page read with ``before=`` an entity's time lands where the column says.
+    """
+    ms = _ms_of(item, "createdAt")
+    return ms if ms is not None else _ms_of(item, "GSI1SK")
 
 
 def _extra(item: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -225,15 +296,15 @@ class Chat:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Chat:
-        sk = _str(item, "SK")
-        chat_id = _optional_str(item, "chatId") or sk.removeprefix(CHAT_SK_PREFIX)
+        """The chat of an item; its id comes from the sort key (the mirror files it there,
+        so a ``chatId`` naming another chat cannot make a second row of that chat)."""
         title = _optional_str(item, "title")
         return cls(
-            chat_id=chat_id,
+            chat_id=_str(item, "SK").removeprefix(CHAT_SK_PREFIX),
             user_id=_optional_str(item, "userId") or _str(item, "PK"),
             title=title if title is not None else DEFAULT_CHAT_TITLE,
-            created_at=_int_or_gsi(item),
-            updated_at=_optional_int(item, "updatedAt"),
+            created_at=_required_ms(item),
+            updated_at=_ms_of(item, "updatedAt"),
             extra=_extra(item, _CHAT_ATTRS),
         )
 
@@ -274,22 +345,21 @@ class Source:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Source:
-        sk = _str(item, "SK")
-        parts = sk.split("#")
-        if len(parts) < 3:
-            raise ValueError(f"source sort key {sk!r} is not SOURCE#messageId#sourceId")
+        """The source of an item; message and source ids come from the sort key, which is
+        what a sources query selects on. Metadata that is not a map is kept as ``value``."""
+        message_id, source_id = source_ids(item)
         metadata_attr = item.get("metadata")
         metadata = to_plain(metadata_attr) if isinstance(metadata_attr, dict) else {}
         if not isinstance(metadata, dict):
             metadata = {"value": metadata}
         return cls(
-            source_id=_optional_str(item, "sourceId") or parts[-1],
-            message_id=_optional_str(item, "messageId") or parts[1],
+            source_id=source_id,
+            message_id=message_id,
             chat_id=_optional_str(item, "chatId") or "",
             user_id=_optional_str(item, "userId") or _str(item, "PK"),
             page_content=_optional_str(item, "pageContent") or "",
             metadata=metadata,
-            created_at=_optional_int(item, "createdAt") or 0,
+            created_at=_ms_of(item, "createdAt") or 0,
             extra=_extra(item, _SOURCE_ATTRS),
         )
 
@@ -355,18 +425,18 @@ class Message:
         other_data = {k: v for k, v in data["M"].items() if k != "content"}
         if other_data:
             extra["data"] = {"M": other_data}
-        sk = _str(item, "SK")
-        gsi1pk = _optional_str(item, "GSI1PK") or ""
-        chat_id = _optional_str(item, "chatId") or gsi1pk.rsplit("#", 1)[-1]
+        chat_id = message_chat_id(item)
         if not chat_id:
             raise ValueError("message has no chatId")
         return cls(
-            message_id=_optional_str(item, "messageId") or sk.removeprefix(MESSAGE_SK_PREFIX),
+            # From the sort key, as the mirror files it: a ``messageId`` naming another
+            # message cannot make a second row of that message.
+            message_id=_str(item, "SK").removeprefix(MESSAGE_SK_PREFIX),
             chat_id=chat_id,
             user_id=_optional_str(item, "userId") or _str(item, "PK"),
-            type=_str(item, "type"),
+            type=_optional_str(item, "type") or UNKNOWN_MESSAGE_TYPE,
             content=str(content["S"]),
-            created_at=_int_or_gsi(item),
+            created_at=_required_ms(item),
             extra=extra,
         )
 
@@ -402,28 +472,57 @@ def _optional_str(item: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def _optional_int(item: Mapping[str, Any], name: str) -> int | None:
-    try:
-        return _int(item, name)
-    except (ValueError, ArithmeticError):
-        return None
+def _required_ms(item: Mapping[str, Any]) -> int:
+    ms = created_ms(item)
+    if ms is None:
+        raise ValueError("neither 'createdAt' nor 'GSI1SK' is a number")
+    return ms
 
 
-def _int_or_gsi(item: Mapping[str, Any]) -> int:
-    try:
-        return _int(item, "createdAt")
-    except (ValueError, ArithmeticError):
-        return _int(item, "GSI1SK")
+def message_chat_id(item: Mapping[str, Any]) -> str:
+    """The chat a message item belongs to: ``chatId``, else the end of ``GSI1PK``
+    (``{userId}#CHAT#{chatId}``); "" when neither names one."""
+    chat_id = _optional_str(item, "chatId")
+    if chat_id:
+        return chat_id
+    gsi1pk = _optional_str(item, "GSI1PK") or ""
+    return gsi1pk.rsplit("#", 1)[-1] if "#" in gsi1pk else ""
+
+
+def source_ids(item: Mapping[str, Any]) -> tuple[str, str]:
+    """(message id, source id) of a source item, from its sort key
+    ``SOURCE#{messageId}#{sourceId}``; ``messageId`` only says where the key splits
+    when the id itself holds a ``#``. Raises ValueError for a key of another shape."""
+    sk = _str(item, "SK")
+    body = sk.removeprefix(SOURCE_SK_PREFIX)
+    message_id = _optional_str(item, "messageId")
+    if message_id and body.startswith(message_id + "#"):
+        return message_id, body[len(message_id) + 1 :]
+    parts = body.split("#", 1)
+    if len(parts) < 2 or body == sk:
+        raise ValueError(f"source sort key {sk!r} is not SOURCE#messageId#sourceId")
+    return parts[0], parts[1]
+
+
+#: Ids with more digits than this sort after all numbered ones (as text).
+_MAX_ORDER_DIGITS = 18
 
 
 def source_order(source: Source) -> tuple[int, str]:
-    """Numeric order of ``sourceId`` ("2" before "10")."""
+    """Numeric order of ``sourceId`` ("2" before "10"); ids that are not plain ASCII
+    digits (another writer's "²", "1e3" or a 40-digit id) come after, by text."""
     sid = source.source_id
-    return (int(sid), sid) if sid.isdigit() else (1 << 62, sid)
+    if sid.isascii() and sid.isdigit() and len(sid) <= _MAX_ORDER_DIGITS:
+        return (int(sid), sid)
+    return (1 << 62, sid)
 
 
 def decode(item: Mapping[str, Any]) -> Chat | Message | Source | None:
-    """Decode any item of the table; a malformed one is skipped with a warning, never raised."""
+    """Decode any item of the table; a malformed one is skipped with a warning, never raised.
+
+    The same item is read again on every list and open: it is warned about once (per
+    process and reason), not on every read.
+    """
     entity = entity_of(item)
     try:
         if entity == "CHAT":
@@ -432,15 +531,33 @@ def decode(item: Mapping[str, Any]) -> Chat | Message | Source | None:
             return Message.from_item(item)
         if entity == "SOURCE":
             return Source.from_item(item)
-    except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-        log.warning("skipping malformed %s item %s: %s", entity, _describe_key(item), exc)
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
+        _warn_once(entity, _describe_key(item), exc)
         return None
     return None
 
 
+#: Items already warned about (bounded: past the bound it starts over).
+_warned: set[tuple[str, str]] = set()
+_MAX_WARNED = 10_000
+_MAX_KEY_CHARS = 120
+
+
+def _warn_once(entity: str | None, key: str, exc: BaseException) -> None:
+    reason = str(exc)[: _MAX_KEY_CHARS * 2]
+    mark = (key, reason)
+    if mark in _warned:
+        return
+    if len(_warned) >= _MAX_WARNED:
+        _warned.clear()
+    _warned.add(mark)
+    log.warning("skipping malformed %s item %s: %s", entity, key, reason)
+
+
 def _describe_key(item: Mapping[str, Any]) -> str:
     sk = item.get("SK", {})
-    return repr(sk.get("S") if isinstance(sk, dict) else sk)
+    text = repr(sk.get("S") if isinstance(sk, dict) else sk)
+    return text if len(text) <= _MAX_KEY_CHARS else text[: _MAX_KEY_CHARS - 1] + "…"
 
 
 # -- validation ---------------------------------------------------------------------

@@ -13,7 +13,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import TypedItem, entity_of
+from ..schema import (
+    CHAT_SK_PREFIX,
+    MESSAGE_SK_PREFIX,
+    TypedItem,
+    created_ms,
+    entity_of,
+    message_chat_id,
+    source_ids,
+)
 
 OTHER_KIND = "OTHER"
 
@@ -82,29 +90,44 @@ def _s(item: TypedItem, name: str) -> str:
 
 
 def _created(item: TypedItem) -> int:
-    for name, tag in (("createdAt", "N"), ("createdAt", "S"), ("GSI1SK", "S")):
-        attr = item.get(name)
-        if isinstance(attr, dict) and tag in attr:
-            try:
-                return int(float(str(attr[tag])))
-            except ValueError:
-                continue
-    return 0
+    """The ``created_at`` column: the item's time bounded to what SQLite and ``datetime``
+    hold (see :func:`~galileio_desktop.data.schema.created_ms`), 0 when it has none.
+
+    Plain digits in ``createdAt`` (every item of the web app and of ours) take the fast
+    path; anything else (out of range, fractional, wrong type) the careful one.
+    """
+    attr = item.get("createdAt")
+    if type(attr) is dict:
+        raw = attr.get("N")
+        if type(raw) is str and len(raw) < _FAST_DIGITS and raw.isascii() and raw.isdigit():
+            return int(raw)
+    ms = created_ms(item)
+    return 0 if ms is None else ms
+
+
+#: With fewer ASCII digits than this a time is inside the bounds (``LATEST_MS`` has 15).
+_FAST_DIGITS = 15
 
 
 def key_of_item(item: TypedItem) -> ItemKey:
-    """The mirror key of any item of the partition (unknown kinds are kept as OTHER)."""
+    """The mirror key of any item of the partition (unknown kinds are kept as OTHER).
+
+    Chat and message ids come from the sort key, and a source's message id from its sort
+    key too (what a sources query selects on), so another writer's ``chatId`` or
+    ``messageId`` naming someone else's item cannot file a second row under that item.
+    """
     sk = _s(item, "SK")
     kind = entity_of(item) or OTHER_KIND
     chat_id = _s(item, "chatId")
     message_id = _s(item, "messageId")
-    if kind == "CHAT" and not chat_id:
-        chat_id = sk.split("#", 1)[1] if "#" in sk else ""
+    if kind == "CHAT":
+        chat_id = sk[len(CHAT_SK_PREFIX) :]
     elif kind == "MESSAGE":
-        message_id = message_id or sk.split("#", 1)[1]
-        if not chat_id:
-            chat_id = _s(item, "GSI1PK").rsplit("#", 1)[-1] if "#" in _s(item, "GSI1PK") else ""
-    elif kind == "SOURCE" and not message_id:
-        parts = sk.split("#")
-        message_id = parts[1] if len(parts) >= 3 else ""
+        message_id = sk[len(MESSAGE_SK_PREFIX) :]
+        chat_id = chat_id or message_chat_id(item)
+    elif kind == "SOURCE":
+        try:
+            message_id = source_ids(item)[0]
+        except ValueError:
+            pass  # not a source key of the contract: kept, under its messageId if any
     return ItemKey(sk, kind, chat_id, message_id, _created(item))

@@ -182,6 +182,11 @@ def last_message_at(conn: sqlite3.Connection, chat_id: str) -> int | None:
     return None if row[0] is None else int(row[0])
 
 
+#: SQLite's integer range: ``created_at`` values are bounded well inside it (see codec).
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
 def message_page(
     conn: sqlite3.Connection, chat_id: str, limit: int | None, before: int | None
 ) -> list[TypedItem]:
@@ -193,7 +198,7 @@ def message_page(
     params: list[object] = [chat_id]
     if before is not None:
         sql += " AND created_at < ?"
-        params.append(before)
+        params.append(min(max(before, _INT64_MIN), _INT64_MAX))  # any int a caller passes binds
     if limit is None:
         rows = conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
         return [loads(r[0]) for r in rows]
