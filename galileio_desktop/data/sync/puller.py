@@ -29,7 +29,8 @@ from ..gateway import ChatGateway
 from ..mirror import bulk_load, items, outbox, sync_state
 from ..mirror.database import Mirror
 from ..mirror.overlay import chat_sk
-from ..schema import TypedItem, chat_key, now_ms
+from ..schema import TypedItem, chat_key, created_ms, now_ms
+from ..timestamps import is_known
 from . import known_sources
 from .outcome import WriteObserver
 from .views import PullResult
@@ -210,11 +211,7 @@ class Puller:
 
 
 def _created(item: TypedItem) -> int:
-    for name, tag in (("createdAt", "N"), ("GSI1SK", "S")):
-        attr = item.get(name)
-        if isinstance(attr, dict) and tag in attr:
-            try:
-                return int(str(attr[tag]))
-            except ValueError:
-                continue
-    return 0
+    """An item's time for the newest-seen mark; 0 when unknown (out of range, another
+    writer's), so one such message neither overflows the mark nor hides newer ones."""
+    ms = created_ms(item)
+    return ms if ms is not None and is_known(ms) else 0
