@@ -1,6 +1,11 @@
 """A whole chat, with the sources of every answer, as Markdown, JSON or CSV.
 
 The web app's export leaves the sources out; an analyst citing an answer needs them.
+
+Everything exported was written by someone else and is opened by other programs, so:
+times out of range read "unknown date" (see :mod:`.timestamps`); a Markdown heading is
+one line whatever the title holds; and a CSV cell that a spreadsheet would run as a
+formula is neutralised (see :func:`csv_cell`).
 """
 
 from __future__ import annotations
@@ -9,10 +14,10 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 from .errors import InvalidInput
 from .schema import Chat, Message
+from .timestamps import iso_utc
 
 FORMATS = ("md", "json", "csv")
 CSV_COLUMNS = (
@@ -29,8 +34,44 @@ CSV_COLUMNS = (
 )
 
 
+#: The first characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) treat a
+#: cell as a formula: OWASP's CSV-injection list.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def iso_time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+    """UTC, to the second (``2023-11-14T22:13:20+00:00``), or "unknown date" out of range."""
+    return iso_utc(ms)
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one that starts with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return gets a leading ``'`` (OWASP's rule against CSV injection),
+    so ``=HYPERLINK(...)`` in a message is shown, never run. The quote is visible to
+    programs that read the file as plain CSV; that is the accepted price."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+#: Line breaks (and the vertical tab and form feed ``str.splitlines`` also breaks on).
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+
+
+def _one_line(text: str) -> str:
+    """Text for a Markdown heading or list item: a line break would end it there and make
+    the rest of a title (``"\\n# Fake heading"``) part of the document's structure."""
+    return text.translate(_LINE_BREAKS)
+
+
+def _code_span(text: str) -> str:
+    """``text`` as inline code, fenced with more backticks than it holds in a row."""
+    text = _one_line(text)
+    run = longest = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def export_chat(chat: Chat, messages: Sequence[Message], fmt: str) -> str:
@@ -57,7 +98,7 @@ def _speaker(message: Message) -> str:
 
 
 def to_markdown(chat: Chat, messages: Sequence[Message]) -> str:
-    lines = [f"# {chat.title}", "", f"_Created {iso_time(chat.created_at)}_", ""]
+    lines = [f"# {_one_line(chat.title)}", "", f"_Created {iso_time(chat.created_at)}_", ""]
     for message in messages:
         lines += [f"## {_speaker(message)} ({iso_time(message.created_at)})", "", message.content, ""]
         if message.sources:
@@ -65,18 +106,23 @@ def to_markdown(chat: Chat, messages: Sequence[Message]) -> str:
             for number, source in enumerate(message.sources, start=1):
                 location = source.location or "(no location)"
                 quoted = "\n".join(f"   > {line}" for line in source.page_content.splitlines() or [""])
-                lines += [f"{number}. `{location}`", "", quoted, ""]
+                lines += [f"{number}. {_code_span(location)}", "", quoted, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def to_csv(chat: Chat, messages: Sequence[Message]) -> str:
-    """One row per message, then one row per source of it (type ``source``)."""
+    """One row per message, then one row per source of it (type ``source``); every cell
+    through :func:`csv_cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+
+    def row(cells: list[str]) -> None:
+        writer.writerow([csv_cell(cell) for cell in cells])
+
     for message in messages:
         when = iso_time(message.created_at)
-        writer.writerow(
+        row(
             [
                 chat.chat_id,
                 chat.title,
@@ -91,7 +137,7 @@ def to_csv(chat: Chat, messages: Sequence[Message]) -> str:
             ]
         )
         for source in message.sources:
-            writer.writerow(
+            row(
                 [
                     chat.chat_id,
                     chat.title,
