@@ -3,21 +3,33 @@
 Every row has the same height (the view uses uniform item sizes), and headers
 draw their label at the bottom of the row so the empty top part reads as the
 space between groups. Colours come from the palette (see :mod:`.theme`).
+
+A title is drawn on one line, cut to what a row can show, and bidi-isolated (see
+:mod:`.bidi`): whatever direction controls or right-to-left text it holds, it cannot
+reorder or overlap the time and badges drawn beside it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from . import theme
+from . import bidi, theme
 from .chat_list_model import ChatRoles
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 H_PAD = 10
 ROW_MARGIN = 4
+#: More characters than any sidebar row shows: a longer title is cut before it is measured.
+MAX_TITLE_CHARS = 400
+
+
+def row_title(title: str, metrics: QFontMetrics, width: int) -> str:
+    """``title`` as a row draws it: one line, elided to ``width`` pixels, bidi-isolated."""
+    line = bidi.one_line(title, MAX_TITLE_CHARS)
+    return bidi.isolate(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
 
 
 class ChatDelegate(QStyledItemDelegate):
@@ -102,10 +114,8 @@ class ChatDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         title_rect = QRect(inner.left(), inner.top(), max(0, right - inner.left()), inner.height())
-        title = QFontMetrics(option.font).elidedText(
-            str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
-            Qt.TextElideMode.ElideRight,
-            title_rect.width(),
+        title = row_title(
+            str(index.data(Qt.ItemDataRole.DisplayRole) or ""), QFontMetrics(option.font), title_rect.width()
         )
         painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
 
@@ -138,6 +148,13 @@ class ChatDelegate(QStyledItemDelegate):
         if isinstance(editor, QLineEdit):
             editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
             editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex) -> None:
+        """Rename only when the user changed the text: a title longer than the editor's
+        limit is shown cut, and leaving the editor untouched must not save it cut."""
+        if isinstance(editor, QLineEdit) and not editor.isModified():
+            return
+        super().setModelData(editor, model, index)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         editor.setGeometry(option.rect.adjusted(ROW_MARGIN + 4, 3, -(ROW_MARGIN + 4), -3))

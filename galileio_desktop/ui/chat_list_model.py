@@ -5,6 +5,11 @@ height and the view can keep ``setUniformItemSizes`` on for 10,000 chats.
 Changes are applied as a diff of row keys: one changed chat is one
 ``dataChanged``, a chat that moves to the top is a remove plus an insert, and
 only a new filter text resets the model.
+
+Titles are other writers' text: the model hands them out as stored (display and
+edit roles), and the strings it composes with them (tooltip, accessible text) hold
+them one line long and bidi-isolated (see :mod:`.bidi`). Chats whose time is out of
+range sort last, under "Unknown date".
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from . import time_groups
+from ..data.timestamps import is_known
+from . import bidi, time_groups
 
 if TYPE_CHECKING:
     from ..data.sync import ChatView
@@ -52,8 +58,9 @@ class ChatRoles:
     TIME_TEXT = Qt.ItemDataRole.UserRole + 9
 
 
-def _sort_key(view: ChatView) -> tuple[int, int, str]:
-    return (-view.last_activity, -view.chat.created_at, view.chat.chat_id)
+def _sort_key(view: ChatView) -> tuple[bool, int, int, str]:
+    # An unknown time (bounded to year 9999 or year 1, see data.timestamps) sorts last.
+    return (not is_known(view.last_activity), -view.last_activity, -view.chat.created_at, view.chat.chat_id)
 
 
 class ChatListModel(QAbstractListModel):
@@ -83,6 +90,14 @@ class ChatListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Never raises: an exception escaping into a delegate's paint ends the process."""
+        try:
+            return self._data(index, role)
+        except Exception:  # noqa: BLE001 - logged once; the row shows without this role
+            _log_once(role)
+            return None
+
+    def _data(self, index: ModelIndex, role: int) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         kind, key = self._rows[index.row()]
@@ -295,18 +310,18 @@ class ChatListModel(QAbstractListModel):
 
     @staticmethod
     def _tooltip(view: ChatView) -> str:
-        lines = [view.chat.title, f"Last activity {time_groups.full_time(view.last_activity)}"]
+        lines = [bidi.inline(view.chat.title), f"Last activity {time_groups.full_time(view.last_activity)}"]
         if view.pending:
             lines.append("Changes waiting to be sent")
         if view.unsent:
             lines.append(f"{view.unsent} message(s) not sent")
         if view.parked_error:
-            lines.append(f"Error: {view.parked_error}")
+            lines.append(f"Error: {bidi.inline(view.parked_error)}")
         return "\n".join(lines)
 
     @staticmethod
     def _accessible_text(view: ChatView) -> str:
-        parts = [view.chat.title]
+        parts = [bidi.inline(view.chat.title)]
         if view.pending:
             parts.append("pending")
         if view.unsent:
@@ -314,6 +329,15 @@ class ChatListModel(QAbstractListModel):
         if view.parked_error:
             parts.append("error")
         return ", ".join(parts)
+
+
+_logged_roles: set[int] = set()
+
+
+def _log_once(role: int) -> None:
+    if role not in _logged_roles:
+        _logged_roles.add(role)
+        log.exception("chat list: could not give role %d of a row", role)
 
 
 def _row_diff(old: list[RowKey], new: list[RowKey]) -> list[tuple[str, int, int, int, int]]:

@@ -5,6 +5,10 @@ opens, older pages prepended as the user scrolls up (the pane asks for them).
 Besides stored messages it holds two kinds of transient rows: a question shown
 the instant it is sent (before the worker confirms it) and the answer being
 streamed. A changed row is one ``dataChanged``; only switching chats resets.
+
+Rows come from other writers too: a time out of range reads "unknown date" (see
+:mod:`.time_groups`), text joined with ours is bidi-isolated (see :mod:`.bidi`), and
+``data`` never raises into a painting delegate.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from . import time_groups
+from . import bidi, time_groups
 
 if TYPE_CHECKING:
     from ..data.sync import MessageView
@@ -89,6 +93,9 @@ class MessageRow:
         )
 
 
+_logged_roles: set[int] = set()
+
+
 class MessageListModel(QAbstractListModel):
     """Rows of the open chat, with the paging state the pane needs."""
 
@@ -108,6 +115,16 @@ class MessageListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Never raises: an exception escaping into a delegate's paint ends the process."""
+        try:
+            return self._data(index, role)
+        except Exception:  # noqa: BLE001 - logged once; the row shows without this role
+            if role not in _logged_roles:
+                _logged_roles.add(role)
+                log.exception("message list: could not give role %d of a row", role)
+            return None
+
+    def _data(self, index: ModelIndex, role: int) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
@@ -115,7 +132,7 @@ class MessageListModel(QAbstractListModel):
             return row.text
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if row.kind == HUMAN else "Assistant"
-            return f"{who}: {row.text}"
+            return f"{who}: {bidi.isolate(row.text)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [time_groups.full_time(row.created_at)] if row.created_at else []
             if row.failed or row.unsent_reason:
@@ -213,6 +230,10 @@ class MessageListModel(QAbstractListModel):
         if total is not None:
             self._total = total
         if not rows:
+            # Nothing older could be shown: what the count says is left cannot be read (an
+            # item another writer left unreadable is counted, never listed). Asking again
+            # would bring the same nothing, forever.
+            self._total = self.stored_count()
             return 0
         rows.sort(key=lambda r: r.order)
         oldest = self.oldest_created_at()

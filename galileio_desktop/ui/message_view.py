@@ -14,12 +14,15 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
+from . import bidi
 from .message_delegate import MessageDelegate
 from .message_list_model import MessageListModel, MessageRoles, MessageRow
 
 log = logging.getLogger(__name__)
 
 RELAYOUT_DELAY_MS = 40
+#: The most characters of a link's address its tooltip shows.
+LINK_TIP_CHARS = 500
 
 
 class MessageListView(QListView):
@@ -109,8 +112,10 @@ class MessageListView(QListView):
             self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         else:
             self.viewport().unsetCursor()
-        if what == "link":
-            QToolTip.showText(event.globalPosition().toPoint(), detail, self.viewport())
+        if what == "link":  # the address as written by the message's author: one line, cut
+            QToolTip.showText(
+                event.globalPosition().toPoint(), bidi.one_line(detail, LINK_TIP_CHARS), self.viewport()
+            )
 
     def link_at(self, pos: QPoint) -> str:
         what, detail, _ = self._hit(pos)

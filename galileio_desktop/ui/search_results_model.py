@@ -2,7 +2,9 @@
 
 The mirror marks matches in a snippet with control characters; they are turned
 into highlight spans here and painted as text, so a snippet can never inject
-markup.
+markup. Titles and snippets are other writers' text: drawn one line long and
+bidi-isolated piece by piece (see :mod:`.bidi`), so a direction control in one cannot
+reorder the kind label, the title or the snippet beside it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from . import theme
+from . import bidi, theme
 
 if TYPE_CHECKING:
     from ..data.mirror.search import SearchHit
@@ -24,6 +26,8 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_START = "\u0002"
 SNIPPET_END = "\u0003"
 KIND_LABELS = {"CHAT": "Chat title", "MESSAGE": "Message", "SOURCE": "Source"}
+#: More characters than a result line shows: a longer title is cut before it is measured.
+MAX_TITLE_CHARS = 400
 
 
 def snippet_segments(snippet: str) -> list[tuple[str, bool]]:
@@ -71,7 +75,7 @@ class SearchResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return hit.title
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return f"{hit.title}: {plain(hit.snippet)}"
+            return f"{bidi.inline(hit.title)}: {bidi.inline(plain(hit.snippet))}"
         if role == SearchRoles.HIT:
             return hit
         if role == SearchRoles.SNIPPET:
@@ -132,19 +136,22 @@ class SearchResultDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         title_rect = QRect(inner.left(), inner.top(), inner.width() - kind_w - 10, line_h)
         title = QFontMetrics(bold).elidedText(
-            str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
+            bidi.one_line(str(index.data(Qt.ItemDataRole.DisplayRole) or ""), MAX_TITLE_CHARS),
             Qt.TextElideMode.ElideRight,
             title_rect.width(),
         )
-        painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
+        painter.drawText(
+            title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), bidi.isolate(title)
+        )
 
         x = inner.left()
         y = inner.top() + line_h + self.PAD // 2
         right = inner.right()
         ellipsis_w = metrics.horizontalAdvance("…")
-        for text, highlighted in snippet_segments(str(index.data(SearchRoles.SNIPPET) or "")):
+        for segment, highlighted in snippet_segments(str(index.data(SearchRoles.SNIPPET) or "")):
             if x >= right:
                 break
+            text = bidi.one_line(segment)
             available = right - x
             width = metrics.horizontalAdvance(text)
             if width > available:
@@ -160,7 +167,7 @@ class SearchResultDelegate(QStyledItemDelegate):
             painter.drawText(
                 QRect(x, y, width + 1, line_h),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                text,
+                bidi.isolate(text),
             )
             x += width
         painter.restore()

@@ -3,6 +3,10 @@
 Source text is untrusted, so every label is plain text. A location can always
 be copied; it opens in the browser only when it is an http(s) URL and only on
 the user's click. s3 URIs are copied, never opened.
+
+Any value another writer stored must show: a location that is no valid URL is shown
+as written, and a very long one is cut in its label and tooltip, kept to one line
+(see :mod:`.bidi`); Copy takes it whole.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import links, theme
+from . import bidi, links, theme
 
 if TYPE_CHECKING:
     from ..data.schema import Source
@@ -37,6 +41,19 @@ log = logging.getLogger(__name__)
 #: Metadata keys that name the location; shown as the location, not again below.
 LOCATION_KEYS = ("source_location", "source", "url", "location", "file")
 MAX_METADATA_CHARS = 300
+MAX_KEY_CHARS = 60
+#: The most characters of a location its label and tooltip show (Copy takes it whole).
+MAX_LOCATION_CHARS = 500
+
+
+def location_name(location: str) -> str:
+    """The short name a card shows for ``location`` (see :func:`links.location_label`),
+    the text itself when it is no URL Python can split (``http://[`` is one)."""
+    try:
+        name = links.location_label(location)
+    except ValueError:
+        name = location.strip()
+    return bidi.one_line(name, MAX_LOCATION_CHARS)
 
 
 def source_location(source: Source) -> str:
@@ -59,7 +76,7 @@ def metadata_rows(source: Source) -> list[tuple[str, str]]:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
         if len(text) > MAX_METADATA_CHARS:
             text = text[: MAX_METADATA_CHARS - 1] + "…"
-        rows.append((str(key), text))
+        rows.append((bidi.one_line(str(key), MAX_KEY_CHARS), text))
     return rows
 
 
@@ -74,7 +91,7 @@ class SourceCard(QFrame):
 
         # Widgets
         self.number_label = QLabel(str(number), self)
-        self.location_label = QLabel(links.location_label(self.location) or "Unknown location", self)
+        self.location_label = QLabel(location_name(self.location) or "Unknown location", self)
         self.copy_button = QPushButton("Copy location", self)
         self.open_button = QPushButton("Open", self)
         self.passage_label = QLabel(source.page_content or "(no passage text)", self)
@@ -104,7 +121,8 @@ class SourceCard(QFrame):
             label.setTextInteractionFlags(
                 Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
             )
-        self.location_label.setToolTip(self.location or "This source names no location")
+        tip = bidi.one_line(self.location, MAX_LOCATION_CHARS)
+        self.location_label.setToolTip(tip or "This source names no location")
         self.location_label.setAccessibleName("Location")
         self.location_label.setAccessibleDescription(self.location)
         self.location_label.setFont(theme.scaled_font(self.location_label.font(), 1.0, bold=True))
@@ -114,9 +132,9 @@ class SourceCard(QFrame):
         self.passage_label.setAccessibleName("Passage")
         self.copy_button.setAccessibleName(f"Copy location of source {number}")
         self.copy_button.setEnabled(bool(self.location))
-        self.copy_button.setToolTip(self.location)
+        self.copy_button.setToolTip(tip)
         self.open_button.setAccessibleName(f"Open source {number} in the browser")
-        self.open_button.setToolTip(self.location)
+        self.open_button.setToolTip(tip)
         self.open_button.setVisible(links.is_openable(self.location))
         for button in (self.copy_button, self.open_button):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
