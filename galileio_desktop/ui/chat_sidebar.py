@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..data.schema import now_ms
+from . import bidi
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
 from .toast import DEFAULT_TIMEOUT_MS, Toast
@@ -477,4 +478,5 @@ class ChatSidebar(QWidget):
 
 
 def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1] + "…"
+    """A title for our own sentence: cut, one line, bidi-isolated (it cannot reorder ours)."""
+    return bidi.inline(title, limit)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
-from . import links, theme
+from . import bidi, links, theme
 from .ask_tracker import AskTracker
 from .message_delegate import MessageDelegate
 from .message_list_model import AI, MessageListModel, MessageRoles
@@ -36,6 +36,8 @@ BOTTOM_SLACK_PX = 6
 #: Rows laid out with estimated heights are measured for this long per turn of the event
 #: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long.
 MEASURE_BUDGET_S = 0.008
+#: The most characters of a chat title the header shows (on one line).
+TITLE_CHARS = 300
 
 
 class MessagePane(QWidget):
@@ -88,6 +90,9 @@ class MessagePane(QWidget):
         self.title_label = QLabel(self)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setAccessibleName("Chat title")
+        # Any title another writer stored: never wider than the pane (a 5,000-character
+        # title would otherwise make the window tens of thousands of pixels wide).
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.view = MessageListView(self)
         self.view.setAccessibleName("Messages")
         self.delegate = MessageDelegate(self.view)
@@ -161,7 +166,7 @@ class MessagePane(QWidget):
         return self._chat_id
 
     def set_title(self, title: str) -> None:
-        self.title_label.setText(title)
+        self.title_label.setText(bidi.one_line(title, TITLE_CHARS))
 
     def show_chat(self, chat_id: str, title: str = "") -> None:
         """Open ``chat_id`` ("" for none): newest page from the mirror, then a network top-up."""
