@@ -9,7 +9,7 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     from .cli.main import run
 
-    return run(argv if argv is not None else sys.argv[1:])
+    return run(argv if argv is not None else sys.argv[1:], hard_stop=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ from typing import Any
 from ..data.errors import InvalidInput
 from .context import Context, read_text_argument
 from .online import push_now, require_chat
+from .terminal import one_line, printable
 
 BACKENDS = ("galileo", "bedrock-kb", "bedrock", "openai", "local-docs")
 
@@ -60,7 +61,7 @@ def ask_command(ctx: Context, args: argparse.Namespace) -> int:
 
     def on_text(piece: str) -> None:
         if not ctx.json:
-            ctx.stdout.write(piece)
+            ctx.stdout.write(printable(piece))
             ctx.stdout.flush()
 
     def work() -> None:
@@ -78,6 +79,9 @@ def ask_command(ctx: Context, args: argparse.Namespace) -> int:
             outcome["error"] = exc
 
     thread = threading.Thread(target=work, name="ask", daemon=True)
+    # The deadline is for DynamoDB: an answer may stream for minutes (the assistant's
+    # own connection has its timeouts); the count starts again for storing it.
+    ctx.deadline.pause()
     thread.start()
     try:
         while thread.is_alive():
@@ -89,7 +93,13 @@ def ask_command(ctx: Context, args: argparse.Namespace) -> int:
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
-    pending = push_now(ctx, library)
+    ctx.deadline.restart()
+    written = {m.message_id for m in (result.question, result.answer) if m is not None}
+    pending = push_now(
+        ctx,
+        library,
+        lambda op: op.message_id in written or (op.chat_id == args.chat_id and op.kind == "rename_chat"),
+    )
     if ctx.json:
         ctx.out({**result.as_json(), "pending": pending})
     else:
@@ -97,6 +107,6 @@ def ask_command(ctx: Context, args: argparse.Namespace) -> int:
         if result.stopped:
             ctx.info("(stopped: the partial answer was kept)")
         for number, source in enumerate(result.sources, start=1):
-            ctx.stdout.write(f"[{number}] {source.location or '(no location)'}\n")
+            ctx.stdout.write(f"[{number}] {one_line(source.location) or '(no location)'}\n")
         ctx.stdout.flush()
     return 0

@@ -11,7 +11,8 @@ from ..data.errors import InvalidInput, NotFound
 from ..data.export import FORMATS, export_chat
 from ..data.schema import validate_title
 from .context import Context, read_text_argument
-from .online import push_now, refresh, require_chat
+from .online import of_chat, of_message, push_now, refresh, require_chat
+from .terminal import one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,7 +89,10 @@ def chats_list(ctx: Context, args: argparse.Namespace) -> int:
     chats = library.list_chats()
     ctx.out(
         [c.as_json() for c in chats],
-        "\n".join(f"{c.chat.chat_id}  {c.chat.title}{'  (pending)' if c.pending else ''}" for c in chats)
+        "\n".join(
+            f"{one_line(c.chat.chat_id)}  {one_line(c.chat.title)}{'  (pending)' if c.pending else ''}"
+            for c in chats
+        )
         or "No chats.",
     )
     return 0
@@ -98,7 +102,7 @@ def chats_create(ctx: Context, args: argparse.Namespace) -> int:
     title = validate_title(args.title)
     library = ctx.library()
     chat = library.create_chat(title)
-    pending = push_now(ctx, library)
+    pending = push_now(ctx, library, of_chat(chat.chat_id, "create_chat"))
     ctx.out({**chat.as_json(), "pending": pending}, chat.chat_id)
     return 0
 
@@ -108,11 +112,14 @@ def chats_rename(ctx: Context, args: argparse.Namespace) -> int:
     library = ctx.library()
     require_chat(ctx, library, args.chat_id)
     library.rename_chat(args.chat_id, title)
-    pending = push_now(ctx, library)
+    pending = push_now(ctx, library, of_chat(args.chat_id, "rename_chat"))
     view = library.get_chat(args.chat_id)
     if view is None:
         raise NotFound(f"Chat {args.chat_id} was deleted (on another device or in the web app).")
-    ctx.out({**view.chat.as_json(), "pending": pending}, f"Renamed {args.chat_id} to {title!r}.")
+    ctx.out(
+        {**view.chat.as_json(), "pending": pending},
+        f"Renamed {one_line(args.chat_id)} to {one_line(title)!r}.",
+    )
     return 0
 
 
@@ -122,7 +129,7 @@ def chats_delete(ctx: Context, args: argparse.Namespace) -> int:
     messages = library.list_messages(args.chat_id)
     sources = sum(len(library.list_sources(v.message.message_id)) for v in messages)
     library.delete_chat(args.chat_id)
-    pending = push_now(ctx, library, progress_label="Deleting chat")
+    pending = push_now(ctx, library, of_chat(args.chat_id, "delete_chat"))
     result = {
         "chatId": args.chat_id,
         "deletedMessages": len(messages),
@@ -166,7 +173,7 @@ def messages_add(ctx: Context, args: argparse.Namespace) -> int:
     library = ctx.library()
     require_chat(ctx, library, args.chat_id)
     message = library.add_message(args.chat_id, args.type, text, drafts)
-    pending = push_now(ctx, library)
+    pending = push_now(ctx, library, of_message(message.message_id, "put_message"))
     ctx.out({**message.as_json(with_sources=True), "pending": pending}, message.message_id)
     return 0
 
@@ -176,7 +183,7 @@ def messages_delete(ctx: Context, args: argparse.Namespace) -> int:
     require_chat(ctx, library, args.chat_id, load_messages=True)
     sources = len(library.list_sources(args.message_id))
     library.delete_message(args.chat_id, args.message_id)
-    pending = push_now(ctx, library)
+    pending = push_now(ctx, library, of_message(args.message_id, "delete_message"))
     ctx.out(
         {"chatId": args.chat_id, "messageId": args.message_id, "deletedSources": sources, "pending": pending},
         f"Deleted message {args.message_id} and {sources} sources.",
@@ -190,7 +197,8 @@ def sources_list(ctx: Context, args: argparse.Namespace) -> int:
     sources = library.list_sources(args.message_id)
     ctx.out(
         [s.as_json() for s in sources],
-        "\n\n".join(f"[{s.source_id}] {s.location}\n{s.page_content}" for s in sources) or "No sources.",
+        "\n\n".join(f"[{one_line(s.source_id)}] {one_line(s.location)}\n{s.page_content}" for s in sources)
+        or "No sources.",
     )
     return 0
 

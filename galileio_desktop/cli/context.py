@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 from ..data.errors import InvalidInput
 from ..data.paths import AppPaths
+from .deadline import DEFAULT_TIMEOUT_S, CommandDeadline
+from .terminal import printable
 
 
 @dataclass
@@ -26,10 +28,16 @@ class Context:
     _workspace: Any = None
     _secrets: Any = None
     _library: Any = None
+    _deadline: CommandDeadline | None = None
+    #: End the process a little after the deadline should anything still hang (the real
+    #: program only: tests run commands inside their own process).
+    hard_stop: bool = False
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Context:
-        return cls(args=args, paths=AppPaths.resolve(args.data_dir), json=bool(args.json))
+    def from_args(cls, args: argparse.Namespace, *, hard_stop: bool = False) -> Context:
+        return cls(
+            args=args, paths=AppPaths.resolve(args.data_dir), json=bool(args.json), hard_stop=hard_stop
+        )
 
     # -- settings -----------------------------------------------------------------------
 
@@ -78,6 +86,14 @@ class Context:
         return bool(getattr(self.args, "offline", False))
 
     @property
+    def deadline(self) -> CommandDeadline:
+        """The deadline of this command's network work (``--timeout``)."""
+        if self._deadline is None:
+            seconds = getattr(self.args, "timeout", None) or DEFAULT_TIMEOUT_S
+            self._deadline = CommandDeadline(float(seconds), self.stderr, hard_stop=self.hard_stop)
+        return self._deadline
+
+    @property
     def secrets(self) -> Any:
         """One secret store for the whole run (memory-only secrets must not get lost)."""
         if self._secrets is None:
@@ -113,9 +129,12 @@ class Context:
         """The account's local-first library (mirror, outbox, sync)."""
         if self._library is None:
             self._library = self.workspace().make_library()
+            self.deadline.watch(self._library.cancel_token)
         return self._library
 
     def close(self) -> None:
+        if self._deadline is not None:
+            self._deadline.close()
         if self._library is not None:
             self._library.close()
         if self._gateway is not None:
@@ -124,17 +143,18 @@ class Context:
     # -- output -------------------------------------------------------------------------
 
     def out(self, value: Any, text: str | None = None) -> None:
-        """Print ``value`` as the one JSON document (``--json``) or ``text`` for people."""
+        """Print ``value`` as the one JSON document (``--json``, exact) or ``text`` for
+        people, with control and bidi characters escaped (see :mod:`.terminal`)."""
         if self.json:
             json.dump(value, self.stdout, ensure_ascii=False, indent=2)
             self.stdout.write("\n")
         else:
-            self.stdout.write((text if text is not None else str(value)) + "\n")
+            self.stdout.write(printable(text if text is not None else str(value)) + "\n")
         self.stdout.flush()
 
     def info(self, text: str) -> None:
         """A note for people on stderr (never mixed into JSON on stdout)."""
-        self.stderr.write(text + "\n")
+        self.stderr.write(printable(text) + "\n")
         self.stderr.flush()
 
 

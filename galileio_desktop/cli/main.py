@@ -18,17 +18,20 @@ from ..data.errors import GalileioError
 log = logging.getLogger(__name__)
 
 EXIT_CODES = """exit codes:
-  0  success
+  0  success (a write saved locally and still to be sent says "pending": true)
+  1  the local copy could not be read or written (a full disk, a folder without access)
   2  bad input or usage (nothing written)
-  3  endpoint unreachable
+  3  endpoint unreachable, not answering as DynamoDB, or not within --timeout
   4  credentials missing, expired or denied
   5  chat or message not found
+  6  DynamoDB refused a change for good: see 'changes list'
 """
 
 #: Modules that add commands, each with ``register(subparsers)``.
 COMMAND_MODULES = (
     "galileio_desktop.cli.chat_commands",
     "galileio_desktop.cli.sync_commands",
+    "galileio_desktop.cli.change_commands",
     "galileio_desktop.cli.ask_command",
     "galileio_desktop.cli.demo_commands",
     "galileio_desktop.cli.account_commands",
@@ -56,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--account", metavar="NAME", help="use this configured account")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
     parser.add_argument("--offline", action="store_true", help="never touch the network")
+    parser.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_seconds,
+        default=None,
+        help="stop network work after S seconds (default 30); sync then exits 3",
+    )
     parser.add_argument("--demo", action="store_true", help="run on the embedded demo endpoint")
     parser.add_argument("--screenshot", metavar="FILE", help="open the window, save a PNG of it and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
@@ -71,13 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError("give a number of seconds above 0 and at most a day")
+    return seconds
+
+
+def run(argv: Sequence[str] | None = None, *, hard_stop: bool = False) -> int:
+    """Run one command; ``hard_stop``: the real program (see :mod:`.deadline`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from .context import Context
     from .logging_setup import setup_logging
+    from .terminal import printable
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, hard_stop=hard_stop)
     setup_logging(ctx.paths.log_dir, verbose=args.verbose)
     func = getattr(args, "func", None)
     try:
@@ -87,7 +109,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return open_window(ctx)
         return int(func(ctx, args))
     except GalileioError as exc:
-        ctx.stderr.write(f"galileio-desktop: {exc.message}\n")
+        ctx.stderr.write(f"galileio-desktop: {printable(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         ctx.stderr.write("galileio-desktop: interrupted\n")
@@ -99,4 +121,4 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(argv if argv is not None else sys.argv[1:])
+    return run(argv if argv is not None else sys.argv[1:], hard_stop=True)

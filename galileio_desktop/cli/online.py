@@ -7,10 +7,12 @@ locally first and pushed at once when online. ``--offline`` never touches the ne
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from ..data.errors import CredentialsError, EndpointUnreachable, GalileioError, NotFound, Throttled
+from ..data.errors import ChangeRefused, CredentialsError, EndpointUnreachable, NotFound, Throttled
 from .context import Context
+from .terminal import one_line
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,17 @@ def require_chat(ctx: Context, library: Any, chat_id: str, *, load_messages: boo
     return view
 
 
-def push_now(ctx: Context, library: Any, progress_label: str | None = None) -> bool:
-    """Push what is queued; True when something is still pending afterwards.
+#: Which queued operations a command made (the ones whose outcome it reports).
+Mine = Callable[[Any], bool]
 
-    An operation DynamoDB refused for good is parked; that is reported as an error.
+
+def push_now(ctx: Context, library: Any, mine: Mine) -> bool:
+    """Push what is queued; True when this command's change is still to be sent.
+
+    The command reports its own outcome only: its change refused for good raises
+    :class:`ChangeRefused` (exit 6); a change refused earlier, by another command, is a
+    note on stderr and changes nothing here (a script must not retry, and duplicate, a
+    write that was made).
     """
     if ctx.offline:
         return True
@@ -59,12 +68,26 @@ def push_now(ctx: Context, library: Any, progress_label: str | None = None) -> b
         return True
     if result.failure is not None:
         ctx.info(f"Saved locally; will be sent later ({result.failure.message})")
+    elif result.busy:
+        ctx.info("Saved locally; another window or command is sending this account's changes right now.")
     status = library.status()
-    parked = status.parked_operations
-    if parked:
-        raise GalileioError(
-            "DynamoDB refused a change for good: "
-            + "; ".join(f"{op.kind} on chat {op.chat_id}: {op.error}" for op in parked)
-            + ". See 'galileio-desktop status'."
+    refused = [op for op in status.parked_operations if mine(op)]
+    if refused:
+        raise ChangeRefused(
+            "DynamoDB refused this change for good: "
+            + "; ".join(one_line(op.error or op.kind) for op in refused)
+            + " It is kept: see 'galileio-desktop changes list' to retry or discard it."
         )
-    return bool(status.pending)
+    others = [op for op in status.parked_operations if not mine(op)]
+    if others:
+        ctx.info(f"Note: {len(others)} earlier change(s) were refused; see 'galileio-desktop changes list'.")
+    return any(mine(op) for op in status.operations)
+
+
+def of_chat(chat_id: str, *kinds: str) -> Mine:
+    """The operations of kinds ``kinds`` on chat ``chat_id``."""
+    return lambda op: op.chat_id == chat_id and op.kind in kinds
+
+
+def of_message(message_id: str, *kinds: str) -> Mine:
+    return lambda op: op.message_id == message_id and op.kind in kinds

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
-from ..data.errors import EndpointUnreachable, GalileioError, InvalidInput, Throttled
+from ..data.errors import ChangeRefused, EndpointUnreachable, InvalidInput, SyncBusy, Throttled
+from ..data.timestamps import local_text
 from .context import Context
+from .terminal import one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _when(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "never"
+    return local_text(ms) if ms else "never"
 
 
 def sync(ctx: Context, args: argparse.Namespace) -> int:
@@ -39,11 +40,11 @@ def sync(ctx: Context, args: argparse.Namespace) -> int:
         result = library.sync(progress)
         if args.reconcile and not result.pull.reconciled:
             library.pull(reconcile=True, progress=progress)
-    except (EndpointUnreachable, Throttled) as exc:
+    except (EndpointUnreachable, Throttled, SyncBusy) as exc:
         pending = library.status().pending
         if ctx.json:
             ctx.out({"error": exc.message, "pending": pending, "online": False})
-        ctx.stderr.write(f"galileio-desktop: {exc.message} {pending} change(s) still pending.\n")
+        ctx.info(f"galileio-desktop: {exc.message} {pending} change(s) still pending.")
         return exc.exit_code
     document = {**result.as_json(), "online": True}
     ctx.out(
@@ -52,9 +53,11 @@ def sync(ctx: Context, args: argparse.Namespace) -> int:
         f"removed {result.pull.removed}; {result.pending} pending, {result.parked} refused.",
     )
     if result.parked:
-        raise GalileioError(
-            f"{result.parked} change(s) were refused by DynamoDB; see 'galileio-desktop status'."
+        ctx.info(
+            f"galileio-desktop: {result.parked} change(s) were refused by DynamoDB and are kept; "
+            "see 'galileio-desktop changes list' to retry or discard them."
         )
+        return ChangeRefused.exit_code
     return 0 if result.pending == 0 else 3
 
 
@@ -67,9 +70,9 @@ def status(ctx: Context, args: argparse.Namespace) -> int:
         f"Last full reconcile: {_when(state.last_reconcile)}",
     ]
     for op in state.operations:
-        line = f"  #{op.op_id} {op.kind} chat {op.chat_id} [{op.state}, {op.attempts} attempt(s)]"
+        line = f"  #{op.op_id} {op.kind} chat {one_line(op.chat_id)} [{op.state}, {op.attempts} attempt(s)]"
         if op.error:
-            line += f": {op.error}"
+            line += f": {one_line(op.error)}"
         lines.append(line)
     ctx.out(state.as_json(), "\n".join(lines))
     return 0
@@ -84,6 +87,7 @@ def search(ctx: Context, args: argparse.Namespace) -> int:
             {"chatId": h.chat_id, "messageId": h.message_id, "title": h.title, "snippet": h.snippet}
             for h in hits
         ],
-        "\n".join(f"{h.chat_id}  {h.title}\n    {h.snippet}" for h in hits) or "No matches.",
+        "\n".join(f"{one_line(h.chat_id)}  {one_line(h.title)}\n    {one_line(h.snippet)}" for h in hits)
+        or "No matches.",
     )
     return 0

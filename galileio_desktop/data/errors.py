@@ -102,6 +102,13 @@ class RemoteRejected(GalileioError):
     exit_code = 1
 
 
+class ChangeRefused(GalileioError):
+    """DynamoDB refused a queued change for good: it is kept (parked) until the user
+    retries or discards it."""
+
+    exit_code = 6
+
+
 class PartitionViolation(GalileioError):
     """A request would touch another user's partition; it was refused before sending."""
 

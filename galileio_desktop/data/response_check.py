@@ -10,7 +10,8 @@ then mark queued changes as done and wipe the mirror.
 So a response counts as DynamoDB's only when it looks like one: the request id header,
 a JSON content type, the CRC32 header checked when present (DynamoDB always sends it),
 a JSON object for a body, and the members the operation always returns (a Query's
-``Items`` and ``Count``, a BatchWriteItem's ``UnprocessedItems``...). An error answer
+``Count``, a BatchWriteItem's ``UnprocessedItems``...; the gateway also insists on a
+Query's ``Items``, which only ``Select=COUNT`` leaves out). An error answer
 must be JSON carrying DynamoDB's ``__type``. Anything else raises :class:`NotDynamoDB`
 from botocore's ``before-parse`` event, so no retry, parser or caller ever sees it: the
 outbox and the mirror stay as they were.
@@ -37,8 +38,8 @@ REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-request-id")
 
 #: Members each operation's successful answer always has (DynamoDB API reference).
 REQUIRED_MEMBERS: Mapping[str, tuple[str, ...]] = {
-    "Query": ("Items", "Count"),
-    "Scan": ("Items", "Count"),
+    "Query": ("Count", "ScannedCount"),
+    "Scan": ("Count", "ScannedCount"),
     "BatchWriteItem": ("UnprocessedItems",),
     "BatchGetItem": ("Responses", "UnprocessedKeys"),
     "DescribeTable": ("Table",),
@@ -107,8 +108,9 @@ def _split_query_page(
         split = split_items(bytes(body).decode("utf-8"))
     except (ValueError, IndexError, UnicodeDecodeError):
         raise not_dynamodb("HTTP 200 with a body that is not complete JSON") from None
-    if split is None:
-        raise not_dynamodb("a Query answer without Items")
+    if split is None:  # no Items (Select=COUNT): checked as it is
+        _require("Query", _json_object(body, 200))
+        return
     found, rest = split
     _require("Query", {**rest, "Items": found})
     customized_response_dict["Items"] = found
@@ -129,8 +131,8 @@ def _require(operation: str, document: Mapping[str, Any]) -> None:
     missing = [name for name in REQUIRED_MEMBERS.get(operation, ()) if name not in document]
     if missing:
         raise not_dynamodb(f"a {operation} answer without {' and '.join(missing)}")
-    if operation == "Query" and not isinstance(document.get("Items"), list):
-        raise not_dynamodb("a Query answer whose Items is not a list")
+    if "Items" in document and not isinstance(document["Items"], list):
+        raise not_dynamodb(f"a {operation} answer whose Items is not a list")
 
 
 def _header(headers: Any, name: str) -> str:

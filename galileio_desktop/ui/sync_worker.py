@@ -11,12 +11,15 @@ import logging
 
 from PySide6.QtCore import QTimer, Signal, Slot
 
-from ..data.errors import EndpointUnreachable, GalileioError, Throttled
+from ..data.errors import EndpointUnreachable, GalileioError, SyncBusy, Throttled
 from .worker import PAGE_SIZE, LibraryFactory, Worker, WorkerStatus
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SYNC_INTERVAL_MS = 60_000
+#: Another process (the command line, a second window) is sending this account's changes:
+#: try again this soon, without calling the connection lost.
+BUSY_RETRY_MS = 5_000
 OFFLINE_RETRY_MS = (5_000, 10_000, 20_000, 40_000, 60_000)
 
 
@@ -125,8 +128,12 @@ class SyncWorker(Worker):
         self._syncing = True
         self._emit_status()
         result = None
+        busy = False
         try:
             result = self.library.sync(progress=self._on_library_progress)
+        except SyncBusy as exc:
+            log.info("sync deferred: %s", exc.message)
+            busy = True
         except (EndpointUnreachable, Throttled) as exc:
             self._set_offline(exc.message, emit=False)
         except GalileioError as exc:
@@ -148,7 +155,9 @@ class SyncWorker(Worker):
         self._emit_status()
         if self._timer is None or not self._periodic:
             return
-        if self._online is False:
+        if busy:
+            self._timer.start(BUSY_RETRY_MS)
+        elif self._online is False:
             delay = OFFLINE_RETRY_MS[min(self._offline_attempts, len(OFFLINE_RETRY_MS) - 1)]
             self._offline_attempts += 1
             self._timer.start(delay)

@@ -167,6 +167,13 @@ class Worker(QObject):
     def _before_close(self) -> None:
         """Subclasses stop their timers here."""
 
+    def interrupt(self) -> None:
+        """Stop the library's network work now; safe to call from any thread (the GUI's,
+        at Quit or an account switch), unlike the slots, which run in the worker's."""
+        library = self._library
+        if library is not None:
+            library.interrupt()
+
     @property
     def library(self) -> ChatLibrary:
         if self._library is None:

@@ -15,9 +15,11 @@ workers' bound slots, so each request runs in its worker's thread; the
 workers' result signals are connected to the client's own, so the GUI receives
 every result in the GUI thread, from one object.
 
-Shutdown: stop streaming answers, ask each worker to close (after the requests
-already queued, so a question sent just before quitting is still stored),
-then wait for the threads.
+Shutdown: stop streaming answers and the sync's network work (requests in flight
+end at once), ask each worker to close (after the requests already queued, so a
+question sent just before quitting is still stored), then wait for the threads, for
+at most :data:`SHUTDOWN_WAIT_MS` in all: whatever the network does, Quit and an
+account switch return within a second.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -248,16 +251,21 @@ class WorkerClient(QObject):
                     thread.start()
 
     def shutdown(self) -> None:
-        """Stop answers, close the workers after their queued requests, wait for the threads."""
+        """Stop answers and the network, close the workers after their queued requests,
+        and wait for the threads, for at most :data:`SHUTDOWN_WAIT_MS` in all."""
         if not self._running:
             return
         self._running = False
         for event in self._cancel_events.values():
             event.set()
+        self.sync_worker.interrupt()
         self._sig_shutdown.emit()
+        deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000
         for thread in self._threads:
             if thread.isRunning():
-                thread.wait()
+                left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+                if not thread.wait(left_ms):
+                    _let_finish(thread)
         self._threads.clear()
 
     @Slot(bool, str)
@@ -369,6 +377,22 @@ class WorkerClient(QObject):
         request_id = self._next()
         self._sig_export_chat.emit(request_id, chat_id, fmt, path)
         return request_id
+
+
+#: How long Quit or an account switch waits, in all, for the worker threads to end.
+SHUTDOWN_WAIT_MS = 1000
+#: Threads that did not end in time, kept (not destroyed while running) until they do.
+_finishing: set[QThread] = set()
+
+
+def _let_finish(thread: QThread) -> None:
+    """A worker still busy after the shutdown wait (a disk or a sign-in that does not
+    answer): the window goes on without it; the thread is kept until it ends by itself
+    instead of being destroyed while running."""
+    log.warning("thread %s still busy after %d ms; left to finish", thread.objectName(), SHUTDOWN_WAIT_MS)
+    thread.setParent(None)
+    _finishing.add(thread)
+    thread.finished.connect(lambda: _finishing.discard(thread))
 
 
 def _no_assistant() -> None:
