@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..data.errors import ChangeRefused, CredentialsError, EndpointUnreachable, NotFound, Throttled
+from ..data.errors import ChangeRefused, CredentialsError, EndpointUnreachable, NotFound, SyncBusy, Throttled
 from .context import Context
 from .terminal import one_line
 
@@ -26,6 +26,8 @@ def refresh(ctx: Context, library: Any) -> bool:
         return True
     except (EndpointUnreachable, Throttled) as exc:
         ctx.info(f"Offline, showing the local copy: {exc.message}")
+    except SyncBusy as exc:
+        ctx.info(f"Showing the local copy: {exc.message}")
     except CredentialsError as exc:
         ctx.info(f"Not signed in, showing the local copy: {exc.message}")
     return False
