@@ -26,14 +26,19 @@ from test_ui_accounts_switch import (  # noqa: F401 - fixtures
     store,
     switcher,
 )
+from test_ui_sign_in_dialog import MemoryKeyring
 from ui_helpers import seed_library
 
-from galileio_desktop.data.auth.accounts import AccountStore
+from galileio_desktop.data.auth.accounts import Account, AccountStore
+from galileio_desktop.data.auth.secrets import SecretStore
 from galileio_desktop.data.dynamo_client import make_dynamodb_client
 from galileio_desktop.data.gateway import ChatGateway
 from galileio_desktop.data.paths import AppPaths
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.ui.account_switcher import AccountSwitcher
+from galileio_desktop.ui.sign_in_worker import SHUTDOWN_WAIT_MS as SIGN_IN_WAIT_MS
+from galileio_desktop.ui.sign_in_worker import SignInRunner
+from galileio_desktop.ui.thread_stop import still_finishing
 from galileio_desktop.ui.worker_client import SHUTDOWN_WAIT_MS, WorkerClient
 from galileio_desktop.workspace import Workspace
 
@@ -111,3 +116,29 @@ def test_switching_away_from_a_stuck_account_takes_under_a_second(
     assert switched_at - started < 1.0, f"the switch held the window for {switched_at - started:.2f} s"
     assert all(thread.isFinished() for thread in threads)
     qtbot.waitUntil(lambda: chat_titles(shown.args[0]) == ["Fine: plans"], timeout=20_000)
+
+
+def test_quit_during_a_sign_in_to_a_silent_server_takes_about_a_second(
+    qtbot: Any, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)  # Cognito, as a local endpoint is found
+    proxy.set("silent")
+    account = Account(
+        name="pool",
+        auth="cognito",
+        region="us-east-1",
+        table=TABLE,
+        user_pool_id="us-east-1_Example",
+        client_id="example-client",
+        identity_pool_id="us-east-1:00000000-0000-0000-0000-000000000000",
+        username="ana",
+    )
+    runner = SignInRunner(SecretStore(MemoryKeyring()))
+    runner.sign_in(account, "a password")
+    qtbot.waitUntil(lambda: sum(proxy.faulted.values()) > 0, timeout=10_000)  # the call is stuck
+    started = time.monotonic()
+    runner.shutdown()
+    elapsed = time.monotonic() - started
+    assert elapsed < SIGN_IN_WAIT_MS / 1000 + 0.5, f"Quit waited {elapsed:.2f} s for the sign-in"
+    proxy.set(None)  # the let-go call ends; its thread finishes by itself
+    qtbot.waitUntil(lambda: still_finishing() == 0, timeout=30_000)

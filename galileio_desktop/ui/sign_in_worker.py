@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..data.auth.cognito import UnsupportedChallenge
 from ..data.auth.sessions import login, logout, open_session
 from ..data.errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput
+from .thread_stop import wait_or_let_go
 from .worker import describe_failure
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from ..data.auth.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+
+#: How long Quit waits for a sign-in call in progress.
+SHUTDOWN_WAIT_MS = 1000
 
 # Why a sign-in failed, so the dialog knows what to offer next.
 NEW_PASSWORD = "new-password"
@@ -190,8 +194,9 @@ class SignInRunner(QObject):
         self.sig_failed.emit(request_id, kind, message)
 
     def shutdown(self) -> None:
-        """Let the call in progress finish, then end the thread."""
+        """End the thread after the call in progress, waiting for it a second at most
+        (a sign-in server that does not answer must not hold Quit)."""
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.quit()
-            thread.wait()
+            wait_or_let_go(thread, SHUTDOWN_WAIT_MS)

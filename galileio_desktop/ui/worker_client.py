@@ -34,6 +34,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from . import ask_flow
 from .answer_worker import AnswerWorker, AssistantFactory
 from .sync_worker import DEFAULT_SYNC_INTERVAL_MS, SyncWorker
+from .thread_stop import wait_or_let_go
 from .worker import LibraryFactory, Worker
 
 log = logging.getLogger(__name__)
@@ -262,10 +263,7 @@ class WorkerClient(QObject):
         self._sig_shutdown.emit()
         deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000
         for thread in self._threads:
-            if thread.isRunning():
-                left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-                if not thread.wait(left_ms):
-                    _let_finish(thread)
+            wait_or_let_go(thread, int((deadline - time.monotonic()) * 1000))
         self._threads.clear()
 
     @Slot(bool, str)
@@ -381,18 +379,6 @@ class WorkerClient(QObject):
 
 #: How long Quit or an account switch waits, in all, for the worker threads to end.
 SHUTDOWN_WAIT_MS = 1000
-#: Threads that did not end in time, kept (not destroyed while running) until they do.
-_finishing: set[QThread] = set()
-
-
-def _let_finish(thread: QThread) -> None:
-    """A worker still busy after the shutdown wait (a disk or a sign-in that does not
-    answer): the window goes on without it; the thread is kept until it ends by itself
-    instead of being destroyed while running."""
-    log.warning("thread %s still busy after %d ms; left to finish", thread.objectName(), SHUTDOWN_WAIT_MS)
-    thread.setParent(None)
-    _finishing.add(thread)
-    thread.finished.connect(lambda: _finishing.discard(thread))
 
 
 def _no_assistant() -> None:
