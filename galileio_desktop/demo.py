@@ -5,15 +5,19 @@ It lets anyone try the app, the CLI included, with nothing but Python: no AWS ac
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
+import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .data.errors import GalileioError
+from .data.errors import GalileioError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,7 @@ DEMO_TABLE = "galileo-demo"
 DEMO_REGION = "us-east-1"
 DEMO_ACCESS_KEY = "demo"
 DEMO_SECRET_KEY = "demo"  # moto accepts any credentials; these are not secrets
+LOOPBACK = "127.0.0.1"
 _NAMESPACE = uuid.UUID("6f1c1c2e-52d0-4cf1-9d3c-5a9d3b2c7e10")
 
 
@@ -66,46 +71,112 @@ def demo_session() -> Any:
     )
 
 
+#: The ports a server can listen on; 0 asks the system for any free one.
+PORT_RANGE = range(0, 65536)
+
+
+def validate_port(port: int) -> int:
+    """``port`` when it is a TCP port (0: any free one), else an :class:`InvalidInput`."""
+    if port not in PORT_RANGE:
+        raise InvalidInput(f"--port must be between 0 and 65535 (0: any free port), not {port}.")
+    return port
+
+
 class DemoServer:
-    """moto's server in this process, on 127.0.0.1 and a free port."""
+    """moto's server in this process, on 127.0.0.1 and a free port (or the one given).
+
+    The socket is bound in the caller's thread, so a busy or forbidden port is an error
+    at once; moto's own threaded server binds in its thread and then waits forever for a
+    readiness that never comes.
+    """
 
     def __init__(self, port: int = 0) -> None:
-        self.port = port
+        self.port = validate_port(port)
         self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.info: DemoInfo | None = None
 
     def start(self, seed: bool = True) -> DemoInfo:
         try:
-            from moto.server import ThreadedMotoServer
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
         except ImportError as exc:
             raise GalileioError(
                 "The demo needs moto's server: install it with  pip install 'galileio-desktop[demo]'"
             ) from exc
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        listener = listen_on(self.port)
         try:
-            self._server.start()
-        except OSError as exc:
-            raise GalileioError(
-                f"Cannot start the demo endpoint on port {self.port}: {exc.strerror}."
-            ) from exc
-        host, port = self._server.get_host_and_port()
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(
+                LOOPBACK, self.port, app, True, request_handler=MotoRequestHandler, fd=listener.fileno()
+            )
+        finally:
+            listener.close()  # the server works on its own duplicate of the socket
+        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-endpoint", daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
         seed_data = load_seed()
         self.info = DemoInfo(f"http://{host}:{port}", DEMO_TABLE, str(seed_data["userId"]))
         if seed:
-            seed_demo(self.info, seed_data)
+            try:
+                seed_demo(self.info, seed_data)
+            except BaseException:
+                self.stop()
+                raise
         log.info("demo endpoint at %s", self.info.endpoint_url)
         return self.info
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()
+            self._server.server_close()
             self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
 
     def __enter__(self) -> DemoInfo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def listen_on(port: int) -> socket.socket:
+    """A listening socket on the loopback ``port``, or one line on why not.
+
+    Bound here rather than by werkzeug, which prints its own words and exits the process
+    when the port is taken.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":  # as HTTPServer does; never shares a port in use
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOOPBACK, port))
+        listener.listen(128)
+    except OSError as exc:
+        listener.close()
+        raise InvalidInput(_bind_problem(port, exc)) from exc
+    return listener
+
+
+def _bind_problem(port: int, exc: OSError) -> str:
+    where = f"{LOOPBACK}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Cannot start the demo endpoint on {where}: the port is already in use. "
+            "Choose another with --port, or --port 0 for any free one."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"Cannot start the demo endpoint on {where}: permission denied "
+            "(ports below 1024 need administrator rights). Choose another with --port."
+        )
+    return f"Cannot start the demo endpoint on {where}: {exc.strerror or exc}."
 
 
 def seed_demo(info: DemoInfo, seed: dict[str, Any] | None = None, now: int | None = None) -> int:

@@ -152,17 +152,52 @@ def messages_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def read_sources_file(path: str | None) -> list[dict[str, Any]]:
+    """The drafts of ``--sources``: a JSON array in UTF-8, refused in one line otherwise.
+
+    JSON can spell a lone surrogate (``"\\ud800"``), which no UTF-8 store accepts: found
+    here, with where it is, rather than as a failure while saving.
+    """
     if not path:
         return []
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"Cannot read the sources file {path}: {exc.strerror}.") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"The sources file {path} is not valid UTF-8 text (byte {exc.start + 1}); nothing was written."
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"The sources file {path} is not valid JSON: {exc}.") from exc
     if not isinstance(data, list):
         raise InvalidInput(f"The sources file {path} must hold a JSON array of {{pageContent, metadata}}.")
+    for index, draft in enumerate(data):
+        if not _encodable(draft):
+            raise InvalidInput(
+                f"Source {index} in {path} holds text that is not valid Unicode (a lone surrogate); "
+                "nothing was written."
+            )
     return data
+
+
+def _encodable(value: Any) -> bool:
+    """True when every string in ``value`` (keys included) can be written as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def messages_add(ctx: Context, args: argparse.Namespace) -> int:

@@ -159,7 +159,28 @@ class Context:
 
 
 def read_text_argument(value: str) -> str:
-    """``-`` reads standard input, as many Unix tools do."""
-    if value == "-":
-        return sys.stdin.read()
-    return value
+    """``-`` reads standard input, as many Unix tools do; it must be UTF-8 text.
+
+    Read as bytes and decoded strictly, so bytes that are not UTF-8 are refused here in
+    one line rather than failing later (or being stored as lone surrogates).
+    """
+    if value != "-":
+        return value
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream put in place of stdin (tests, embedding)
+        text = sys.stdin.read()
+    else:
+        data = stream.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"Standard input is not valid UTF-8 text (byte {exc.start + 1} of {len(data)}); "
+                "nothing was written."
+            ) from exc
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("Standard input is not valid UTF-8 text; nothing was written.") from exc
+    return text

@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 import threading
 
+from ..data.errors import InvalidInput
 from .context import Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo-server", help="serve the seeded demo endpoint until interrupted")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument(
+        "--port", default="0", metavar="PORT", help="port on 127.0.0.1, 0-65535 (default 0: a free one)"
+    )
     p.set_defaults(func=demo_server)
 
 
 def demo_server(ctx: Context, args: argparse.Namespace) -> int:
-    from ..demo import DemoServer
+    from ..demo import DemoServer, validate_port
 
-    server = DemoServer(args.port)
+    try:
+        port = int(args.port)
+    except ValueError:
+        raise InvalidInput(f"--port must be a number between 0 and 65535, not {args.port!r}.") from None
+    server = DemoServer(validate_port(port))
     info = server.start()
     try:
         ctx.out(

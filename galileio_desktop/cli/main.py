@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..data.errors import GalileioError
+from .arguments import require_text_arguments
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def _seconds(value: str) -> float:
 
 def run(argv: Sequence[str] | None = None, *, hard_stop: bool = False) -> int:
     """Run one command; ``hard_stop``: the real program (see :mod:`.deadline`)."""
+    require_text_arguments(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     from .context import Context
