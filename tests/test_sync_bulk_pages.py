@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from galileio_desktop.data.errors import LocalStorageError
 from galileio_desktop.data.gateway import ChatGateway
 from galileio_desktop.data.items_json import read_items_as_json, split_items
 from galileio_desktop.data.mirror import bulk_load, outbox
@@ -103,7 +104,7 @@ def test_a_failed_bulk_write_leaves_the_trigger_and_the_rows_as_they_were(tmp_pa
     with ChatLibrary(path, USER) as lib:
         before = trigger_sql(path)
         mirror = lib._mirror  # noqa: SLF001
-        with pytest.raises(sqlite3.OperationalError, match="full"), mirror.write() as conn:
+        with pytest.raises(LocalStorageError, match="full"), mirror.write() as conn:
             bulk_load.put_remote_many(FailingInsert(conn), chat_items("c1", 60), 1, set())  # type: ignore[arg-type]
         assert trigger_sql(path) == before
         assert lib.count_messages("c1") == 0 and lib.get_chat("c1") is None

@@ -1,7 +1,9 @@
 """Logging: warnings (or more with -v) on stderr, a rotating file in the log folder.
 
 Set up once per run; a second run in the same process (tests, the window after the
-CLI) replaces the handlers of the first instead of stacking them.
+CLI) replaces the handlers of the first instead of stacking them. The log file is a
+help for bug reports, never a reason to fail: a log folder that cannot be written, or a
+disk that fills up, costs log lines, not a traceback on the user's terminal.
 """
 
 from __future__ import annotations
@@ -33,6 +35,23 @@ class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file; a record it cannot write (a full disk, a folder gone
+    read-only) is dropped instead of printing logging's traceback on stderr."""
+
+    #: Records (and flushes) that could not be written.
+    dropped: int = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.dropped += 1
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.dropped += 1
+
+
 _installed: list[logging.Handler] = []
 
 
@@ -51,14 +70,13 @@ def setup_logging(log_dir: Path, verbose: int = 0) -> None:
     try:
         private_dir(log_dir)
         path = private_file(log_dir / LOG_FILE)
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
+        handler = LogFile(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
         _installed.append(handler)
     except OSError as exc:
-        logging.getLogger(__name__).warning("cannot write the log file in %s: %s", log_dir, exc)
+        # Only with -v: a command's own error (the same folder, often) says what matters.
+        logging.getLogger(__name__).info("no log file: %s", exc)
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

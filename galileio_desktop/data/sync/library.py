@@ -20,6 +20,7 @@ from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, Syn
 from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
+from ..mirror.recovery import MirrorRecovery
 from ..mirror.search import SearchHit
 from ..schema import (
     DEFAULT_CHAT_TITLE,
@@ -95,6 +96,11 @@ class ChatLibrary:
     @property
     def mirror_path(self) -> Path:
         return self._mirror.path
+
+    @property
+    def recovery(self) -> MirrorRecovery | None:
+        """Set when the mirror file was found damaged at opening and replaced: tell the user."""
+        return self._mirror.recovery
 
     def __enter__(self) -> ChatLibrary:
         return self
