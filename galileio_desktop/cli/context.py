@@ -126,10 +126,14 @@ class Context:
         return self._workspace
 
     def library(self) -> Any:
-        """The account's local-first library (mirror, outbox, sync)."""
+        """The account's local-first library (mirror, outbox, sync). A mirror found
+        damaged and replaced as it opened is told on stderr, in one line."""
         if self._library is None:
             self._library = self.workspace().make_library()
             self.deadline.watch(self._library.cancel_token)
+            recovery = getattr(self._library, "recovery", None)
+            if recovery is not None:
+                self.info(recovery.message)
         return self._library
 
     def close(self) -> None:

@@ -78,6 +78,8 @@ class MainWindow(QMainWindow, WindowMenus):
         self._settings = settings
         self._drafts = drafts
         self._closing = False
+        #: The notice that a damaged local copy was replaced (shown once, not modal).
+        self._recovery_notice: QWidget | None = None
         self._started = False
         self._pane: MessagePane | None = None
         self._composer: Composer | None = None
@@ -397,6 +399,12 @@ class MainWindow(QMainWindow, WindowMenus):
         if not ok:
             self.pane.placeholder.setText(f"The chat library could not be opened.\n{message}")
             self.status.showMessage(message)
+            return
+        recovery = self.client.worker.recovery
+        if recovery is not None and self._recovery_notice is None:
+            from .recovered_mirror_dialog import show_recovered_mirror
+
+            self._recovery_notice = show_recovered_mirror(self, recovery.message)
 
     @Slot(int, str, bool)
     def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:

@@ -26,6 +26,7 @@ from . import ask_flow
 
 if TYPE_CHECKING:
     from ..data.assistants.base import Answer
+    from ..data.mirror.recovery import MirrorRecovery
     from ..data.sync import ChatLibrary, LibraryStatus, MessageView
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ class Worker(QObject):
         self._library: ChatLibrary | None = None
         #: The thread the library was created in (tests compare it with the GUI thread).
         self.thread_ident: int | None = None
+        #: Set before ``sig_started`` when the mirror was found damaged and replaced as it
+        #: opened: the window tells the user once the workers are up.
+        self.recovery: MirrorRecovery | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -143,6 +147,7 @@ class Worker(QObject):
             message, _ = describe_failure(exc)
             self.sig_started.emit(False, message)
             return
+        self.recovery = getattr(self._library, "recovery", None)
         self.sig_started.emit(True, "")
         self._after_start()
 
