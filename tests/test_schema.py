@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from galileio_desktop.data.errors import InvalidInput, ItemTooLarge
 from galileio_desktop.data import schema
+from galileio_desktop.data.errors import InvalidInput, ItemTooLarge
 from galileio_desktop.data.item_size import MAX_ITEM_BYTES, item_size, number_size
 from galileio_desktop.data.schema import (
     Chat,
@@ -18,6 +18,7 @@ from galileio_desktop.data.schema import (
     make_sources,
     validate_title,
 )
+from galileio_desktop.data.timestamps import UNKNOWN_DATE, UNKNOWN_MS, iso_utc
 
 USER = "user-1"
 
@@ -110,8 +111,6 @@ def test_round_trip_keeps_unknown_attributes() -> None:
             "data": {"S": "not a map"},
             "chatId": {"S": "c"},
         },
-        {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "title": {"S": "t"}},
-        {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "createdAt": {"S": "yesterday"}},
         {"PK": {"S": USER}, "SK": {"S": "SOURCE#nohash"}},
     ],
 )
@@ -119,6 +118,64 @@ def test_malformed_items_are_skipped_with_a_warning(broken: dict, caplog: pytest
     with caplog.at_level(logging.WARNING):
         assert decode(broken) is None
     assert "malformed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "timeless",
+    [
+        {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "title": {"S": "t"}},
+        {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "title": {"S": "t"}, "createdAt": {"S": "yesterday"}},
+        {"PK": {"S": USER}, "SK": {"S": "CHAT#c1"}, "title": {"S": "t"}, "createdAt": {"M": {}}},
+    ],
+)
+def test_a_chat_without_a_readable_time_is_kept_with_an_unknown_date(timeless: dict) -> None:
+    """Listed (the first screen's query counts it) and marked: its time reads "unknown date"."""
+    chat = decode(timeless)
+    assert isinstance(chat, Chat) and (chat.chat_id, chat.title) == ("c1", "t")
+    assert chat.created_at == UNKNOWN_MS and iso_utc(chat.created_at) == UNKNOWN_DATE
+
+
+def test_wrong_types_in_a_chat_or_message_read_as_marked_values() -> None:
+    chat = web_app_chat()
+    chat["title"] = {"N": "42"}
+    chat["createdAt"] = {"S": "1700000000123"}  # digits as a String: read
+    chat["updatedAt"] = {"L": []}
+    decoded = decode(chat)
+    assert isinstance(decoded, Chat)
+    assert (decoded.title, decoded.created_at, decoded.updated_at) == ("New chat", 1_700_000_000_123, None)
+    message = Message("m1", "c1", USER, "ai", "text", 1).to_item()
+    message["type"] = {"N": "1"}
+    message["createdAt"] = {"BOOL": True}  # falls back to GSI1SK's digits
+    read = decode(message)
+    assert isinstance(read, Message)
+    assert (read.type, read.created_at, read.content) == ("unknown", 1, "text")
+
+
+def test_source_metadata_of_any_type_reads_without_boto3s_number_limits() -> None:
+    source = Source("0", "m1", "c1", USER, "p", {}, 1).to_item()
+    source["metadata"] = {
+        "M": {
+            "digits": {"N": "1" * 45},
+            "tiny": {"N": "1e-130"},
+            "huge": {"N": "9.99e125"},
+            "set": {"NS": ["10", "2", "1e400"]},
+            "bin": {"B": b"caf\xc3\xa9"},
+            "broken": {"M": {"": False}},
+        }
+    }
+    read = decode(source)
+    assert isinstance(read, Source)
+    assert read.metadata == {
+        "digits": "1" * 45,
+        "tiny": 1e-130,
+        "huge": "9.99e125",
+        "set": [2, 10, "1e400"],
+        "bin": "café",
+        "broken": {"": None},
+    }
+    source["metadata"] = {"L": [{"S": "a"}]}
+    assert decode(source).metadata == {"value": ["a"]}
+    assert decode(source).location == ""
 
 
 def test_title_validation() -> None:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .errors import InvalidInput, ItemTooLarge
 from .item_size import MAX_ITEM_BYTES, item_size
-from .timestamps import parse_ms
+from .timestamps import UNKNOWN_MS, parse_ms
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,10 @@ def key_of(item: Mapping[str, Any]) -> TypedItem:
 
 def entity_of(item: Mapping[str, Any]) -> str | None:
     """CHAT, MESSAGE or SOURCE, from the sort key (``entity`` may be missing on old items)."""
-    sk = item.get("SK", {}).get("S", "")
+    attr = item.get("SK")
+    sk = attr.get("S") if isinstance(attr, dict) else None
+    if not isinstance(sk, str):
+        return None
     for prefix, name in (
         (CHAT_SK_PREFIX, "CHAT"),
         (MESSAGE_SK_PREFIX, "MESSAGE"),
@@ -155,14 +158,14 @@ def to_plain(value: Any) -> Any:
         return {str(k): to_plain(v) for k, v in raw.items()} if isinstance(raw, dict) else None
     if tag == "L":
         return [to_plain(v) for v in raw] if isinstance(raw, list) else None
+    if tag == "B":
+        return _plain_bytes(raw)
     if not isinstance(raw, list):
         return None
     if tag == "SS":
         return sorted(str(v) for v in raw)
     if tag == "NS":
         return [_plain_number(v) for v in sorted(raw, key=_number_order)]
-    if tag == "B":
-        return _plain_bytes(raw)
     if tag == "BS":
         return sorted(_plain_bytes(v) for v in raw)
     return None
@@ -175,8 +178,8 @@ def _plain_bytes(raw: Any) -> str:
     return bytes(inner).decode("utf-8", "replace") if isinstance(inner, bytes) else str(raw)
 
 
-#: Integers with more digits than this are kept as text (a float would lose them and a
-#: huge int would take long to make); DynamoDB itself holds 38 significant digits.
+#: Whole numbers with more digits than this are kept as text (a float would lose them
+#: and a huge int would take long to make); DynamoDB itself holds 38 significant digits.
 _MAX_INT_DIGITS = 40
 
 
@@ -188,8 +191,8 @@ def _plain_number(raw: Any) -> int | float | str:
         return text
     if not number.is_finite():
         return text
-    if number == number.to_integral_value() and number.adjusted() < _MAX_INT_DIGITS:
-        return int(number)
+    if number == number.to_integral_value():
+        return int(number) if number.adjusted() < _MAX_INT_DIGITS else text
     as_float = float(number)
     if as_float in (float("inf"), float("-inf")) or (as_float == 0 and not number.is_zero()):
         return text
@@ -249,15 +252,20 @@ def _ms_of(item: Mapping[str, Any], name: str) -> int | None:
     return None
 
 
-def created_ms(item: Mapping[str, Any]) -> int | None:
+def created_ms(item: Mapping[str, Any]) -> int:
     """When an item was made: ``createdAt``, else the digits of ``GSI1SK``; bounded to the
-    range SQLite and ``datetime`` hold (see :mod:`.timestamps`); None when neither is a number.
+    range SQLite and ``datetime`` hold, :data:`~.timestamps.UNKNOWN_MS` when neither is a
+    number (see :mod:`.timestamps`: both read as "unknown date").
 
     The mirror's ``created_at`` column and the decoded entities both come from here, so
-    a page read with ``before=`` an entity's time lands where the column says.
+    a page read with ``before=`` an entity's time lands where the column says, and a chat
+    is listed (never skipped) whatever its time: a chat that the first screen's query
+    counts but that is not shown would end the list early.
     """
     ms = _ms_of(item, "createdAt")
-    return ms if ms is not None else _ms_of(item, "GSI1SK")
+    if ms is None:
+        ms = _ms_of(item, "GSI1SK")
+    return UNKNOWN_MS if ms is None else ms
 
 
 def _extra(item: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -303,7 +311,7 @@ class Chat:
             chat_id=_str(item, "SK").removeprefix(CHAT_SK_PREFIX),
             user_id=_optional_str(item, "userId") or _str(item, "PK"),
             title=title if title is not None else DEFAULT_CHAT_TITLE,
-            created_at=_required_ms(item),
+            created_at=created_ms(item),
             updated_at=_ms_of(item, "updatedAt"),
             extra=_extra(item, _CHAT_ATTRS),
         )
@@ -436,7 +444,7 @@ class Message:
             user_id=_optional_str(item, "userId") or _str(item, "PK"),
             type=_optional_str(item, "type") or UNKNOWN_MESSAGE_TYPE,
             content=str(content["S"]),
-            created_at=_required_ms(item),
+            created_at=created_ms(item),
             extra=extra,
         )
 
@@ -470,13 +478,6 @@ def _optional_str(item: Mapping[str, Any], name: str) -> str | None:
     if isinstance(attr, dict) and isinstance(attr.get("S"), str):
         return str(attr["S"])
     return None
-
-
-def _required_ms(item: Mapping[str, Any]) -> int:
-    ms = created_ms(item)
-    if ms is None:
-        raise ValueError("neither 'createdAt' nor 'GSI1SK' is a number")
-    return ms
 
 
 def message_chat_id(item: Mapping[str, Any]) -> str:

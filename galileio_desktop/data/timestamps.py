@@ -24,6 +24,9 @@ EARLIEST_MS = -62_135_596_800_000
 LATEST_MS = 253_402_300_799_999
 #: What is shown for a time that was out of range.
 UNKNOWN_DATE = "unknown date"
+#: The time given to an item that stores none at all: a bound, so it reads as unknown
+#: and sorts as the oldest.
+UNKNOWN_MS = EARLIEST_MS
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 #: Beyond this many digits before the point a number is far outside the bounds: it is

@@ -9,6 +9,7 @@ base64 text and turned back into bytes on the way out, so a round trip is exact.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -33,15 +34,25 @@ def _b64(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not a DynamoDB typed value")
 
 
-def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
+def _decode_value(value: Any) -> Any:
+    """A stored typed value with its binary turned back into bytes.
+
+    Anything that is not a well-formed typed value (a server's malformed answer kept as
+    it came) is returned as it is: reading the mirror never raises on what it holds.
+    """
+    if type(value) is not dict or len(value) != 1:
+        return value
     ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(raw)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(b) for b in raw]}
-    if kind == "L":
+    try:
+        if kind == "B" and isinstance(raw, str):
+            return {"B": base64.b64decode(raw, validate=True)}
+        if kind == "BS" and isinstance(raw, list):
+            return {"BS": [base64.b64decode(b, validate=True) for b in raw]}
+    except (binascii.Error, ValueError, TypeError):
+        return value
+    if kind == "L" and isinstance(raw, list):
         return {"L": [_decode_value(v) for v in raw]}
-    if kind == "M":
+    if kind == "M" and isinstance(raw, dict):
         return {"M": {k: _decode_value(v) for k, v in raw.items()}}
     return value
 
@@ -91,7 +102,7 @@ def _s(item: TypedItem, name: str) -> str:
 
 def _created(item: TypedItem) -> int:
     """The ``created_at`` column: the item's time bounded to what SQLite and ``datetime``
-    hold (see :func:`~galileio_desktop.data.schema.created_ms`), 0 when it has none.
+    hold, the unknown time when it has none (see :func:`~galileio_desktop.data.schema.created_ms`).
 
     Plain digits in ``createdAt`` (every item of the web app and of ours) take the fast
     path; anything else (out of range, fractional, wrong type) the careful one.
@@ -101,8 +112,7 @@ def _created(item: TypedItem) -> int:
         raw = attr.get("N")
         if type(raw) is str and len(raw) < _FAST_DIGITS and raw.isascii() and raw.isdigit():
             return int(raw)
-    ms = created_ms(item)
-    return 0 if ms is None else ms
+    return created_ms(item)
 
 
 #: With fewer ASCII digits than this a time is inside the bounds (``LATEST_MS`` has 15).

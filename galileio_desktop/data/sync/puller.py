@@ -214,4 +214,4 @@ def _created(item: TypedItem) -> int:
     """An item's time for the newest-seen mark; 0 when unknown (out of range, another
     writer's), so one such message neither overflows the mark nor hides newer ones."""
     ms = created_ms(item)
-    return ms if ms is not None and is_known(ms) else 0
+    return ms if is_known(ms) else 0
