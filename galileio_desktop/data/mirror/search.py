@@ -53,9 +53,13 @@ def plain_snippet(snippet: str, start: str = "[", end: str = "]") -> str:
 
 
 def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 query: every word must appear; ``word*`` is a prefix."""
+    """The user's words as an FTS5 query: every word must appear; ``word*`` is a prefix.
+
+    A NUL character would end the query string early for SQLite ("unterminated string"):
+    it is dropped (the index holds none of it either way).
+    """
     terms = []
-    for word in _WORD.findall(text):
+    for word in _WORD.findall(text.replace("\x00", "")):
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if not word:
