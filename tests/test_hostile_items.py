@@ -29,7 +29,7 @@ from galileio_desktop.data import schema
 from galileio_desktop.data.export import FORMATS, FORMULA_TRIGGERS, export_chat
 from galileio_desktop.data.mirror import bulk_load, items, outbox
 from galileio_desktop.data.mirror.codec import key_of_item
-from galileio_desktop.data.schema import Chat, Message, decode, make_sources
+from galileio_desktop.data.schema import Chat, Message, decode, key_of, make_sources
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.data.timestamps import (
     EARLIEST_MS,
@@ -391,6 +391,19 @@ def test_a_chat_holding_an_out_of_range_message_opens_after_a_sync(ddb: Any, tmp
         )
         lib.sync()  # the opened chat is refreshed: the unknown time did not hide newer messages
         assert "later" in [v.message.content for v in lib.list_messages("bad-huge")]
+
+
+def test_a_message_added_after_a_year_10000_one_gets_the_current_time(ddb: Any, tmp_path: Path) -> None:
+    """Stamping it after the newest message would write year 10000 back to the table."""
+    put_all(ddb, done_when_items())
+    now = T0 + 123_456
+    with open_device(tmp_path / "m.sqlite3", fast_client(), clock=lambda: now) as lib:
+        lib.sync()
+        added = lib.add_message("bad-y10000", "human", "a reply")
+        assert added.created_at == now
+        lib.sync()
+    stored = ddb.get_item(TableName=TABLE, Key=key_of(added.to_item()), ProjectionExpression="createdAt")
+    assert stored["Item"]["createdAt"] == {"N": str(now)}
 
 
 def test_a_malformed_item_is_skipped_with_one_warning_however_often_it_is_read(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ..schema import TypedItem
+from ..timestamps import EARLIEST_MS, LATEST_MS
 from . import outbox, overlay
 from .codec import ItemKey, dumps, key_of_item, loads
 
@@ -176,8 +177,16 @@ def visible_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRow | None:
 
 
 def last_message_at(conn: sqlite3.Connection, chat_id: str) -> int | None:
+    """The newest known time among the chat's visible messages.
+
+    A time out of range (another writer's year 10000, bounded, see data.timestamps) is
+    left out: a new message is stamped after the newest message, and must not be
+    stamped after that one and written back to the table as year 10000 too.
+    """
     row = conn.execute(
-        "SELECT MAX(created_at) FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND hidden = 0", (chat_id,)
+        "SELECT MAX(created_at) FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND hidden = 0 "
+        "AND created_at > ? AND created_at < ?",
+        (chat_id, EARLIEST_MS, LATEST_MS),
     ).fetchone()
     return None if row[0] is None else int(row[0])
 
