@@ -107,9 +107,3 @@ def inline(text: str, limit: int | None = INLINE_LIMIT) -> str:
     """:func:`one_line` then :func:`isolate`: untrusted text for a label, tooltip or
     accessible text that also holds our own words."""
     return isolate(one_line(text, limit))
-
-
-def strip_controls(text: str) -> str:
-    """``text`` without any bidi embedding, override or isolate character (for a file name
-    or anything else where an invisible control only misleads)."""
-    return _CONTROLS.sub("", text)
