@@ -69,12 +69,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def table_create(ctx: Context, args: argparse.Namespace) -> int:
+    from ..data.cancellation import CancelToken, make_interruptible
     from ..data.dynamo_client import make_dynamodb_client
     from ..data.table_admin import create_table
 
     workspace = ctx.workspace()
     account = workspace.account
     client = make_dynamodb_client(account.region, account.endpoint_url, workspace.session().boto3_session)
+    token = CancelToken()
+    make_interruptible(client, token)
+    ctx.deadline.watch(token)
     created = create_table(client, account.table, account.index)
     ctx.out(
         {"table": account.table, "created": created, "status": "ACTIVE"},
