@@ -226,3 +226,13 @@ def test_drafts_survive_a_restart(qtbot, paths: dict[str, Path]) -> None:
         assert again.composer.text() == "half-written thought"
     finally:
         again.close()
+
+
+def test_the_suggested_export_name_stays_short_whatever_the_title() -> None:
+    from galileio_desktop.ui.main_window import EXPORT_STEM_CHARS, export_file_stem
+
+    long_title = "Quarterly review \x1b[31m" + "x" * 5000
+    stem = export_file_stem(long_title)
+    assert len(stem) <= EXPORT_STEM_CHARS and stem.startswith("Quarterly review _")
+    assert export_file_stem("../../etc/passwd") == "______etc_passwd"
+    assert export_file_stem("\u202e\x07") == "__" and export_file_stem("   ") == "chat"

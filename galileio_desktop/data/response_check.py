@@ -113,6 +113,8 @@ def _split_query_page(
         return
     found, rest = split
     _require("Query", {**rest, "Items": found})
+    if not all(isinstance(item, dict) for item in found):
+        raise not_dynamodb("a Query answer with items that are not objects")
     customized_response_dict["Items"] = found
     response_dict["body"] = json.dumps(rest).encode("utf-8")
 

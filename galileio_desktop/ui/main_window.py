@@ -61,6 +61,18 @@ PART_MODULES = (
 )
 
 
+#: File systems allow 255 bytes a name; the suggested name keeps well under it.
+EXPORT_STEM_CHARS = 80
+
+
+def export_file_stem(title: str) -> str:
+    """A file name (without extension) suggested for a chat's export: letters, digits,
+    spaces, '-' and '_' of the title, cut to :data:`EXPORT_STEM_CHARS` (a long title
+    written by anyone must not make a name the file system refuses)."""
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title)
+    return safe[:EXPORT_STEM_CHARS].strip() or "chat"
+
+
 class MainWindow(QMainWindow, WindowMenus):
     """See the module docstring. Call :meth:`start` once shown."""
 
@@ -441,7 +453,7 @@ class MainWindow(QMainWindow, WindowMenus):
         title = self._title_of(chat_id) or "chat"
         from PySide6.QtWidgets import QFileDialog
 
-        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "chat"
+        safe = export_file_stem(title)
         filters = ";;".join(f for _, _, f in EXPORT_FORMATS)
         chosen = next(f for k, _, f in EXPORT_FORMATS if k == fmt)
         path, _ = QFileDialog.getSaveFileName(
