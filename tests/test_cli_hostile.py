@@ -215,3 +215,34 @@ def test_human_output_escapes_control_and_bidi_characters(cli: Cli, web: WebApp)
     assert "\\x1b[2J\\x07plan\\r\\nfake-id" in listed.stdout and "\\u202e" in listed.stdout
     exact = cli.json("--offline", "chats", "list")
     assert exact[0]["title"] == title  # --json stays exact
+
+
+def test_values_another_writer_stored_never_stop_a_command(cli: Cli, web: WebApp, tmp_path: Path) -> None:
+    web.create_chat("ordinary", "Ordinary chat")
+    web.add_message("ordinary", "fine", "human", "a well-formed question")
+    web.create_chat("odd-times", "Odd times")
+    for n, created in enumerate(["253402300800000", "100000000000000000000", "-5", "1700000000000.5"]):
+        [item] = web.add_message("odd-times", f"odd-{n}", "ai", f"answer at {created}")
+        web.client.update_item(
+            TableName=TABLE,
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET createdAt = :c",
+            ExpressionAttributeValues={":c": {"N": created}},
+        )
+    long_title = ("\x1b[31mred\x1b[0m " * 500)[:5000]
+    web.create_chat("long-title", long_title)
+
+    synced = cli("sync")
+    assert synced.returncode == 0, synced.stderr
+    assert {c["chatId"] for c in cli.json("chats", "list")} == {"ordinary", "odd-times", "long-title"}
+    assert [m["text"] for m in cli.json("messages", "list", "ordinary")] == ["a well-formed question"]
+    assert len(cli.json("messages", "list", "odd-times")) == 4
+    for chat_id in ("ordinary", "odd-times", "long-title"):
+        for fmt in ("md", "json", "csv"):
+            out = tmp_path / f"{chat_id}.{fmt}"
+            exported = cli("export", chat_id, "--format", fmt, "-o", str(out))
+            assert exported.returncode == 0 and "Traceback" not in exported.stderr, exported.stderr
+            assert out.stat().st_size > 0
+    assert "unknown date" in (tmp_path / "odd-times.md").read_text(encoding="utf-8")
+    human = cli("chats", "list")
+    assert human.returncode == 0 and "\x1b" not in human.stdout
