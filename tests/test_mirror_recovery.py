@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_disks import fill, tmpfs
 from servers import create_galileo_table, dynamodb_client
 
 from galileio_desktop.data.errors import LocalStorageError
@@ -254,6 +255,26 @@ def test_unusable_rows_are_left_out_and_said_so(tmp_path: Path) -> None:
         assert found is not None and found.kept == 2 and not found.complete
         assert found.message.endswith("; 2 queued change(s) were kept, others could not be read.")
         assert [op.kind for op in lib.status().operations] == ["put_message", "put_message"]
+
+
+def test_a_damaged_mirror_on_a_full_disk_is_kept_until_it_can_be_replaced(tmp_path: Path) -> None:
+    """Setting a file aside needs no room, making a fresh one does: when that fails, the
+    damaged file (which still holds the queued changes) goes back for another try."""
+    with tmpfs(tmp_path / "disk") as disk:
+        path = disk / "mirrors" / "mirror.sqlite3"
+        _, ops = queue_some_changes(path)
+        overwrite_the_items(path)
+        recovery.mark_damaged(path, "database disk image is malformed")
+        damaged = path.read_bytes()
+        filler = fill(disk)
+        with pytest.raises(LocalStorageError, match=f"The disk holding {path.parent}"):
+            ChatLibrary(path, USER)
+        assert path.read_bytes() == damaged and recovery.marker_path(path).exists()
+        assert not list(path.parent.glob("*.corrupt-*"))
+        filler.unlink()
+        with ChatLibrary(path, USER) as lib:
+            assert lib.recovery is not None and lib.recovery.kept == len(ops)
+            assert [(op.op_id, op.kind) for op in lib.status().operations] == ops
 
 
 # -- the CLI, against a real server -------------------------------------------------------------

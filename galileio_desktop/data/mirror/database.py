@@ -247,11 +247,17 @@ class Mirror:
                             f"The local copy {self.path} is damaged ({reason}) and still open in "
                             "another Galileio Desktop window or command; close it, then try again."
                         )
-                    aside, salvage = recovery.set_aside(self.path, reason)
-                    private_file(self.path)
-                    self._connect()
-                    with self.write() as conn:
-                        kept, complete = recovery.requeue(conn, salvage)
+                    aside = recovery.set_aside(self.path, reason)
+                    try:
+                        salvage = recovery.read_outbox(aside)
+                        private_file(self.path)
+                        self._connect()
+                        with self.write() as conn:
+                            kept, complete = recovery.requeue(conn, salvage)
+                    except BaseException:
+                        self._close_quietly()
+                        recovery.put_back(self.path, aside, reason)
+                        raise
             except OSError as exc:
                 raise FolderUnusable.of(exc, self.folder) from exc
             except sqlite3.Error as exc:
@@ -262,6 +268,14 @@ class Mirror:
         self.recovery = MirrorRecovery(aside, reason, kept, complete)
         log.info("%s", self.recovery.message)
         return self.conn
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error as exc:
+                log.info("closing the mirror failed: %s", exc)
 
     def _configure(self) -> None:
         conn = self.conn

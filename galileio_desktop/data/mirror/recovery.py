@@ -87,14 +87,6 @@ class MirrorRecovery:
             f"from DynamoDB at the next sync; {kept}."
         )
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "movedTo": str(self.moved_to),
-            "reason": self.reason,
-            "kept": self.kept,
-            "complete": self.complete,
-        }
-
 
 @dataclass
 class Salvage:
@@ -130,7 +122,7 @@ def mark_damaged(path: Path, reason: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as marker:
             marker.write(reason)
     except OSError as exc:
-        log.warning("could not record that %s is damaged: %s", path.name, exc)
+        log.info("could not record that %s is damaged: %s", path.name, exc)
 
 
 def marked_damage(path: Path) -> str | None:
@@ -208,26 +200,53 @@ def in_use_elsewhere(path: Path) -> bool:
     return False
 
 
-def set_aside(path: Path, reason: str) -> tuple[Path, Salvage]:
-    """Rename the damaged file (and its side files) to ``<name>.corrupt-<time>`` and read
-    what it still holds of the outbox."""
+def set_aside(path: Path, reason: str) -> Path:
+    """Rename the damaged file (and its side files) to ``<name>.corrupt-<time>``."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     number = 1
     while any(Path(f"{aside}{suffix}").exists() for suffix in ("", *SIDE_SUFFIXES)):
         number += 1
         aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
-    os.replace(path, aside)
-    for suffix in SIDE_SUFFIXES:
-        side = Path(f"{path}{suffix}")
-        if side.exists():
-            os.replace(side, Path(f"{aside}{suffix}"))
+    # The side files first: a -wal left at the old name would be replayed onto the fresh
+    # file; if the file itself cannot move, they are put back.
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for suffix in SIDE_SUFFIXES:
+            side = Path(f"{path}{suffix}")
+            if side.exists():
+                os.replace(side, Path(f"{aside}{suffix}"))
+                moved.append((side, Path(f"{aside}{suffix}")))
+        os.replace(path, aside)
+    except OSError:
+        for side, target in moved:
+            try:
+                os.replace(target, side)
+            except OSError as exc:
+                log.warning("could not put %s back: %s", side.name, exc)
+        raise
     try:
         marker_path(path).unlink()
     except FileNotFoundError:
         pass
     log.info("damaged mirror (%s) moved aside to %s", reason, aside.name)
-    return aside, read_outbox(aside)
+    return aside
+
+
+def put_back(path: Path, aside: Path, reason: str) -> None:
+    """Undo :func:`set_aside` after the fresh file could not be made (a full disk): the
+    damaged file, which still holds the queued changes, is tried again next time."""
+    try:
+        for suffix in ("", *SIDE_SUFFIXES):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for suffix in SIDE_SUFFIXES:
+            if Path(f"{aside}{suffix}").exists():
+                os.replace(Path(f"{aside}{suffix}"), Path(f"{path}{suffix}"))
+        os.replace(aside, path)
+    except OSError as exc:
+        log.warning("could not put the damaged mirror back from %s: %s", aside.name, exc)
+        return
+    mark_damaged(path, reason)
 
 
 def read_outbox(damaged: Path) -> Salvage:
@@ -235,6 +254,8 @@ def read_outbox(damaged: Path) -> Salvage:
 
     A truncated file is read through a copy padded back to the size its header states (the
     pages that are there read as before; SQLite refuses a file shorter than its header says).
+    Raises (``OSError``, ``sqlite3.Error``) when the disk, not the damage, stops the reading:
+    the caller then keeps the damaged file for another try.
     """
     salvage = _read_rows(damaged)
     if salvage.complete or salvage.rows:
@@ -245,9 +266,6 @@ def read_outbox(damaged: Path) -> Salvage:
             return salvage
         found = _read_rows(padded)
         return found if found.rows or found.complete else salvage
-    except OSError as exc:
-        log.info("could not read the damaged mirror through a padded copy: %s", exc)
-        return salvage
     finally:
         for suffix in ("", *SIDE_SUFFIXES):
             Path(f"{padded}{suffix}").unlink(missing_ok=True)
@@ -257,17 +275,19 @@ def _read_rows(db: Path) -> Salvage:
     """Rows from the start until the first unreadable page, then from the end back to it."""
     rows: dict[int, tuple[Any, ...]] = {}
     complete = True
-    try:
-        conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return Salvage([], False)
+    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
     try:
         for order in ("", " DESC"):
             try:
                 for row in conn.execute(_SELECT_OUTBOX + order):
                     rows.setdefault(int(row[0]), tuple(row))
                 break
-            except (sqlite3.Error, ValueError, TypeError) as exc:
+            except sqlite3.Error as exc:
+                if not is_damage(exc) and "no such table" not in str(exc):
+                    raise
+                complete = False
+                log.info("outbox of the damaged mirror partly unreadable: %s", exc)
+            except (ValueError, TypeError) as exc:
                 complete = False
                 log.info("outbox of the damaged mirror partly unreadable: %s", exc)
     finally:
