@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_sync_support import USER, Clock, Faults, WebApp, by_key, fast_client, open_device
+from botocore.exceptions import EndpointConnectionError
+from servers import create_galileo_table, dynamodb_client
+from test_sync_support import TABLE, USER, Clock, Faults, WebApp, by_key, fast_client, open_device
 
 from galileio_desktop.data.errors import CredentialsError
 from galileio_desktop.data.sync import ChatLibrary
@@ -370,3 +372,33 @@ def test_a_lost_transaction_whose_message_is_missing_is_written_again(device: De
     assert len(tokens) == 2 and tokens[0] != tokens[1]
     assert set(web.messages()) == {message.message_id}
     assert [k for k in by_key(web.items()) if k.startswith("SOURCE#")] == [f"SOURCE#{message.message_id}#0"]
+
+
+@pytest.mark.integration
+def test_an_interrupted_chat_delete_leaves_no_source_behind(dynamodb_endpoint: str, tmp_path: Path) -> None:
+    """A lost batch of source deletes stops the delete before any message goes: a message
+    is how the retry finds its sources (they were queried, not known to the mirror)."""
+    web = WebApp(dynamodb_client(dynamodb_endpoint))
+    create_galileo_table(web.client, TABLE)
+    client = fast_client(dynamodb_endpoint)
+    lost: list[int] = []
+
+    def lose_one_source_batch(params: Any, **_: Any) -> None:
+        batch = params["RequestItems"][TABLE]
+        if not lost and all(r["DeleteRequest"]["Key"]["SK"]["S"].startswith("SOURCE#") for r in batch):
+            lost.append(len(batch))
+            raise EndpointConnectionError(endpoint_url=dynamodb_endpoint)
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", lose_one_source_batch)
+    with open_device(tmp_path / "mirror.sqlite3", client) as lib:
+        lib.sync()
+        web.create_chat("c1", "From the web app")
+        for n in range(4):
+            web.add_message("c1", f"a{n}", "ai", f"answer {n}", [f"passage {p}" for p in range(10)])
+        lib.sync()  # listed, never opened: its sources are not known to the mirror
+        lib.delete_chat("c1")
+        assert lib.push(retry_now=True).error and lost
+        assert {k.split("#")[0] for k in by_key(web.items())} >= {"CHAT", "MESSAGE"}
+        result = lib.sync()
+        assert (result.pending, result.parked) == (0, 0)
+        assert web.items() == [] and lib.remote_snapshot() == []

@@ -424,7 +424,8 @@ class ChatGateway:
     def delete_chat(
         self, chat_id: str, progress: Progress | None = None, known_sources: KnownSources | None = None
     ) -> DeleteResult:
-        """Delete a chat, every message and every source; the chat item last.
+        """Delete a chat, every message and every source: sources, then messages, then the
+        chat item.
 
         The chat stays listed until everything under it is gone, so an interrupted
         delete is visible and simply run again (every step is idempotent).
@@ -462,17 +463,21 @@ class ChatGateway:
         if len(message_keys) > len(to_query):
             step(len(message_keys) - len(to_query))
         source_keys += self._source_keys_of(to_query, step)
-        requests = [delete_request(k) for k in source_keys]
-        requests += [delete_request(k) for k in message_keys.values()]
+        # Every source goes before any message: a message is what makes a later retry
+        # find (or query) its sources, so none may be deleted while a source of it could
+        # still be there. Each phase runs its batches concurrently; a failed batch stops
+        # the delete before the next phase, and the retry starts again from the messages.
+        requests = len(source_keys) + len(message_keys)
         message_total = len(message_keys)
-        write_all(
-            self.client,
-            self.table,
-            requests,
-            self.pool,
-            on_batch=lambda n: step(max(1, n * message_total // max(1, len(requests)))),
-            sleep=self._backoff_sleep,
-        )
+        for keys in (source_keys, list(message_keys.values())):
+            write_all(
+                self.client,
+                self.table,
+                [delete_request(k) for k in keys],
+                self.pool,
+                on_batch=lambda n: step(max(1, n * message_total // max(1, requests))),
+                sleep=self._backoff_sleep,
+            )
         with dynamo_errors("Deleting chat"):
             self.client.delete_item(TableName=self.table, Key=chat_key(self.user_id, chat_id))
         if progress:
