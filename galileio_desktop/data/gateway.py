@@ -318,9 +318,13 @@ class ChatGateway:
         chat_must_exist: bool = False,
         chat_seen: bool = False,
         attempt: int = 0,
+        source_items: Sequence[TypedItem] | None = None,
     ) -> TypedItem:
         """Write a message and its sources so that no reader sees an answer whose sources
         are missing; returns the message item as stored. Replays are safe.
+
+        ``source_items``: the sources as typed items, when the caller has them so (the
+        outbox does); else built from ``message.sources``.
 
         ``chat_must_exist``: raise :class:`ChatGone` when the chat is not on the server
         (delete beats new messages). The message, its sources and that condition then go
@@ -338,7 +342,9 @@ class ChatGateway:
         written again, not answered from DynamoDB's 10-minute memory of the first.
         """
         item = message.to_item()
-        source_items = [s.to_item() for s in message.sources]
+        source_items = (
+            list(source_items) if source_items is not None else [s.to_item() for s in message.sources]
+        )
         if check_size:
             check_item_size(item, "The message")
             for index, source_item in enumerate(source_items):

@@ -46,7 +46,7 @@ from ..mirror import items, outbox, overlay
 from ..mirror.codec import decode
 from ..mirror.database import Mirror
 from ..mirror.outbox import Op
-from ..schema import Chat, Message, Source, TypedItem, chat_key, key_of, now_ms
+from ..schema import Chat, Message, TypedItem, chat_key, key_of, now_ms
 from . import known_sources
 from .backoff import retry_delay_ms
 from .outcome import WriteObserver, client_error_code, is_access_denied, is_condition_failure, never_sent
@@ -279,9 +279,9 @@ class Pusher:
 
     def _put_message(self, op: Op) -> _Outcome:
         item = decode(op.payload["item"])
-        sources = tuple(Source.from_item(decode(s)) for s in op.payload.get("sources", []))
-        message = Message.from_item(item).with_sources(sources)
-        source_items = [s.to_item() for s in message.sources]
+        # The sources exactly as they were written locally (typed items, in order).
+        source_items = [decode(s) for s in op.payload.get("sources", [])]
+        message = Message.from_item(item)
         if op.doubt:
             if op.chat_id not in self._verified_chats:
                 if self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id)) is None:
@@ -296,6 +296,7 @@ class Pusher:
             with self._sending(op):
                 stored = self.gateway.put_message(
                     message,
+                    source_items=source_items,
                     chat_must_exist=True,
                     chat_seen=op.chat_id in self._verified_chats,
                     attempt=op.attempts,
@@ -373,8 +374,11 @@ class Pusher:
         with self.mirror.write() as conn:
             seq = self.mirror.next_seq(conn)
             outbox.remove(conn, op.op_id)
+            # Rows of chats with no other queued change take the fast path; the op's own
+            # rows are refreshed once, below.
+            op_chats = outbox.chats_with_ops(conn)
             for item in stored:
-                items.put_remote(conn, item, seq)
+                items.put_remote(conn, item, seq, op_chats)
             if known:
                 known_sources.mark(conn, [known])
             overlay.refresh_for_op(conn, op)
