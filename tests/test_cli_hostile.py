@@ -246,3 +246,11 @@ def test_values_another_writer_stored_never_stop_a_command(cli: Cli, web: WebApp
     assert "unknown date" in (tmp_path / "odd-times.md").read_text(encoding="utf-8")
     human = cli("chats", "list")
     assert human.returncode == 0 and "\x1b" not in human.stdout
+
+
+def test_retry_all_sends_what_is_queued_even_with_nothing_refused(cli: Cli, web: WebApp) -> None:
+    queued = cli.json("--offline", "chats", "create", "Queued, never refused")
+    retried = cli("--json", "changes", "retry", "--all")
+    assert retried.returncode == 0, retried.stderr
+    assert json.loads(retried.stdout) == {"retried": [], "pending": False}
+    assert set(web.chats()) == {queued["chatId"]}

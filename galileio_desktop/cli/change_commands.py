@@ -68,18 +68,19 @@ def _chosen(ctx: Context, args: argparse.Namespace) -> list[Any]:
 
 
 def changes_retry(ctx: Context, args: argparse.Namespace) -> int:
+    """Unpark the chosen changes and push now; with ``--all``, everything queued is sent
+    (a retry run again after it was interrupted still sends what the first one unparked)."""
     library = ctx.library()
     chosen = _chosen(ctx, args)
     for op in chosen:
         library.retry(op.op_id)
     ids = {op.op_id for op in chosen}
-    pending = push_now(ctx, library, lambda op: op.op_id in ids) if chosen else False
-    ctx.out(
-        {"retried": sorted(ids), "pending": pending},
-        f"Sent again: {len(ids)} change(s){'; some are still queued' if pending else ''}."
-        if ids
-        else "No refused changes.",
-    )
+    pending = push_now(ctx, library, (lambda op: True) if args.all else (lambda op: op.op_id in ids))
+    if ids:
+        text = f"Sent again: {len(ids)} change(s){'; some are still queued' if pending else ''}."
+    else:
+        text = "No refused changes" + ("; queued changes are still waiting." if pending else ".")
+    ctx.out({"retried": sorted(ids), "pending": pending}, text)
     return 0
 
 
