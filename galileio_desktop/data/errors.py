@@ -39,10 +39,6 @@ class ItemTooLarge(InvalidInput):
         self.limit = limit
 
 
-class MalformedItem(GalileioError):
-    """An item in the table does not have the shape the web app writes."""
-
-
 class EndpointUnreachable(GalileioError):
     """The DynamoDB (or assistant) endpoint could not be reached."""
 

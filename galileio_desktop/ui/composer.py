@@ -177,14 +177,6 @@ class Composer(QWidget):
             self._drafts.set(chat_id, text if not existing.strip() else f"{text}\n\n{existing}")
         self.save_draft()
 
-    def move_in_flight(self, old_chat_id: str, new_chat_id: str) -> None:
-        """A question sent before its chat existed now belongs to the new chat."""
-        if old_chat_id in self._in_flight:
-            self._in_flight[new_chat_id] = self._in_flight.pop(old_chat_id)
-            self._drafts.set(new_chat_id, self._in_flight[new_chat_id])
-            self._drafts.set(old_chat_id, "")
-            self._drafts.save()
-
     @Slot()
     def save_draft(self) -> None:
         self._save_timer.stop()

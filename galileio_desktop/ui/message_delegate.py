@@ -244,11 +244,6 @@ class MessageDelegate(QStyledItemDelegate):
         footer = header + 6 + FOOTER_GAP if self._height_key(row, state_text)[3] else 0
         return V_MARGIN + header + HEADER_GAP + lines * metrics.lineSpacing() + 2 * PAD_Y + footer + V_MARGIN
 
-    def forget(self, key: str) -> None:
-        """Drop cached heights of one row whose footer changed without a text change."""
-        for cache_key in [k for k in self._heights if k[0] == key]:
-            del self._heights[cache_key]
-
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         row = index.data(MessageRoles.ROW)
         if not isinstance(row, MessageRow):

@@ -437,10 +437,6 @@ class Mirror:
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seq', ?)", (str(value),))
         return value
 
-    def current_seq(self, conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
-        return int(row[0]) if row else 0
-
     def close(self) -> None:
         with self._lock:
             try:

@@ -249,14 +249,6 @@ def has_remote(conn: sqlite3.Connection, sk: str) -> bool:
     )
 
 
-def remote_message_ids(conn: sqlite3.Connection, chat_id: str) -> set[str]:
-    rows = conn.execute(
-        "SELECT message_id FROM item WHERE chat_id = ? AND kind = 'MESSAGE' AND remote IS NOT NULL",
-        (chat_id,),
-    )
-    return {str(r[0]) for r in rows}
-
-
 def remote_chat_ids(conn: sqlite3.Connection) -> set[str]:
     return {
         str(r[0]) for r in conn.execute("SELECT chat_id FROM item WHERE kind = 'CHAT' AND remote IS NOT NULL")
