@@ -157,9 +157,9 @@ class Workspace:
         try:
             credentials.get_frozen_credentials()
         except Exception as exc:
-            from .data.auth.sessions import translate_credentials_error
+            from .data.aws_errors import credentials_error
 
-            error = translate_credentials_error(exc, self.account)
+            error = credentials_error(exc, self.account)
             if isinstance(error, CredentialsError):
                 self._report(error)
             raise

@@ -13,7 +13,8 @@ from keyring.backends import fail
 from galileio_desktop.data.auth.accounts import Account
 from galileio_desktop.data.auth.redaction import install_log_redaction, redact, register_secret
 from galileio_desktop.data.auth.secrets import SECRET_ACCESS_KEY, SecretStore
-from galileio_desktop.data.auth.sessions import login, logout, open_session, translate_credentials_error
+from galileio_desktop.data.auth.sessions import login, logout, open_session
+from galileio_desktop.data.aws_errors import credentials_error
 from galileio_desktop.data.errors import CredentialsError, InvalidInput
 
 
@@ -91,10 +92,10 @@ def test_expired_sso_sign_in_names_the_command_that_renews_it(aws_files: Path, s
     ids=lambda e: type(e).__name__,
 )
 def test_sso_errors_mid_session_become_credentials_errors(error: Exception) -> None:
-    translated = translate_credentials_error(error, profile_account("corp-sso"))
+    translated = credentials_error(error, profile_account("corp-sso"))
     assert isinstance(translated, CredentialsError)
     assert "aws sso login --profile corp-sso" in translated.message
-    assert translate_credentials_error(ValueError("unrelated"), profile_account("x")) is None
+    assert credentials_error(ValueError("unrelated"), profile_account("x")) is None
 
 
 def test_keys_secret_comes_from_the_keyring(secrets: SecretStore) -> None:

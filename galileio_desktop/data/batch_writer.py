@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
-from .dynamo_client import dynamo_errors
+from .aws_errors import dynamo_errors
 from .errors import Throttled
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The boto3 DynamoDB client as a desktop app needs it, and botocore errors in words.
+"""The boto3 DynamoDB client as a desktop app needs it; its failures in words are in :mod:`.aws_errors`.
 
 boto3 and botocore are imported on first use: the window paints its chat list from
 the mirror before it ever needs them.
@@ -9,49 +9,15 @@ are short enough that a dead network shows as "offline" within seconds, not minu
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
-from .errors import (
-    CredentialsError,
-    EndpointUnreachable,
-    GalileioError,
-    InvalidInput,
-    NotFound,
-    RemoteRejected,
-    Throttled,
-)
+from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
-
-_THROTTLED = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "LimitExceededException",
-        "TooManyRequestsException",
-    }
-)
-_UNAVAILABLE = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
-_CREDENTIALS = frozenset(
-    {
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "InvalidSignatureException",
-        "MissingAuthenticationTokenException",
-        "IncompleteSignature",
-        "InvalidClientTokenId",
-        "NotAuthorizedException",
-    }
-)
 
 
 def client_config(max_pool_connections: int = 32) -> Any:
@@ -93,88 +59,3 @@ def make_dynamodb_client(
         raise InvalidInput("No AWS region is set: pass --region.") from exc
     install_response_check(client)
     return client
-
-
-def translate(exc: BaseException, what: str) -> GalileioError:
-    """A botocore failure as the expected error a person can act on."""
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        PartialCredentialsError,
-        ReadTimeoutError,
-    )
-
-    if isinstance(exc, GalileioError):
-        return exc
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        message = str(error.get("Message", "")) or code
-        if code in _THROTTLED:
-            return Throttled(f"{what}: DynamoDB is throttling requests; try again shortly.")
-        if code in _UNAVAILABLE:
-            err = Throttled(f"{what}: DynamoDB is temporarily unavailable ({code}).")
-            return err
-        if code in _CREDENTIALS:
-            return CredentialsError(f"{what}: access denied or credentials expired ({code}: {message}).")
-        if code == "ResourceNotFoundException":
-            return NotFound(
-                f"{what}: the table does not exist here ({message}). "
-                "Create it with 'galileio-desktop table create' or check --table and --region."
-            )
-        if code == "ConditionalCheckFailedException":
-            return NotFound(f"{what}: the item does not exist (any more).")
-        if code == "ValidationException" and "size" in message.lower():
-            return RemoteRejected(f"{what}: DynamoDB refused the item as too large ({message}).")
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if status >= 500 or code.isdigit():
-            # Not an answer about this request: a server or something in between failed.
-            return EndpointUnreachable(f"{what}: DynamoDB could not answer right now ({code}: {message}).")
-        return RemoteRejected(f"{what}: DynamoDB refused the request ({code}: {message}).")
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return CredentialsError(
-            f"{what}: no AWS credentials found. Sign in, or set AWS_PROFILE or AWS_ACCESS_KEY_ID."
-        )
-    if isinstance(
-        exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
-    ):
-        return EndpointUnreachable(f"{what}: cannot reach DynamoDB ({exc}). You appear to be offline.")
-    if isinstance(exc, BotoCoreError):
-        text = str(exc)
-        if "token" in text.lower() and ("expired" in text.lower() or "sso" in text.lower()):
-            return CredentialsError(f"{what}: {text}")
-        return EndpointUnreachable(f"{what}: {text}")
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return EndpointUnreachable(f"{what}: cannot reach DynamoDB ({exc}).")
-    raise exc
-
-
-@contextlib.contextmanager
-def dynamo_errors(what: str) -> Iterator[None]:
-    """Turn botocore failures inside the block into :class:`GalileioError` types."""
-    try:
-        yield
-    except GalileioError:
-        raise
-    except Exception as exc:
-        if not _is_network_or_aws_error(exc):
-            raise
-        raise translate(exc, what) from exc
-
-
-def _is_network_or_aws_error(exc: BaseException) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(exc, (ClientError, BotoCoreError, ConnectionError, TimeoutError))
-
-
-def error_code(exc: BaseException) -> str:
-    """The DynamoDB error code of a ClientError, or ''."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import transact_writer as tx
+from .aws_errors import dynamo_errors
 from .batch_writer import delete_request, put_request, write_all
 from .cancellation import CancelToken, make_interruptible
-from .dynamo_client import dynamo_errors
 from .errors import NotDynamoDB, NotFound, RemoteRejected
 from .response_check import install_response_check
 from .schema import (

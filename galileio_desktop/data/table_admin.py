@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from .dynamo_client import dynamo_errors, error_code
+from .aws_errors import dynamo_errors, error_code
 from .errors import Throttled
 
 log = logging.getLogger(__name__)

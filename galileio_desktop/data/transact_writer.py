@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .dynamo_client import dynamo_errors, error_code
+from .aws_errors import dynamo_errors, error_code
 from .errors import RemoteRejected, Throttled
 from .item_size import item_size
 from .schema import TypedItem

@@ -1,4 +1,4 @@
-"""What both Bedrock backends share: the boto3 client, errors in words, stoppable streams.
+"""What both Bedrock backends share: the boto3 client and stoppable streams.
 
 Clients come from the account's session with plain ``session.client(...)``, so
 botocore's own endpoint settings (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``,
@@ -17,48 +17,15 @@ from typing import Any
 
 import urllib3.exceptions
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from ... import __version__
-from ..errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput, Throttled
-from .base import AssistantError
+from ..aws_errors import Service, translate
+from ..errors import EndpointUnreachable, InvalidInput
 from .http_transport import CancelWatcher
 from .settings import AssistantSettings
 
 log = logging.getLogger(__name__)
-
-_CREDENTIALS = frozenset(
-    {
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "InvalidSignatureException",
-        "MissingAuthenticationTokenException",
-        "IncompleteSignature",
-        "InvalidClientTokenId",
-        "UnauthorizedException",
-    }
-)
-_THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException"})
-_TRANSIENT = frozenset(
-    {
-        "InternalServerException",
-        "ServiceUnavailableException",
-        "ModelNotReadyException",
-        "ModelTimeoutException",
-    }
-)
 
 
 def client_config() -> Config:
@@ -82,56 +49,6 @@ def make_client(session: Any, service: str, settings: AssistantSettings) -> Any:
         raise InvalidInput(
             "Amazon Bedrock needs an AWS region: set the account's region (--region)."
         ) from exc
-
-
-def translate(exc: BaseException, what: str) -> GalileioError:
-    """A botocore failure as the expected error a person can act on."""
-    if isinstance(exc, GalileioError):
-        return exc
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        code = code[:1].upper() + code[1:]  # exception events inside a stream spell it throttlingException
-        message = str(error.get("Message", "")) or code
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in _CREDENTIALS or status in (401, 403):
-            return CredentialsError(f"{what}: access denied or credentials expired ({code}: {message}).")
-        if code in _THROTTLED or status == 429:
-            return Throttled(f"{what}: Amazon Bedrock is throttling requests ({message}); try again shortly.")
-        status_text = f" (HTTP {status})" if status else ""
-        return AssistantError(
-            f"{what} failed: {code}{status_text}: {message}",
-            status=status if isinstance(status, int) else None,
-            transient=code in _TRANSIENT,
-        )
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return CredentialsError(f"{what}: no AWS credentials found. Sign in, or set AWS_PROFILE.")
-    if isinstance(
-        exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
-    ):
-        return EndpointUnreachable(f"{what}: cannot reach Amazon Bedrock ({exc}).")
-    if isinstance(exc, BotoCoreError):
-        text = str(exc)
-        lowered = text.lower()
-        if "token" in lowered and ("expired" in lowered or "sso" in lowered):
-            return CredentialsError(f"{what}: {text}")
-        if "credential" in lowered:
-            return CredentialsError(f"{what}: {text}")
-        return AssistantError(f"{what} failed: {text}")
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return EndpointUnreachable(f"{what}: cannot reach Amazon Bedrock ({exc}).")
-    raise exc
-
-
-@contextlib.contextmanager
-def bedrock_errors(what: str) -> Iterator[None]:
-    """Turn botocore failures inside the block into :class:`GalileioError` types."""
-    try:
-        yield
-    except GalileioError:
-        raise
-    except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
-        raise translate(exc, what) from exc
 
 
 def _socket_of(stream: Any) -> socket.socket | None:
@@ -177,11 +94,11 @@ def iter_stream(stream: Any, cancel: threading.Event, what: str) -> Iterator[dic
             except ClientError as exc:  # an exception event inside the stream
                 if cancel.is_set():
                     return
-                raise translate(exc, what) from exc
+                raise translate(exc, what, Service.BEDROCK) from exc
             except BotoCoreError as exc:
                 if cancel.is_set():
                     return
-                raise translate(exc, what) from exc
+                raise translate(exc, what, Service.BEDROCK) from exc
             except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
                 if cancel.is_set():  # our own abort after Stop closed the stream under the read
                     return

@@ -17,9 +17,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..aws_errors import bedrock_errors
 from ..errors import InvalidInput
 from .base import Answer, TextCallback, TextCollector, Turn, make_source
-from .bedrock_client import bedrock_errors, iter_stream, make_client
+from .bedrock_client import iter_stream, make_client
 from .settings import AssistantSettings
 
 log = logging.getLogger(__name__)

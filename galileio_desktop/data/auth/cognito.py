@@ -24,26 +24,12 @@ from typing import Any
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ParamValidationError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 from pycognito.aws_srp import AWSSRP, hex_to_long
 
 from ... import __version__
-from ..errors import (
-    CredentialsError,
-    EndpointUnreachable,
-    GalileioError,
-    InvalidInput,
-    RemoteRejected,
-    Throttled,
-)
+from ..aws_errors import Service, error_code, translate
+from ..errors import CredentialsError, InvalidInput
 from .redaction import install_log_redaction, register_secret
 from .tokens import Tokens
 
@@ -65,11 +51,6 @@ _MFA_NAMES = {
     "DEVICE_SRP_AUTH": "a remembered-device check",
     "SELECT_CHALLENGE": "a choice of sign-in method",
 }
-_BAD_SIGN_IN = frozenset({"NotAuthorizedException", "UserNotFoundException"})
-_THROTTLED = frozenset(
-    {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
-)
-_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 
 
 class UnsupportedChallenge(CredentialsError):
@@ -113,60 +94,6 @@ def cognito_client(
         user_agent_extra=f"galileio-desktop/{__version__}",
     )
     return session.client(service, region_name=region, endpoint_url=endpoint_url or None, config=config)
-
-
-def translate_error(exc: BaseException, during: str) -> GalileioError:
-    """A Cognito failure as a message a person can act on (never with a secret in it)."""
-    if isinstance(exc, GalileioError):
-        return exc
-    if isinstance(exc, ClientError):
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        message = str(exc.response.get("Error", {}).get("Message", "")) or code
-        if code in _BAD_SIGN_IN:
-            if during == "sign-in":
-                return CredentialsError(f"Sign-in failed: {_not_authorized_reason(message)}")
-            return CredentialsError(
-                f"Your sign-in has expired or was revoked ({message}); please sign in again."
-            )
-        if code == "UserNotConfirmedException":
-            return CredentialsError("This user is not confirmed yet; ask your administrator to confirm it.")
-        if code == "PasswordResetRequiredException":
-            return CredentialsError(
-                "Your password must be reset first; ask your administrator or use the web app."
-            )
-        if code == "InvalidPasswordException":
-            return InvalidInput(f"The new password was refused: {message}")
-        if code in _THROTTLED:
-            return Throttled(f"Cognito is limiting sign-in attempts ({code}); wait a moment and try again.")
-        if code == "ResourceNotFoundException":
-            return CredentialsError(
-                f"Cognito does not know this user pool, app client or identity pool ({message}); "
-                "check the account's settings."
-            )
-        if code == "InvalidParameterException":
-            return CredentialsError(
-                f"Cognito refused the {during} request ({message}); check the app client settings."
-            )
-        return RemoteRejected(f"Cognito refused the {during} request ({code}: {message}).")
-    if isinstance(exc, _UNREACHABLE):
-        return EndpointUnreachable(
-            f"Cannot reach Cognito for {during} ({type(exc).__name__}). You appear to be offline."
-        )
-    if isinstance(exc, ParamValidationError):
-        # Its text can quote parameter values: keep them out of messages and logs.
-        return InvalidInput(f"The {during} request was not valid; check the account's settings.")
-    if isinstance(exc, BotoCoreError):
-        return EndpointUnreachable(f"Cognito {during} failed: {exc}")
-    raise exc
-
-
-def _not_authorized_reason(message: str) -> str:
-    lowered = message.lower()
-    if "disabled" in lowered:
-        return "this user is disabled."
-    if "attempts exceeded" in lowered:
-        return "too many attempts; wait a while before trying again."
-    return "incorrect username or password."
 
 
 def _srp_timestamp(now: datetime) -> str:
@@ -225,7 +152,7 @@ class UserPool:
             if not auth or "IdToken" not in auth:
                 raise CredentialsError("Cognito did not complete the sign-in; please try again.")
         except (ClientError, BotoCoreError) as exc:
-            raise translate_error(exc, "sign-in") from None
+            raise translate(exc, "sign-in", Service.COGNITO) from None
         tokens = Tokens.from_result(auth, None, now())
         if not tokens.refresh_token:
             raise CredentialsError("Cognito returned no refresh token; check that the app client allows it.")
@@ -312,7 +239,7 @@ class UserPool:
                 ClientId=self.client_id,
             )
         except (ClientError, BotoCoreError) as exc:
-            raise translate_error(exc, "token renewal") from None
+            raise translate(exc, "token renewal", Service.COGNITO) from None
         auth = response.get("AuthenticationResult")
         if not auth or "IdToken" not in auth:
             raise CredentialsError("Cognito did not renew the sign-in; please sign in again.")
@@ -329,11 +256,7 @@ class UserPool:
         try:
             client.revoke_token(Token=refresh_token, ClientId=self.client_id)
         except (ClientError, BotoCoreError) as exc:
-            code = (
-                exc.response.get("Error", {}).get("Code")
-                if isinstance(exc, ClientError)
-                else type(exc).__name__
-            )
+            code = error_code(exc) or type(exc).__name__
             log.warning("could not revoke the refresh token at sign-out (%s); it expires on its own", code)
             return False
         return True

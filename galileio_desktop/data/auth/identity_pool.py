@@ -21,8 +21,9 @@ import boto3
 from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..aws_errors import Service, error_code, translate
 from ..errors import CredentialsError, InvalidInput
-from .cognito import cognito_client, translate_error
+from .cognito import cognito_client
 from .redaction import register_secret
 from .tokens import TokenKeeper
 
@@ -114,9 +115,9 @@ class IdentityPool:
         try:
             return self._fetch()
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
+            code = error_code(exc)
             if code not in ("NotAuthorizedException", "ResourceNotFoundException"):
-                raise translate_error(exc, "credential renewal") from None
+                raise translate(exc, "credential renewal", Service.COGNITO) from None
             # The ID token or the identity may have gone stale: renew both once.
             log.info("identity pool refused the credentials request (%s); renewing the sign-in", code)
             self.keeper.expire()
@@ -124,16 +125,16 @@ class IdentityPool:
             try:
                 return self._fetch()
             except ClientError as again:
-                error = translate_error(again, "credential renewal")
+                error = translate(again, "credential renewal", Service.COGNITO)
                 if isinstance(error, CredentialsError):
                     raise error from None
                 raise CredentialsError(
                     f"The identity pool refused new credentials ({error}); please sign in again."
                 ) from None
             except BotoCoreError as again:
-                raise translate_error(again, "credential renewal") from None
+                raise translate(again, "credential renewal", Service.COGNITO) from None
         except BotoCoreError as exc:
-            raise translate_error(exc, "credential renewal") from None
+            raise translate(exc, "credential renewal", Service.COGNITO) from None
 
     def _fetch(self) -> dict[str, Any]:
         logins = self._logins()

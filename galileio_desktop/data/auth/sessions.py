@@ -19,22 +19,10 @@ from datetime import datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    CredentialRetrievalError,
-    EndpointConnectionError,
-    InvalidConfigError,
-    NoCredentialsError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-    SSOError,
-    TokenRetrievalError,
-)
+from botocore.exceptions import BotoCoreError
 
-from ..errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput
+from ..aws_errors import profile_error
+from ..errors import CredentialsError, GalileioError, InvalidInput
 from .accounts import Account, validate_user_id
 from .cognito import NewPasswordPrompt, UserPool
 from .identity_pool import IdentityPool, RenewableCredentials, session_with_credentials
@@ -46,8 +34,6 @@ from .tokens import TokenKeeper, Tokens
 log = logging.getLogger(__name__)
 
 PasswordPrompt = Callable[[], "str | None"]
-_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
-_SSO_ERRORS = (SSOError, TokenRetrievalError)
 
 
 @dataclass
@@ -153,24 +139,6 @@ def logout(account: Account, secrets: SecretStore) -> list[str]:
     return removed
 
 
-def translate_credentials_error(exc: BaseException, account: Account) -> GalileioError | None:
-    """A credential failure raised mid-session (e.g. an SSO session that ran out during a
-    sync) as the message that says how to fix it; None when ``exc`` is something else."""
-    if isinstance(exc, GalileioError):
-        return exc
-    if isinstance(exc, _SSO_ERRORS):
-        return _sso_expired(account)
-    if isinstance(exc, ProfileNotFound):
-        return CredentialsError(
-            f"There is no AWS profile named {account.aws_profile!r} in your AWS configuration."
-        )
-    if isinstance(
-        exc, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, InvalidConfigError)
-    ):
-        return CredentialsError(f"Account {account.name}: no usable AWS credentials ({exc}).")
-    return None
-
-
 # -- Cognito -----------------------------------------------------------------------------
 
 
@@ -243,14 +211,6 @@ def _user_id(account: Account) -> str:
     return validate_user_id(user_id)
 
 
-def _sso_expired(account: Account) -> CredentialsError:
-    profile = account.aws_profile or "default"
-    return CredentialsError(
-        f"The AWS SSO sign-in of profile {profile} has expired or is missing: "
-        f"run 'aws sso login --profile {profile}' and try again."
-    )
-
-
 def _open_profile(account: Account) -> AccountSession:
     profile = str(account.aws_profile)
     user_id = _user_id(account)
@@ -261,15 +221,8 @@ def _open_profile(account: Account) -> AccountSession:
             raise CredentialsError(f"AWS profile {profile} has no credentials.")
         # Resolve now, so an expired SSO sign-in is reported here, in words.
         credentials.get_frozen_credentials()
-    except _UNREACHABLE as exc:
-        raise EndpointUnreachable(
-            f"Cannot reach AWS to load profile {profile} ({type(exc).__name__})."
-        ) from None
-    except (BotoCoreError, ProfileNotFound) as exc:
-        error = translate_credentials_error(exc, account)
-        if error is None:
-            raise CredentialsError(f"AWS profile {profile}: {exc}") from None
-        raise error from None
+    except BotoCoreError as exc:
+        raise profile_error(exc, account) from None
     return AccountSession(account, session, user_id)
 
 

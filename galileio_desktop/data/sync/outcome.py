@@ -19,15 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError
 
-from ..errors import Cancelled, GalileioError
+from ..errors import Cancelled
 
 log = logging.getLogger(__name__)
 
 #: The writes whose outcome decides an operation: a lost answer to one of these is doubt.
 WATCHED_OPERATIONS = ("PutItem", "TransactWriteItems")
-_ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
 class _Watch:
@@ -104,33 +103,3 @@ class WriteObserver:
         status = int((response_dict or {}).get("status_code", 0))
         if status < 400 or status >= 500:
             watch.maybe_applied = True
-
-
-def causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def never_sent(exc: BaseException) -> bool:
-    """Without botocore events: True only when the failure proves nothing was sent."""
-    return any(isinstance(e, EndpointConnectionError) for e in causes(exc))
-
-
-def client_error_code(exc: BaseException) -> str:
-    for e in causes(exc):
-        if isinstance(e, ClientError):
-            return str(e.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def is_access_denied(exc: GalileioError) -> bool:
-    """Access denied to this request (IAM): the operation is parked, not the session."""
-    return client_error_code(exc) in _ACCESS_DENIED
-
-
-def is_condition_failure(exc: BaseException) -> bool:
-    return client_error_code(exc) == "ConditionalCheckFailedException"

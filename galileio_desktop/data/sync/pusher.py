@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..aws_errors import client_error_code, is_access_denied, is_condition_failure, never_sent
 from ..errors import Cancelled, CredentialsError, GalileioError, NotFound
 from ..gateway import ChatGateway, ChatGone
 from ..mirror import items, outbox, overlay
@@ -49,7 +50,7 @@ from ..mirror.outbox import Op
 from ..schema import Chat, Message, TypedItem, chat_key, key_of, now_ms
 from . import known_sources
 from .backoff import retry_delay_ms
-from .outcome import WriteObserver, client_error_code, is_access_denied, is_condition_failure, never_sent
+from .outcome import WriteObserver
 from .push_lock import push_lock
 from .views import PushResult
 
