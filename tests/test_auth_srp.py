@@ -17,13 +17,17 @@ import re
 import secrets
 import threading
 import time
+import types
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from pycognito import aws_srp
 from pycognito.aws_srp import (
+    AWSSRP,
     G_HEX,
     N_HEX,
     calculate_u,
@@ -35,7 +39,7 @@ from pycognito.aws_srp import (
     pad_hex,
 )
 
-from galileio_desktop.data.auth.cognito import UserPool, _srp_timestamp
+from galileio_desktop.data.auth.cognito import UserPool
 from galileio_desktop.data.auth.tokens import jwt_claims
 from galileio_desktop.data.errors import CredentialsError
 
@@ -190,8 +194,35 @@ def test_wrong_password_is_refused(srp_server: tuple[str, SrpVerifier], wrong: s
 
 
 def test_timestamp_is_cognitos_format_in_any_locale() -> None:
-    assert _srp_timestamp(datetime(2024, 3, 5, 9, 4, 5, tzinfo=timezone.utc)) == "Tue Mar 5 09:04:05 UTC 2024"
-    assert (
-        _srp_timestamp(datetime(2023, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
-        == "Sun Dec 31 23:59:59 UTC 2023"
-    )
+    """The sign-in signs pycognito's timestamp: English names from its own tables, not
+    ``strftime`` (which would follow the user's locale), and no zero before the day."""
+    stamp = AWSSRP.get_cognito_formatted_timestamp
+    assert stamp(datetime(2024, 3, 5, 9, 4, 5, tzinfo=timezone.utc)) == "Tue Mar 5 09:04:05 UTC 2024"
+    assert stamp(datetime(2023, 12, 31, 23, 59, 59, tzinfo=timezone.utc)) == "Sun Dec 31 23:59:59 UTC 2023"
+
+
+def test_sign_in_survives_the_clock_warning_of_newer_pythons(
+    srp_server: tuple[str, SrpVerifier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pycognito reads the clock with ``datetime.utcnow()``, deprecated since Python 3.12:
+    with warnings as errors there, the sign-in must not fail on the library's warning."""
+    calls = []
+
+    class Python312Datetime(datetime):
+        @classmethod
+        def utcnow(cls) -> datetime:  # type: ignore[override]
+            calls.append(1)
+            warnings.warn(
+                "datetime.datetime.utcnow() is deprecated and scheduled for removal in a future version.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return datetime.now(timezone.utc).replace(tzinfo=None)
+
+    monkeypatch.setattr(aws_srp, "datetime", types.SimpleNamespace(datetime=Python312Datetime))
+    url, _ = srp_server
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tokens = UserPool(POOL_ID, CLIENT_ID, endpoint_url=url).sign_in(USERNAME, PASSWORD)
+    assert tokens.sub == SUB
+    assert calls == [1]

@@ -2,30 +2,31 @@
 
 Galileo's users sign in to a Cognito user pool; the desktop client does the same
 with the Secure Remote Password flow (``USER_SRP_AUTH``), so the password never
-leaves the machine and the app client needs no plain-password flow. The pool's
-challenges a user can meet are handled: a new password required (a callback asks
-for it) and, with a clear message, the MFA kinds we do not support yet.
+leaves the machine and the app client needs no plain-password flow. The proof of the
+password is pycognito's (``AWSSRP.process_challenge``); the requests go through the
+app's own unsigned client, so its endpoint settings, timeouts and error messages apply.
+(``AWSSRP.authenticate_user`` is not used: it turns NEW_PASSWORD_REQUIRED into an
+exception without the session needed to answer it.) The pool's challenges a user can
+meet are handled: a new password required (a callback asks for it) and, with a clear
+message, the MFA kinds we do not support yet.
 
 The tokens it returns, and how they are kept fresh, are in :mod:`.tokens`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pycognito.aws_srp import AWSSRP, hex_to_long
+from pycognito.aws_srp import AWSSRP
 
 from ... import __version__
 from ..aws_errors import Service, error_code, translate
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 
 NewPasswordPrompt = Callable[[], "str | None"]
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MFA_NAMES = {
     "SMS_MFA": "a code sent by text message",
     "SOFTWARE_TOKEN_MFA": "a code from an authenticator app",
@@ -96,12 +95,17 @@ def cognito_client(
     return session.client(service, region_name=region, endpoint_url=endpoint_url or None, config=config)
 
 
-def _srp_timestamp(now: datetime) -> str:
-    """Cognito's timestamp format, e.g. ``Tue Mar 5 09:04:05 UTC 2024`` (English names, any locale)."""
-    return (
-        f"{_WEEKDAYS[now.weekday()]} {_MONTHS[now.month - 1]} {now.day:d} "
-        f"{now.hour:02d}:{now.minute:02d}:{now.second:02d} UTC {now.year:d}"
-    )
+def _password_claim(srp: AWSSRP, challenge: dict[str, Any], auth_params: dict[str, Any]) -> dict[str, Any]:
+    """The answer to PASSWORD_VERIFIER: pycognito's proof of the password, signed with
+    Cognito's timestamp (English names whatever the locale).
+
+    pycognito reads the clock with ``datetime.utcnow()``, which Python 3.12 deprecates;
+    that warning is the library's and says nothing to a user, so exactly it is ignored.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"datetime\.datetime\.utcnow\(\) is deprecated", DeprecationWarning)
+        claim: dict[str, Any] = srp.process_challenge(challenge, auth_params)
+    return claim
 
 
 class UserPool:
@@ -160,36 +164,17 @@ class UserPool:
         return tokens
 
     def _srp(self, username: str, password: str) -> dict[str, Any]:
-        srp = AWSSRP(username, None, self.user_pool_id, self.client_id, client=self.client)
+        srp = AWSSRP(username, password, self.user_pool_id, self.client_id, client=self.client)
         auth_params = srp.get_auth_params()
         first = self.client.initiate_auth(
             AuthFlow="USER_SRP_AUTH", AuthParameters=auth_params, ClientId=self.client_id
         )
         if first.get("ChallengeName") != "PASSWORD_VERIFIER":
             raise UnsupportedChallenge(str(first.get("ChallengeName") or "unknown"))
-        params = first["ChallengeParameters"]
-        user_id_for_srp = params["USER_ID_FOR_SRP"]
-        key = srp.get_password_authentication_key(
-            user_id_for_srp, password, hex_to_long(params["SRP_B"]), params["SALT"]
-        )
-        timestamp = _srp_timestamp(datetime.now(timezone.utc))
-        secret_block = params["SECRET_BLOCK"]
-        message = (
-            self.user_pool_id.split("_", 1)[1].encode()
-            + user_id_for_srp.encode()
-            + base64.standard_b64decode(secret_block)
-            + timestamp.encode()
-        )
-        signature = base64.standard_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
         request: dict[str, Any] = {
             "ClientId": self.client_id,
             "ChallengeName": "PASSWORD_VERIFIER",
-            "ChallengeResponses": {
-                "USERNAME": params.get("USERNAME", username),
-                "TIMESTAMP": timestamp,
-                "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
-                "PASSWORD_CLAIM_SIGNATURE": signature,
-            },
+            "ChallengeResponses": _password_claim(srp, first["ChallengeParameters"], auth_params),
         }
         if first.get("Session"):
             request["Session"] = first["Session"]
