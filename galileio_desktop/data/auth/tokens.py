@@ -16,13 +16,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import CredentialsError
 from .redaction import register_secret
-
-if TYPE_CHECKING:
-    from .cognito import UserPool
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +80,20 @@ class Tokens:
         return now >= self.expires_at - margin
 
 
+class TokenIssuer(Protocol):
+    """Where tokens are renewed: the user pool (:class:`.cognito.UserPool`). Named by what
+    it does, so this module needs no import of the one that imports it."""
+
+    @property
+    def provider_name(self) -> str:
+        """The identity pool's Logins key for the issuer."""
+        ...
+
+    def refresh(self, refresh_token: str, *, now: Callable[[], float] = ...) -> Tokens:
+        """New tokens from the refresh token."""
+        ...
+
+
 class TokenKeeper:
     """The tokens of a signed-in user, renewed before they expire.
 
@@ -92,7 +103,7 @@ class TokenKeeper:
 
     def __init__(
         self,
-        pool: UserPool,
+        pool: TokenIssuer,
         tokens: Tokens,
         *,
         clock: Callable[[], float] = time.time,
