@@ -111,10 +111,11 @@ _SSO_ERRORS = (SSOError, TokenRetrievalError)
 
 
 def translate(exc: BaseException, what: str, service: Service = Service.DYNAMODB) -> GalileioError:
-    """``exc`` as the expected error a person can act on (never with a secret in it).
+    """``exc`` as the expected error a person can act on.
 
     ``what`` names the request ("Renaming chat"); for Cognito, the step ("sign-in",
-    "token renewal"). Anything that is not an AWS or network failure is raised again.
+    "token renewal"), whose messages never quote a request's parameters (they may be
+    secrets). Anything that is not an AWS or network failure is raised again.
     """
     if isinstance(exc, GalileioError):
         return exc
