@@ -182,10 +182,10 @@ def run_app(args: argparse.Namespace) -> int:
                 QTimer.singleShot(0, painted)
             return False
 
-    def on_chats_loaded(request_id: int, views: Any) -> None:
+    def on_chats_loaded() -> None:
         result.setdefault("t_chats_loaded", time.monotonic())
 
-    window.client.sig_chats_loaded.connect(on_chats_loaded)
+    window.sidebar.sig_list_loaded.connect(on_chats_loaded)
     watch = PaintWatch()
     view.viewport().installEventFilter(watch)
     window.show()
@@ -409,6 +409,7 @@ def run_stall(args: argparse.Namespace) -> int:
 
     from galileio_desktop.ui import qt_log
     from galileio_desktop.ui.app_window import build_window, ensure_application
+    from galileio_desktop.ui.workers.operation import LibraryOp
 
     app = ensure_application(icon=False)
     qt_log.install()
@@ -425,16 +426,16 @@ def run_stall(args: argparse.Namespace) -> int:
     meter = StallMeter(per_thread=args.diagnose)
     watch = StallWatch(meter) if args.diagnose else None
     result: dict[str, Any] = {}
-    state: dict[str, Any] = {"sync_request": None, "phase": "first_sync"}
+    state: dict[str, Any] = {"phase": "first_sync"}
 
-    def on_sync_done(request_id: int, sync_result: Any) -> None:
-        if state["phase"] == "first_sync" and request_id == 0:
+    def on_sync_done(sync_result: Any) -> None:
+        if state["phase"] == "first_sync":
             state["phase"] = "settle1"
             result["first_sync_ok"] = sync_result is not None
             if sync_result is not None:
                 result["first_sync_requests"] = sync_result.pull.requests
             QTimer.singleShot(SETTLE_MS, start_delete)
-        elif state["phase"] == "delete" and request_id == state["sync_request"]:
+        elif state["phase"] == "delete-sync":
             state["phase"] = "settle2"
             result["delete_pushed"] = getattr(getattr(sync_result, "push", None), "pushed", 0)
             QTimer.singleShot(SETTLE_MS, finish)
@@ -443,14 +444,16 @@ def run_stall(args: argparse.Namespace) -> int:
         result["first_sync"] = meter.end()
         state["phase"] = "delete"
         meter.begin("delete")
-        client.delete_chat(args.delete_chat, None)
+        LibraryOp(lambda lib: lib.delete_chat(args.delete_chat), name="delete chat").success(
+            on_delete_queued
+        ).run_in(client.local)
 
-    def on_delete_scheduled(request_id: int, chat_id: str, op_id: int) -> None:
-        if chat_id == args.delete_chat:
-            state["sync_request"] = client.sync_now()
+    def on_delete_queued(_op_id: int) -> None:
+        state["phase"] = "delete-sync"  # the next sync sends it (the timed one is an hour away)
+        client.sync_now()
 
-    def on_failed(request_id: int, message: str, is_bug: bool) -> None:
-        result.setdefault("errors", []).append(message)
+    def on_failed(failure: Any) -> None:
+        result.setdefault("errors", []).append(failure.message)
 
     def finish() -> None:
         result["delete"] = meter.end()
@@ -463,8 +466,7 @@ def run_stall(args: argparse.Namespace) -> int:
         window.close()
         app.exit(0)
 
-    client.sig_sync_done.connect(on_sync_done)
-    client.sig_delete_scheduled.connect(on_delete_scheduled)
+    client.events.sig_sync_done.connect(on_sync_done)
     client.sig_failed.connect(on_failed)
     meter.begin("first_sync")
     if watch is not None:

@@ -27,6 +27,7 @@ from galileio_desktop.data.schema import Chat, new_id, now_ms
 from galileio_desktop.ui import status_bar as sb
 from galileio_desktop.ui.account_switcher import AccountSwitcher
 from galileio_desktop.ui.main_window import MainWindow
+from galileio_desktop.ui.workers.operation import LibraryOp
 from galileio_desktop.workspace import Workspace
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
@@ -103,13 +104,14 @@ def start_on(qtbot: Any, switcher: AccountSwitcher, workspace: Workspace) -> Mai
 
 
 def titles_ever_loaded(window: MainWindow) -> set[str]:
-    """Every chat title the window's worker ever handed to the list, from now on."""
+    """Every chat title the window's list ever held after a load, from now on."""
     seen: set[str] = set()
 
-    def record(request_id: int, views: list[Any]) -> None:
-        seen.update(view.chat.title for view in views)
+    def record() -> None:
+        model = window.sidebar.model
+        seen.update(str(model.index(r, 0).data()) for r in range(model.rowCount()) if not model.is_header(r))
 
-    window.client.sig_chats_loaded.connect(record)
+    window.sidebar.sig_list_loaded.connect(record)
     return seen
 
 
@@ -220,8 +222,10 @@ def test_sign_out_warns_about_unsent_changes_removes_secrets_and_the_mirror(
     switcher = make_switcher(paths, secrets, tmp_path, offline=True)  # writes stay queued
     try:
         window = start_on(qtbot, switcher, Workspace(alice, paths, offline=True))
-        with qtbot.waitSignal(window.client.sig_chat_updated, timeout=WAIT_MS):
-            window.client.create_chat("Note not sent yet")
+        with qtbot.waitSignal(window.client.events.sig_queue_changed, timeout=WAIT_MS):
+            LibraryOp(lambda lib: lib.create_chat("Note not sent yet")).after_write().run_in(
+                window.client.local
+            )
         qtbot.waitUntil(lambda: window.status.pending_label.isVisible(), timeout=WAIT_MS)
         mirror = Path(Workspace(alice, paths).mirror_path)
         assert mirror.exists()

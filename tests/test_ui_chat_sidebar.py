@@ -11,7 +11,7 @@ from ui_helpers import USER, offline_factory, seed_library
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.ui.chat_list_model import ChatRoles
 from galileio_desktop.ui.chat_sidebar import ChatSidebar
-from galileio_desktop.ui.worker_client import WorkerClient
+from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui
 
@@ -90,9 +90,9 @@ def test_rename_in_place_with_f2_and_enter(
     editor = sidebar.list_view.focusWidget()
     editor.selectAll()
     qtbot.keyClicks(editor, "Budget questions")
-    with qtbot.waitSignal(client.sig_chat_updated, timeout=5000) as blocker:
+    with qtbot.waitSignal(client.events.sig_chat_changed, timeout=5000) as blocker:
         qtbot.keyClick(editor, Qt.Key.Key_Return)
-    assert blocker.args[1].chat.title == "Budget questions"
+    assert blocker.args[1].chat.title == "Budget questions"  # as stored, read again
     assert _titles(sidebar)[0] == "Budget questions"
     assert "Budget questions" in _stored_titles(mirror)
 
@@ -117,15 +117,15 @@ def test_delete_then_undo_restores_the_chat(
     sidebar.undo_timeout_ms = 10_000
     deleted = sidebar.current_chat_id
     sidebar.list_view.setFocus()
-    with qtbot.waitSignal(client.sig_delete_scheduled, timeout=5000):
+    with qtbot.waitSignal(sidebar.sig_delete_queued, timeout=5000):
         qtbot.keyClick(sidebar.list_view, Qt.Key.Key_Delete)
     assert "Seeded chat 2" not in _titles(sidebar)
     assert sidebar.toast.isVisible() and "Seeded chat 2" in sidebar.toast.message
     assert sidebar.current_chat_id != deleted  # the next chat was selected
     assert "Seeded chat 2" not in _stored_titles(mirror)  # hidden in the library at once
-    with qtbot.waitSignal(client.sig_op_cancelled, timeout=5000) as blocker:
+    with qtbot.waitSignal(sidebar.sig_delete_undone, timeout=5000) as blocker:
         qtbot.mouseClick(sidebar.toast.action_button, Qt.MouseButton.LeftButton)
-    assert blocker.args[2] is True
+    assert blocker.args == [deleted, True]
     qtbot.waitUntil(lambda: "Seeded chat 2" in _titles(sidebar), timeout=5000)
     assert sidebar.current_chat_id == deleted
     assert "Seeded chat 2" in _stored_titles(mirror)
@@ -138,9 +138,8 @@ def test_delete_without_undo_stays_deleted(
     with qtbot.waitSignal(sidebar.toast.sig_expired, timeout=5000):
         pass
     assert not sidebar.toast.isVisible()
-    sidebar.reload()
-    with qtbot.waitSignal(client.sig_chats_loaded, timeout=5000):
-        pass
+    with qtbot.waitSignal(sidebar.sig_list_loaded, timeout=5000):
+        sidebar.reload()
     assert _titles(sidebar) == ["Seeded chat 1", "Seeded chat 0"]
     assert _stored_titles(mirror) == ["Seeded chat 1", "Seeded chat 0"]
 

@@ -81,14 +81,14 @@ def _remote(server: RestartableMoto) -> dict[str, list[dict[str, Any]]]:
 
 
 def _sync(qtbot, window: MainWindow) -> Any:
-    with qtbot.waitSignal(window.client.sig_sync_done, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(window.client.events.sig_sync_done, timeout=WAIT_MS) as blocker:
         window.sync_action.trigger()
-    return blocker.args[1]
+    return blocker.args[0]
 
 
 def _ask(qtbot, window: MainWindow, text: str) -> None:
     window.composer.editor.setPlainText(text)
-    with qtbot.waitSignal(window.client.sig_answer_done, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.pane.asks.sig_answer_finished, timeout=WAIT_MS):
         qtbot.keyClick(window.composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
@@ -147,17 +147,17 @@ def test_a_working_session_online_then_offline_then_online(
         editor = window.sidebar.list_view.focusWidget()
         editor.selectAll()
         qtbot.keyClicks(editor, "Hotels")
-        with qtbot.waitSignal(window.client.sig_chat_updated, timeout=WAIT_MS):
+        with qtbot.waitSignal(window.client.events.sig_chat_changed, timeout=WAIT_MS):
             qtbot.keyClick(editor, Qt.Key.Key_Return)
         _sync(qtbot, window)
         assert [c["title"]["S"] for c in _remote(endpoint)["CHAT"]] == ["Hotels"]
 
         # Delete, then Undo: nothing reaches the server.
         window.sidebar.undo_timeout_ms = 60_000
-        with qtbot.waitSignal(window.client.sig_delete_scheduled, timeout=WAIT_MS):
+        with qtbot.waitSignal(window.sidebar.sig_delete_queued, timeout=WAIT_MS):
             window.sidebar.delete_current()
         assert "Hotels" not in _titles(window)
-        with qtbot.waitSignal(window.client.sig_op_cancelled, timeout=WAIT_MS):
+        with qtbot.waitSignal(window.sidebar.sig_delete_undone, timeout=WAIT_MS):
             qtbot.mouseClick(window.sidebar.toast.action_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "Hotels" in _titles(window), timeout=WAIT_MS)
         _sync(qtbot, window)

@@ -15,7 +15,8 @@ import pytest
 from ui_helpers import StallMeter, offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
-from galileio_desktop.ui.worker import FIRST_SCREEN_CHATS, PAGE_SIZE
+from galileio_desktop.ui.conversation.message_ops import PAGE_SIZE
+from galileio_desktop.ui.sidebar.chat_ops import FIRST_SCREEN_CHATS
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +39,7 @@ def test_big_mirror_opens_scrolls_and_switches_smoothly(qtbot, tmp_path: Path, b
     window.resize(1280, 800)
     window.show()
     lists: list[int] = []
-    window.client.sig_chats_loaded.connect(lambda request_id, views: lists.append(len(views)))
+    window.sidebar.sig_list_loaded.connect(lambda: lists.append(window.sidebar.model.chat_count()))
     meter = StallMeter().start()
     started = time.perf_counter()
     with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=30_000):
@@ -85,7 +86,7 @@ def test_big_mirror_opens_scrolls_and_switches_smoothly(qtbot, tmp_path: Path, b
         # Delete the big chat: the list and the pane follow, the GUI does not wait.
         assert window.sidebar.current_chat_id == big_chat
         meter.start()
-        with qtbot.waitSignal(window.client.sig_delete_scheduled, timeout=10_000):
+        with qtbot.waitSignal(window.sidebar.sig_delete_queued, timeout=10_000):
             window.sidebar.delete_current()
         qtbot.wait(200)  # the next chat opens meanwhile
         delete_stall = meter.stop()

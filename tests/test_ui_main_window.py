@@ -96,8 +96,8 @@ def test_asking_streams_an_answer_with_sources(qtbot, window: MainWindow) -> Non
     assert window.composer.editor.hasFocus() or window.composer.isEnabled()
     window.composer.editor.setPlainText("What is the hotel cap per night?")
     deltas: list[str] = []
-    window.client.sig_answer_delta.connect(lambda rid, text: deltas.append(text))
-    with qtbot.waitSignal(window.client.sig_answer_done, timeout=20_000):
+    window.pane.asks.sig_answer_text.connect(lambda chat_id, text: deltas.append(text))
+    with qtbot.waitSignal(window.pane.asks.sig_answer_finished, timeout=20_000):
         qtbot.keyClick(window.composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         # The question is on screen at once, before any worker answered.
         rows = window.pane.model.rows()
@@ -124,7 +124,7 @@ def test_a_failed_answer_keeps_the_question_with_retry(qtbot, tmp_path: Path, pa
     try:
         with qtbot.waitSignal(window.client.sig_failed, timeout=20_000) as failed:
             window.pane.ask("How long are backups kept?")
-        assert "does not exist" in failed.args[1]
+        assert "does not exist" in failed.args[0].message
         question = window.pane.model.rows()[-1]
         assert question.kind == HUMAN and question.failed and question.message_id
         assert (
@@ -132,7 +132,7 @@ def test_a_failed_answer_keeps_the_question_with_retry(qtbot, tmp_path: Path, pa
             == "How long are backups kept?"
         )
         write_docs(missing)
-        with qtbot.waitSignal(window.client.sig_answer_done, timeout=20_000):
+        with qtbot.waitSignal(window.pane.asks.sig_answer_finished, timeout=20_000):
             window.pane.retry(question.key)
         rows = window.pane.model.rows()
         assert [r.kind for r in rows[-2:]] == [HUMAN, AI] and not rows[-2].failed
@@ -157,12 +157,12 @@ def test_stop_keeps_the_partial_answer_marked_stopped(qtbot, tmp_path: Path, pat
     with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=10_000):
         window.start()
     try:
-        with qtbot.waitSignal(window.client.sig_answer_delta, timeout=20_000):
+        with qtbot.waitSignal(window.pane.asks.sig_answer_text, timeout=20_000):
             window.pane.ask("What about meals and receipts abroad?")
         assert window.composer.stop_button.isVisible()
-        with qtbot.waitSignal(window.client.sig_answer_done, timeout=20_000) as done:
+        with qtbot.waitSignal(window.pane.asks.sig_answer_finished, timeout=20_000) as done:
             qtbot.mouseClick(window.composer.stop_button, Qt.MouseButton.LeftButton)
-        view = done.args[2]
+        view = done.args[1]
         assert view is not None and view.stopped and view.message.content
         assert window.pane.model.rows()[-1].stopped
         assert not window.composer.stop_button.isVisible()
@@ -172,8 +172,10 @@ def test_stop_keeps_the_partial_answer_marked_stopped(qtbot, tmp_path: Path, pat
 
 def test_export_writes_the_chat_with_sources(qtbot, tmp_path: Path, window: MainWindow) -> None:
     target = tmp_path / "export.md"
-    with qtbot.waitSignal(window.client.sig_exported, timeout=5000):
-        window.export_current("md", str(target))
+    op = window.export_current("md", str(target))
+    assert op is not None
+    qtbot.waitUntil(lambda: op.done, timeout=5000)
+    assert window.status.currentMessage() == f"Exported to {target}"
     text = target.read_text(encoding="utf-8")
     assert text.startswith("# Seeded chat 1") and "Question 1?" in text and "s3://docs/file0.md" in text
 

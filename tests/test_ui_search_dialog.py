@@ -15,7 +15,7 @@ from galileio_desktop.ui.search_results_model import (
     SearchResultsModel,
     snippet_segments,
 )
-from galileio_desktop.ui.worker_client import WorkerClient
+from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui
 
@@ -65,15 +65,45 @@ def test_no_matches_says_so(qtbot, dialog: SearchDialog) -> None:
     assert blocker.args == [0] and dialog.status_label.text() == "No matches"
 
 
+def _shown_titles(dialog: SearchDialog) -> set[str]:
+    return {dialog.model.hit_at(r).title for r in range(dialog.model.rowCount())}
+
+
+def _record(dialog: SearchDialog, client: WorkerClient) -> tuple[list[str], list[tuple[int, set[str]]]]:
+    """(queries the worker answered, in the order they came back; what the dialog showed each time)."""
+    answered: list[str] = []
+    shown: list[tuple[int, set[str]]] = []
+    # Connected after the client's delivery, so it runs once the dialog had its chance.
+    client.events.sig_op_finished.connect(
+        lambda op, _result, _failure: answered.append(op.name.removeprefix("search "))
+    )
+    dialog.sig_results_shown.connect(lambda count: shown.append((count, _shown_titles(dialog))))
+    return answered, shown
+
+
 def test_only_the_latest_query_is_shown(qtbot, client: WorkerClient, dialog: SearchDialog) -> None:
+    # The worker answers in the order asked, so the older query's answer comes first:
+    # it must be dropped, not shown until the newer one replaces it.
+    answered, shown = _record(dialog, client)
     dialog.query_edit.setText("Question")
     dialog.search_now()
     dialog.query_edit.setText("Answer 2")
-    with qtbot.waitSignal(dialog.sig_results_shown, timeout=5000):
-        dialog.search_now()
-    qtbot.wait(100)  # the first query's answer has arrived by now as well
-    titles = {dialog.model.hit_at(r).title for r in range(dialog.model.rowCount())}
-    assert titles == {"Seeded chat 2"}
+    dialog.search_now()
+    qtbot.waitUntil(lambda: len(answered) == 2, timeout=5000)
+    assert answered == ["Question", "Answer 2"]
+    assert shown == [(1, {"Seeded chat 2"})]
+    assert dialog.status_label.text() == "1 match"
+
+
+def test_an_answer_to_a_cleared_query_is_dropped(qtbot, client: WorkerClient, dialog: SearchDialog) -> None:
+    answered, shown = _record(dialog, client)
+    dialog.query_edit.setText("Question")
+    dialog.search_now()
+    dialog.query_edit.clear()
+    dialog.search_now()
+    qtbot.waitUntil(lambda: len(answered) == 1, timeout=5000)
+    assert answered == ["Question"]
+    assert shown == [] and dialog.model.rowCount() == 0 and dialog.status_label.text() == ""
 
 
 def test_results_model_passes_qtmodeltester(qtmodeltester, qtbot, dialog: SearchDialog) -> None:

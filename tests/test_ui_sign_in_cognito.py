@@ -28,6 +28,7 @@ from galileio_desktop.data.schema import Chat, new_id, now_ms
 from galileio_desktop.ui import status_bar as sb
 from galileio_desktop.ui.account_switcher import AccountSwitcher
 from galileio_desktop.ui.main_window import MainWindow
+from galileio_desktop.ui.workers.operation import LibraryOp
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
@@ -210,8 +211,10 @@ def test_when_renewal_fails_the_window_asks_to_sign_in_again_and_keeps_the_queue
     with check.paused():
         deployment.idp.admin_user_global_sign_out(UserPoolId=deployment.pool_id, Username="alice")
     switcher.workspace.session().renew()  # only marks them stale: no request here
-    with qtbot.waitSignal(window.client.sig_chat_updated, timeout=WAIT_MS):
-        window.client.create_chat("Written before signing in again")
+    with qtbot.waitSignal(window.client.events.sig_queue_changed, timeout=WAIT_MS):
+        LibraryOp(lambda lib: lib.create_chat("Written before signing in again")).after_write().run_in(
+            window.client.local
+        )
 
     qtbot.waitUntil(lambda: switcher.dialog is not None, timeout=WAIT_MS)
     again = switcher.dialog

@@ -19,7 +19,7 @@ from ui_helpers import offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
 from galileio_desktop.ui.main_window import MainWindow
-from galileio_desktop.ui.worker import FIRST_SCREEN_CHATS
+from galileio_desktop.ui.sidebar.chat_ops import FIRST_SCREEN_CHATS
 
 pytestmark = pytest.mark.gui
 
@@ -63,7 +63,7 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     lists: list[int] = []
     window = _window(qtbot, tmp_path, path)
     client = window.client
-    client.sig_chats_loaded.connect(lambda request_id, views: lists.append(len(views)))
+    window.sidebar.sig_list_loaded.connect(lambda: lists.append(window.sidebar.model.chat_count()))
     # Started while being built: the library worker runs, nothing else does yet.
     assert client.running and not client.background_started
     states: list[tuple[bool, bool, bool]] = []
@@ -143,11 +143,8 @@ def test_the_window_module_does_not_load_what_the_first_paint_does_not_need() ->
     assert done.stdout.strip() == "[]"
 
 
-def test_the_asking_constants_of_the_window_are_the_data_layers() -> None:
+def test_the_window_sends_as_much_history_as_the_command_line() -> None:
     from galileio_desktop.data import ask
-    from galileio_desktop.ui import ask_flow
+    from galileio_desktop.ui.workers import client
 
-    assert ask_flow.DEFAULT_HISTORY_LIMIT == ask.DEFAULT_HISTORY_LIMIT
-    assert dict(ask_flow.STOPPED_EXTRA) == {ask.STOPPED_ATTRIBUTE: True}
-    assert ask_flow.title_from_prompt("# Hotel *cap*?\nmore") == ask.title_from_prompt("# Hotel *cap*?\nmore")
-    assert ask_flow.is_default_title(ask.DEFAULT_CHAT_TITLE)
+    assert client.DEFAULT_HISTORY_LIMIT == ask.DEFAULT_HISTORY_LIMIT

@@ -16,7 +16,8 @@ from galileio_desktop.data.table_admin import create_table
 from galileio_desktop.ui import status_bar as sb
 from galileio_desktop.ui.parked_dialog import ParkedDialog
 from galileio_desktop.ui.status_bar import SyncStatusBar
-from galileio_desktop.ui.worker_client import WorkerClient
+from galileio_desktop.ui.workers.client import WorkerClient
+from galileio_desktop.ui.workers.operation import LibraryOp
 
 pytestmark = pytest.mark.gui
 
@@ -37,15 +38,15 @@ def test_offline_shows_offline_and_the_pending_count(qtbot, tmp_path: Path) -> N
     bar = _bar(qtbot, client)
     try:
         client.start()
-        with qtbot.waitSignal(client.sig_sync_done, timeout=10_000):
+        with qtbot.waitSignal(client.events.sig_sync_done, timeout=10_000):
             client.sync_now()
         qtbot.waitUntil(lambda: bar.state == sb.OFFLINE, timeout=5000)
         assert bar.state_label.text() == "Offline"
         assert bar.pending_label.isVisible() and bar.pending_label.text() == "3 changes waiting to sync"
         assert not bar.parked_button.isVisible()
         assert "offline" in bar.state_label.toolTip().lower()
-        with qtbot.waitSignal(client.sig_queue_changed, timeout=5000):
-            client.create_chat("One more")
+        with qtbot.waitSignal(client.events.sig_queue_changed, timeout=5000):
+            LibraryOp(lambda lib: lib.create_chat("One more")).after_write().run_in(client.local)
         qtbot.waitUntil(lambda: bar.pending_label.text() == "4 changes waiting to sync", timeout=5000)
         assert bar.state == sb.OFFLINE  # a local write does not change what we know of the network
     finally:
@@ -55,7 +56,7 @@ def test_offline_shows_offline_and_the_pending_count(qtbot, tmp_path: Path) -> N
 def test_progress_shows_on_long_work(qtbot, tmp_path: Path) -> None:
     client = WorkerClient(offline_factory(tmp_path / "m.sqlite3"), periodic_sync=False)
     bar = _bar(qtbot, client)
-    client.sig_sync_progress.emit("delete", 10, 400)
+    client.events.sig_sync_progress.emit("delete", 10, 400)
     assert bar.progress.isVisible() and bar.progress.maximum() == 400 and bar.progress.value() == 10
     assert "10 of 400" in bar.progress.toolTip()
 
@@ -83,7 +84,7 @@ def test_parked_changes_open_a_dialog_with_retry_and_discard(qtbot, parked) -> N
     bar = _bar(qtbot, client)
     try:
         client.start()
-        with qtbot.waitSignal(client.sig_sync_done, timeout=20_000):
+        with qtbot.waitSignal(client.events.sig_sync_done, timeout=20_000):
             client.sync_now()
         qtbot.waitUntil(lambda: bar.parked_button.isVisible(), timeout=5000)
         assert bar.parked_button.text() == "1 change not sent"
@@ -95,12 +96,12 @@ def test_parked_changes_open_a_dialog_with_retry_and_discard(qtbot, parked) -> N
         item = dialog.tree.topLevelItem(0)
         assert item.text(0) == "Send message" and "deleted" in item.text(3).lower()
         assert dialog.hint_label.text()
-        with qtbot.waitSignal(client.sig_done, timeout=5000):
+        with qtbot.waitSignal(client.events.sig_queue_changed, timeout=5000):
             qtbot.mouseClick(dialog.retry_button, Qt.MouseButton.LeftButton)
-        with qtbot.waitSignal(client.sig_sync_done, timeout=20_000):
+        with qtbot.waitSignal(client.events.sig_sync_done, timeout=20_000):
             client.sync_now()  # refused again: the chat is still gone
         qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=5000)
-        with qtbot.waitSignal(client.sig_done, timeout=5000):
+        with qtbot.waitSignal(client.events.sig_queue_changed, timeout=5000):
             dialog.discard(dialog.selected_op_id())
         qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 0, timeout=5000)
         qtbot.waitUntil(lambda: not bar.parked_button.isVisible(), timeout=5000)

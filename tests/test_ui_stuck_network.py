@@ -38,8 +38,8 @@ from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.ui.account_switcher import AccountSwitcher
 from galileio_desktop.ui.sign_in_worker import SHUTDOWN_WAIT_MS as SIGN_IN_WAIT_MS
 from galileio_desktop.ui.sign_in_worker import SignInRunner
-from galileio_desktop.ui.thread_stop import still_finishing
-from galileio_desktop.ui.worker_client import SHUTDOWN_WAIT_MS, WorkerClient
+from galileio_desktop.ui.workers.client import SHUTDOWN_WAIT_MS, WorkerClient
+from galileio_desktop.ui.workers.thread_stop import still_finishing
 from galileio_desktop.workspace import Workspace
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]

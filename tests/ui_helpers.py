@@ -324,3 +324,15 @@ def seed_big_mirror(mirror: Path, chats: int, messages: int, user_id: str = USER
             ]
         )
     return big
+
+
+def run_op(qtbot: Any, op: Any, lane: Any, timeout: int = 10_000) -> Any:
+    """Run a LibraryOp in ``lane`` and wait for its result (its failure fails the test)."""
+    box: dict[str, Any] = {}
+    op.success(lambda result: box.setdefault("result", result))
+    op.failure(lambda failure: box.setdefault("failure", failure))
+    op.run_in(lane)
+    qtbot.waitUntil(lambda: bool(box), timeout=timeout)
+    if "failure" in box:
+        raise AssertionError(f"the operation failed: {box['failure'].message}")
+    return box["result"]

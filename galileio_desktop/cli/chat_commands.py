@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.errors import InvalidInput, NotFound
-from ..data.export import FORMATS, export_chat
+from ..data.export import FORMATS, export_library_chat, write_library_chat
 from ..data.schema import validate_title
 from .context import Context, read_text_argument
 from .online import of_chat, of_message, push_now, refresh, require_chat
@@ -244,18 +244,10 @@ def sources_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def export(ctx: Context, args: argparse.Namespace) -> int:
     library = ctx.library()
-    view = require_chat(ctx, library, args.chat_id, load_messages=True)
-    messages = [
-        v.message.with_sources(tuple(library.list_sources(v.message.message_id)))
-        for v in library.list_messages(args.chat_id)
-    ]
-    text = export_chat(view.chat, messages, args.format)
+    require_chat(ctx, library, args.chat_id, load_messages=True)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            raise InvalidInput(f"Cannot write {args.output}: {exc.strerror}.") from exc
-        ctx.info(f"Exported {len(messages)} messages to {args.output}.")
+        write_library_chat(library, args.chat_id, args.format, args.output)
+        ctx.info(f"Exported {library.count_messages(args.chat_id)} messages to {args.output}.")
     else:
-        ctx.stdout.write(text)
+        ctx.stdout.write(export_library_chat(library, args.chat_id, args.format))
     return 0

@@ -41,6 +41,8 @@ class AskResult:
     sources: list[Source] = field(default_factory=list)
     stopped: bool = False
     renamed_to: str | None = None
+    #: The server stored the exchange but did not say what: a pull brings it in.
+    needs_pull: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,18 +86,32 @@ def ask(
     cancel: threading.Event | None = None,
     history_limit: int | None = DEFAULT_HISTORY_LIMIT,
     on_question_stored: Callable[[Message], None] | None = None,
+    on_answer_started: Callable[[], None] | None = None,
+    retry_of: str | None = None,
 ) -> AskResult:
-    """Ask ``question`` in ``chat_id`` through ``library`` (a ChatLibrary)."""
+    """Ask ``question`` in ``chat_id`` through ``library`` (a ChatLibrary): the one ask
+    flow of the command line and the window.
+
+    The question is stored first (``on_question_stored`` then), unless ``retry_of`` names
+    the stored question being answered again, or the backend stores question and answer
+    itself (the Galileo endpoint: then nothing is written here but what it stored). A
+    chat still called by its default title, with no message but this question, is named
+    after it. The answer streams to ``on_text``; a stopped one keeps its text, marked;
+    one with neither text nor sources is not stored.
+    """
     if not question.strip():
         raise InvalidInput("A question cannot be empty.")
     view = library.get_chat(chat_id)
     if view is None:
         raise NotFound(f"Chat {chat_id} does not exist.")
-    earlier = [v.message for v in library.list_messages(chat_id, limit=max(1, (history_limit or 50)) * 2)]
+    window = max(1, history_limit or 50) * 2 + 2
+    earlier = [
+        v.message for v in library.list_messages(chat_id, limit=window) if v.message.message_id != retry_of
+    ]
     history = history_of(earlier, history_limit)
     server_stores = getattr(assistant, "name", "") in SERVER_STORED_BACKENDS
     result = AskResult(question=None, answer=None)
-    if not server_stores:
+    if retry_of is None and not server_stores:
         result.question = library.add_message(chat_id, "human", question)
         if on_question_stored:
             on_question_stored(result.question)
@@ -104,10 +120,14 @@ def ask(
         if not is_default_title(title):
             library.rename_chat(chat_id, title)
             result.renamed_to = title
+    if on_answer_started:
+        on_answer_started()
     answer: Answer = assistant.answer(chat_id, question, history, on_text, cancel or threading.Event())
-    result.stopped = answer.stopped
+    result.stopped = answer.stopped or bool(cancel is not None and cancel.is_set())
     if answer.stored_remotely:
-        for message in answer.remote_messages():
+        remote = answer.remote_messages()
+        result.needs_pull = not remote  # the server has them; the next pull brings them in
+        for message in remote:
             library.store_remote_message(message)
             if message.type == "human":
                 result.question = message
@@ -115,9 +135,9 @@ def ask(
                 result.answer = message
                 result.sources = list(message.sources)
         return result
-    if answer.stopped and not answer.text.strip():
+    if not answer.text.strip() and not answer.sources:
         return result
-    extra = {STOPPED_ATTRIBUTE: True} if answer.stopped else None
+    extra = {STOPPED_ATTRIBUTE: True} if result.stopped else None
     stored = library.add_message(chat_id, "ai", answer.text, answer.sources, extra=extra)
     result.answer = stored
     result.sources = list(stored.sources)

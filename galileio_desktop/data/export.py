@@ -14,8 +14,10 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .schema import Chat, Message
 from .timestamps import iso_utc
 
@@ -83,6 +85,31 @@ def export_chat(chat: Chat, messages: Sequence[Message], fmt: str) -> str:
     if fmt == "csv":
         return to_csv(chat, messages)
     raise InvalidInput(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+
+
+def export_library_chat(library: Any, chat_id: str, fmt: str) -> str:
+    """The chat ``chat_id`` of a ChatLibrary, as the user sees it, with every answer's
+    sources, in ``fmt``: the one export of the command line and the window."""
+    view = library.get_chat(chat_id)
+    if view is None:
+        raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
+    messages = [
+        v.message.with_sources(tuple(library.list_sources(v.message.message_id)))
+        for v in library.list_messages(chat_id)
+    ]
+    return export_chat(view.chat, messages, fmt)
+
+
+def write_library_chat(library: Any, chat_id: str, fmt: str, path: str | Path) -> Path:
+    """Write :func:`export_library_chat` to ``path``; a file that cannot be written is an
+    expected failure naming it."""
+    text = export_library_chat(library, chat_id, fmt)
+    target = Path(path)
+    try:
+        target.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    return target
 
 
 def to_json(chat: Chat, messages: Sequence[Message]) -> str:

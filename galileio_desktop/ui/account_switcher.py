@@ -36,7 +36,7 @@ from .main_window import MainWindow
 from .sign_in_dialog import SignInDialog
 from .sign_in_worker import SignInRunner
 from .sign_out_dialog import SignOutDialog
-from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
+from .workers.sync_worker import DEFAULT_SYNC_INTERVAL_MS
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,11 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 from . import qt_log
-from .answer_worker import AssistantFactory
 from .app_identity import APP_TITLE, install_app_icon
-from .ask_flow import DEFAULT_HISTORY_LIMIT
-from .sync_worker import DEFAULT_SYNC_INTERVAL_MS
-from .worker import FIRST_SCREEN_CHATS, LibraryFactory
-from .worker_client import WorkerClient
+from .workers.answer_worker import AssistantFactory
+from .workers.client import DEFAULT_HISTORY_LIMIT, WorkerClient
+from .workers.library_worker import LibraryFactory
+from .workers.sync_worker import DEFAULT_SYNC_INTERVAL_MS
 
 if TYPE_CHECKING:
     from ..data.auth.secrets import SecretStore
@@ -91,10 +90,12 @@ def build_window(
         history_limit=history_limit,
         sync_interval_ms=sync_interval_ms,
     )
-    first_list = 0
+    first_list = None
     if start:
+        from .sidebar.chat_ops import first_screen_op
+
         client.start(defer_background=True)
-        first_list = client.load_chats(FIRST_SCREEN_CHATS)
+        first_list = first_screen_op().run_in(client.local)
     from .drafts import FILE_NAME as DRAFTS_FILE
     from .drafts import DraftStore
     from .main_window import MainWindow
@@ -107,7 +108,7 @@ def build_window(
     if restore_layout:
         window.restore_layout()
     if start:
-        window.start(first_list_request=first_list)
+        window.start(first_list)
     return window
 
 
@@ -204,16 +205,16 @@ class ScreenshotTaker(QObject):
         self._settle.setInterval(SCREENSHOT_SETTLE_MS)
         self._deadline.timeout.connect(self._on_deadline_timeout)
         self._settle.timeout.connect(self._on_settle_timeout)
-        client = window.client
-        client.sig_sync_done.connect(self._on_client_sync_done)
-        client.sig_status_changed.connect(self._on_client_status_changed)
-        client.sig_chats_loaded.connect(self._on_client_chats_loaded)
+        events = window.client.events
+        events.sig_sync_done.connect(self._on_client_sync_done)
+        events.sig_status_changed.connect(self._on_client_status_changed)
+        window.sidebar.sig_list_loaded.connect(self._on_sidebar_list_loaded)
         window.pane.sig_chat_ready.connect(self._on_pane_chat_ready)
         window.drawer.sig_sources_shown.connect(self._on_drawer_sources_shown)
         self._deadline.start(SCREENSHOT_DEADLINE_MS)
 
-    @Slot(int, object)
-    def _on_client_sync_done(self, request_id: int, result: object) -> None:
+    @Slot(object)
+    def _on_client_sync_done(self, result: object) -> None:
         if not self._synced:
             self._synced = True
             self._window.sidebar.reload()  # read the list again, whatever the pull brought
@@ -225,8 +226,8 @@ class ScreenshotTaker(QObject):
             self._synced = True  # a library without a server: nothing to wait for
             self._window.sidebar.reload()
 
-    @Slot(int, object)
-    def _on_client_chats_loaded(self, request_id: int, views: object) -> None:
+    @Slot()
+    def _on_sidebar_list_loaded(self) -> None:
         if self._synced:
             self._chats_after_sync = True
         self._check()

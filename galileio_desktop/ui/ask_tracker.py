@@ -9,19 +9,22 @@ Retry) for the rest of the session.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..data.schema import now_ms
+from .conversation.message_ops import AskOutcome, AskUpdate, ask_op
 from .message_list_model import MessageListModel, MessageRow
+from .workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
-    from ..data.sync import MessageView
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,12 @@ class Ask:
 
 
 class AskTracker(QObject):
-    """Follows asks from the worker client's signals; see the module docstring.
+    """Runs asks as operations on the answer worker and follows them; see the module docstring.
 
     Signals:
         sig_question_stored(chat_id), sig_question_refused(chat_id, text, reason),
-        sig_answering_changed(chat_id, running).
+        sig_answering_changed(chat_id, running), sig_answer_text(chat_id, piece),
+        sig_answer_finished(chat_id, answer).
     """
 
     sig_question_stored = Signal(str)
@@ -54,6 +58,10 @@ class AskTracker(QObject):
     """A question could not be stored at all (chat id, text, reason)."""
     sig_answering_changed = Signal(str, bool)
     """An answer started or ended in a chat."""
+    sig_answer_text = Signal(str, str)
+    """(chat id, a new piece of an answer's text) as it streams."""
+    sig_answer_finished = Signal(str, object)
+    """(chat id, the stored answer's MessageView, or None when nothing was stored)."""
 
     def __init__(
         self,
@@ -66,45 +74,46 @@ class AskTracker(QObject):
         self._client = client
         self._model = model
         self._open_chat = open_chat
-        self._asks: dict[int, Ask] = {}
+        self._asks: dict[LibraryOp[AskOutcome], Ask] = {}
         self._failures: dict[str, str] = {}
-
-        client.sig_message_added.connect(self._on_client_message_added)
-        client.sig_answer_started.connect(self._on_client_answer_started)
-        client.sig_answer_delta.connect(self._on_client_answer_delta)
-        client.sig_answer_done.connect(self._on_client_answer_done)
-        client.sig_failed.connect(self._on_client_failed)
+        self._count = itertools.count(1)
 
     # -- requests -------------------------------------------------------------------------
 
-    def ask(self, chat_id: str, text: str) -> int:
+    def ask(self, chat_id: str, text: str) -> LibraryOp[AskOutcome]:
         """Send ``text`` in ``chat_id``; the question row shows at once if the chat is open."""
-        request_id = self._client.ask(chat_id, text)
-        ask = Ask(chat_id, text, f"local:{request_id}", f"answer:{request_id}")
-        self._asks[request_id] = ask
+        number = next(self._count)
+        ask = Ask(chat_id, text, f"local:{number}", f"answer:{number}")
+        op = self._start(ask, ask_op(chat_id, text, self._client.history_limit))
         if chat_id == self._open_chat():
             self._model.add_local_question(ask.question_key, text, now_ms())
-        self.sig_answering_changed.emit(chat_id, True)
-        return request_id
+        return op
 
-    def retry(self, chat_id: str, row: MessageRow) -> int:
+    def retry(self, chat_id: str, row: MessageRow) -> LibraryOp[AskOutcome] | None:
         """Ask again for an answer to the stored question ``row``."""
         if row.message_id is None:
-            return 0
+            return None
         self._failures.pop(row.message_id, None)
         self._model.set_failed(row.key, None)
-        request_id = self._client.ask(chat_id, row.text, retry_of=row.message_id)
-        self._asks[request_id] = Ask(
-            chat_id, row.text, row.key, f"answer:{request_id}", question_id=row.message_id
+        ask = Ask(chat_id, row.text, row.key, f"answer:{next(self._count)}", question_id=row.message_id)
+        return self._start(
+            ask, ask_op(chat_id, row.text, self._client.history_limit, retry_of=row.message_id)
         )
-        self.sig_answering_changed.emit(chat_id, True)
-        return request_id
+
+    def _start(self, ask: Ask, op: LibraryOp[AskOutcome]) -> LibraryOp[AskOutcome]:
+        self._asks[op] = ask
+        op.updates(functools.partial(self._on_updated, op))
+        op.success(functools.partial(self._on_answered, op))
+        op.failure(functools.partial(self._on_failed, op))
+        op.run_in(self._client.answers)
+        self.sig_answering_changed.emit(ask.chat_id, True)
+        return op
 
     def stop(self, chat_id: str) -> None:
         """Stop the answers streaming in ``chat_id`` (what arrived is kept)."""
-        for request_id, ask in self._asks.items():
+        for op, ask in self._asks.items():
             if ask.chat_id == chat_id and ask.running:
-                self._client.stop_answer(request_id)
+                op.stop()  # the assistant stops; what arrived is stored, marked stopped
 
     def is_answering(self, chat_id: str) -> bool:
         return any(a.running and a.chat_id == chat_id for a in self._asks.values())
@@ -123,64 +132,61 @@ class AskTracker(QObject):
         for message_id, error in self._failures.items():
             model.set_failed(message_id, error)
 
-    # -- results --------------------------------------------------------------------------
+    # -- outcomes -------------------------------------------------------------------------
 
-    @Slot(int, object)
-    def _on_client_message_added(self, request_id: int, view: MessageView | None) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None or view is None:
+    def _on_updated(self, op: LibraryOp[AskOutcome], update: AskUpdate) -> None:
+        ask = self._asks.get(op)
+        if ask is None:
             return
-        ask.question_id = view.message.message_id
+        on_screen = ask.chat_id == self._open_chat()
+        if update.question is not None:
+            ask.question_id = update.question.message.message_id
+            if on_screen:
+                self._model.confirm_local(ask.question_key, update.question)
+            ask.question_key = ask.question_id
+            self.sig_question_stored.emit(ask.chat_id)
+        if update.started:
+            ask.started = True
+            if on_screen:
+                self._model.start_answer(ask.answer_key, now_ms())
+        if update.text:
+            ask.text += update.text
+            if on_screen:
+                self._model.append_answer_text(ask.answer_key, update.text)
+            self.sig_answer_text.emit(ask.chat_id, update.text)
+
+    def _on_answered(self, op: LibraryOp[AskOutcome], outcome: AskOutcome) -> None:
+        ask = self._asks.pop(op, None)
+        if ask is None:
+            return
         if ask.chat_id == self._open_chat():
-            self._model.confirm_local(ask.question_key, view)
-        ask.question_key = ask.question_id
-        self.sig_question_stored.emit(ask.chat_id)
-
-    @Slot(int, str)
-    def _on_client_answer_started(self, request_id: int, chat_id: str) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None:
-            return
-        ask.started = True
-        if chat_id == self._open_chat():
-            self._model.start_answer(ask.answer_key, now_ms())
-
-    @Slot(int, str)
-    def _on_client_answer_delta(self, request_id: int, text: str) -> None:
-        ask = self._asks.get(request_id)
-        if ask is None:
-            return
-        ask.text += text
-        if ask.chat_id == self._open_chat():
-            self._model.append_answer_text(ask.answer_key, text)
-
-    @Slot(int, str, object)
-    def _on_client_answer_done(self, request_id: int, chat_id: str, view: MessageView | None) -> None:
-        ask = self._asks.pop(request_id, None)
-        self._client.forget_answer(request_id)
-        if ask is None:
-            return
-        if chat_id == self._open_chat():
             self._model.remove_key(ask.answer_key)
-            if view is not None:
-                self._model.upsert_view(view)
-        self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
+            if outcome.question is not None and not ask.question_id:
+                # stored by the server, not here: its row replaces the one shown meanwhile
+                self._model.remove_key(ask.question_key)
+                self._model.upsert_view(outcome.question)
+            if outcome.answer is not None:
+                self._model.upsert_view(outcome.answer)
+        if outcome.question is not None and not ask.question_id:
+            self.sig_question_stored.emit(ask.chat_id)
+        self.sig_answering_changed.emit(ask.chat_id, self.is_answering(ask.chat_id))
+        self.sig_answer_finished.emit(ask.chat_id, outcome.answer)
 
-    @Slot(int, str, bool)
-    def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:
-        ask = self._asks.pop(request_id, None)
+    def _on_failed(self, op: LibraryOp[AskOutcome], failure: OpFailure) -> None:
+        ask = self._asks.pop(op, None)
         if ask is None:
             return
-        self._client.forget_answer(request_id)
         on_screen = ask.chat_id == self._open_chat()
         if on_screen:
             self._model.remove_key(ask.answer_key)
         if ask.question_id:
-            self._failures[ask.question_id] = message
+            self._failures[ask.question_id] = failure.message
             if on_screen:
-                self._model.set_failed(ask.question_id, message)
+                self._model.set_failed(ask.question_id, failure.message)
         else:
             if on_screen:
                 self._model.remove_key(ask.question_key)
-            self.sig_question_refused.emit(ask.chat_id, ask.question, message)
+            self.sig_question_refused.emit(ask.chat_id, ask.question, failure.message)
+        self._client.sig_failed.emit(failure)  # the window's display too (the status bar)
         self.sig_answering_changed.emit(ask.chat_id, self.is_answering(ask.chat_id))
+        self.sig_answer_finished.emit(ask.chat_id, None)

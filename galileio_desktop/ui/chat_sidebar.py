@@ -1,14 +1,15 @@
 """The sidebar: filter box, New chat, and the chat list with rename in place and delete with Undo.
 
-It talks to the worker client itself: it loads the list, applies one-chat
-updates as they come back from writes, renames, and deletes. A delete hides
-the chat at once and is queued with ``not_before_ms`` a few seconds ahead, so
-Undo can cancel the operation before anything is sent.
+It runs its own operations on the library: it loads the list, renames and deletes,
+and applies one-chat updates as writes report them. A delete hides the chat at once
+and is queued with ``not_before_ms`` a few seconds ahead, so Undo can cancel the
+operation before anything is sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -40,12 +41,13 @@ from ..data.schema import now_ms
 from . import bidi
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
+from .sidebar.chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_screen_op
 from .toast import DEFAULT_TIMEOUT_MS, Toast
-from .worker import FIRST_SCREEN_CHATS
+from .workers.operation import LibraryOp
 
 if TYPE_CHECKING:
     from ..data.sync import ChatView
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -110,20 +112,25 @@ class ChatSidebar(QWidget):
     """The user asked to export this chat."""
     sig_first_list_shown = Signal()
     """The first chat list is on screen (painted; or arrived while the list is not visible)."""
+    sig_list_loaded = Signal()
+    """A chat list arrived and is in the model."""
+    sig_delete_queued = Signal(str)
+    """(chat id) its delete waits in the outbox; Undo can still take it back."""
+    sig_delete_undone = Signal(str, bool)
+    """(chat id, in time) Undo took the delete back, or it had been sent already."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # Attributes
         self._client = client
-        self._load_request = 0
-        self._create_requests: set[int] = set()
+        self._load_op: LibraryOp[list[ChatView]] | None = None
+        self._first_op: LibraryOp[list[ChatView]] | None = None
         self._current_id = ""
         self._deleting: dict[str, ChatView] = {}
         self._delete_ops: dict[str, int] = {}
         self._undo_wanted: set[str] = set()
         self._toast_chat = ""
         self._loaded_once = False
-        self._first_request = 0
         self._first_shown = False
         #: How long Undo is offered after a delete (the delete is sent only after it).
         self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
@@ -202,12 +209,8 @@ class ChatSidebar(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
         self.toast.sig_action_clicked.connect(self._on_toast_action_clicked)
         self.toast.sig_expired.connect(self._on_toast_expired)
-        client.sig_chats_loaded.connect(self._on_client_chats_loaded)
-        client.sig_chat_updated.connect(self._on_client_chat_updated)
-        client.sig_chat_removed.connect(self._on_client_chat_removed)
-        client.sig_delete_scheduled.connect(self._on_client_delete_scheduled)
-        client.sig_op_cancelled.connect(self._on_client_op_cancelled)
-        client.sig_data_changed.connect(self.reload)
+        client.events.sig_chat_changed.connect(self._on_events_chat_changed)
+        client.events.sig_data_changed.connect(self.reload)
         self._day_timer.start()
 
     # -- public -------------------------------------------------------------------------
@@ -227,19 +230,29 @@ class ChatSidebar(QWidget):
 
         The first screen comes without reading and decoding every chat first.
         """
-        if not self._loaded_once and not self._first_request:
-            self.adopt_first_request(self._client.load_chats(FIRST_SCREEN_CHATS))
+        if not self._loaded_once and self._first_op is None:
+            self.adopt_first_load(first_screen_op().run_in(self._client.local))
         else:
-            self._load_request = self._client.load_chats()
+            self._load(all_chats_op())
 
-    def adopt_first_request(self, request_id: int) -> None:
-        """Take ``load_chats(FIRST_SCREEN_CHATS)``, sent before this sidebar existed, as the
-        first load (the window asks for it while it is being built)."""
-        self._load_request = self._first_request = request_id
+    def adopt_first_load(self, op: LibraryOp[list[ChatView]]) -> None:
+        """Take the first screen of chats (:func:`first_screen_op`), asked for before this
+        sidebar existed (the window asks for it while it is being built), as the first load."""
+        self._first_op = op
+        self._load(op, sent=True)
+
+    def _load(self, op: LibraryOp[list[ChatView]], *, sent: bool = False) -> None:
+        """Only the newest list asked for counts: an older one still coming is dropped."""
+        if self._load_op is not None and self._load_op is not op:
+            self._load_op.cancel()
+        self._load_op = op
+        op.success(functools.partial(self._on_chats_loaded, op))
+        if not sent:
+            op.run_in(self._client.local)
 
     @Slot()
     def new_chat(self) -> None:
-        self._create_requests.add(self._client.create_chat())
+        create_chat_op().success(self._on_chat_created).run_in(self._client.local)
 
     def select_chat(self, chat_id: str) -> bool:
         """Make ``chat_id`` current (clearing a filter that hides it); False if unknown."""
@@ -282,7 +295,11 @@ class ChatSidebar(QWidget):
         if chat_id == self._current_id:
             self._select_near(row)
         not_before = now_ms() + self.undo_timeout_ms + UNDO_GRACE_MS
-        self._client.delete_chat(chat_id, not_before_ms=not_before)
+        LibraryOp(
+            lambda lib: lib.delete_chat(chat_id, not_before_ms=not_before), name="delete chat"
+        ).after_write(self.undo_timeout_ms + UNDO_GRACE_MS + 250).success(
+            functools.partial(self._on_delete_scheduled, chat_id)
+        ).run_in(self._client.local)
         self._toast_chat = chat_id
         self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", self.undo_timeout_ms)
 
@@ -295,54 +312,56 @@ class ChatSidebar(QWidget):
         if op_id is None:
             self._undo_wanted.add(chat_id)  # the worker has not queued it yet; cancel when it has
         else:
-            self._client.cancel_op(op_id)
+            self._cancel_delete(chat_id, op_id)
+
+    def _cancel_delete(self, chat_id: str, op_id: int) -> None:
+        LibraryOp(lambda lib: lib.cancel(op_id), name="undo delete").after_write().success(
+            functools.partial(self._on_delete_cancelled, chat_id)
+        ).run_in(self._client.local)
 
     # -- results ------------------------------------------------------------------------
 
-    @Slot(int, object)
-    def _on_client_chats_loaded(self, request_id: int, views: list[ChatView]) -> None:
-        if request_id != self._load_request:
-            return  # a newer list was asked for
-        first_screen = request_id == self._first_request and len(views) >= FIRST_SCREEN_CHATS
+    def _on_chats_loaded(self, op: LibraryOp[list[ChatView]], views: list[ChatView]) -> None:
+        first_screen = op is self._first_op and len(views) >= FIRST_SCREEN_CHATS
         self._loaded_once = True
         self.model.set_chats(v for v in views if v.chat.chat_id not in self._deleting)
         self._update_empty()
         self._restore_selection()
-        if first_screen:
-            self._load_request = self._client.load_chats()  # the rest, while this screen paints
+        if first_screen:  # the rest, while this screen paints
+            self._load(all_chats_op())
+        self.sig_list_loaded.emit()
         self._watch_first_paint()
 
-    @Slot(int, object)
-    def _on_client_chat_updated(self, request_id: int, view: ChatView) -> None:
-        if view.chat.chat_id in self._deleting:
+    @Slot(str, object)
+    def _on_events_chat_changed(self, chat_id: str, view: ChatView | None) -> None:
+        if chat_id in self._deleting:
+            return
+        if view is None:
+            self.model.remove_chat(chat_id)
+        else:
+            self.model.upsert_chat(view)
+        self._update_empty()
+
+    def _on_chat_created(self, view: ChatView | None) -> None:
+        if view is None:
             return
         self.model.upsert_chat(view)
         self._update_empty()
-        if request_id in self._create_requests:
-            self._create_requests.discard(request_id)
-            self.filter_edit.clear()
-            self.select_chat(view.chat.chat_id)
-            self.sig_new_chat_created.emit(view.chat.chat_id)
+        self.filter_edit.clear()
+        self.select_chat(view.chat.chat_id)
+        self.sig_new_chat_created.emit(view.chat.chat_id)
 
-    @Slot(int, str)
-    def _on_client_chat_removed(self, request_id: int, chat_id: str) -> None:
-        self.model.remove_chat(chat_id)
-        self._update_empty()
-
-    @Slot(int, str, int)
-    def _on_client_delete_scheduled(self, request_id: int, chat_id: str, op_id: int) -> None:
+    def _on_delete_scheduled(self, chat_id: str, op_id: int) -> None:
         self._delete_ops[chat_id] = op_id
+        self.sig_delete_queued.emit(chat_id)
         if chat_id in self._undo_wanted:
             self._undo_wanted.discard(chat_id)
-            self._client.cancel_op(op_id)
+            self._cancel_delete(chat_id, op_id)
 
-    @Slot(int, int, bool)
-    def _on_client_op_cancelled(self, request_id: int, op_id: int, cancelled: bool) -> None:
-        chat_id = next((cid for cid, op in self._delete_ops.items() if op == op_id), None)
-        if chat_id is None:
-            return
-        del self._delete_ops[chat_id]
+    def _on_delete_cancelled(self, chat_id: str, cancelled: bool) -> None:
+        self._delete_ops.pop(chat_id, None)
         view = self._deleting.pop(chat_id, None)
+        self.sig_delete_undone.emit(chat_id, cancelled)
         if not cancelled:
             self.toast.show_message("Too late to undo: the chat was already deleted.", "", 4000)
             return
@@ -384,7 +403,10 @@ class ChatSidebar(QWidget):
 
     @Slot(str, str)
     def _on_model_rename_requested(self, chat_id: str, title: str) -> None:
-        self._client.rename_chat(chat_id, title)
+        # Afterwards the chat is read again: the list shows the title really stored.
+        LibraryOp(lambda lib: lib.rename_chat(chat_id, title), name="rename chat").touching(
+            chat_id
+        ).after_write().run_in(self._client.local)
 
     @Slot(QPoint)
     def _on_list_view_context_menu(self, pos: QPoint) -> None:

@@ -16,7 +16,7 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
@@ -29,6 +29,7 @@ from .chat_sidebar import ChatSidebar
 from .status_bar import SyncStatusBar
 from .style import window_style
 from .window_menus import EXPORT_FORMATS, WindowMenus
+from .workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
     from .composer import Composer
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .message_pane import MessagePane
     from .search_dialog import SearchDialog
     from .source_drawer import SourceDrawer
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,6 @@ class MainWindow(QMainWindow, WindowMenus):
         self.sidebar.sig_first_list_shown.connect(self._on_sidebar_first_list_shown)
         client.sig_started.connect(self._on_client_started)
         client.sig_failed.connect(self._on_client_failed)
-        client.sig_exported.connect(self._on_client_exported)
 
     # -- parts built after the first paint ----------------------------------------------
 
@@ -239,19 +239,19 @@ class MainWindow(QMainWindow, WindowMenus):
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self, first_list_request: int = 0) -> None:
+    def start(self, first_list: LibraryOp[Any] | None = None) -> None:
         """Start the library worker and ask for the chat list; the other parts, the sync
         worker and the answer thread come once the list is on screen (or after a while).
 
-        ``first_list_request``: the first screen of chats, already asked for (see
+        ``first_list``: the first screen of chats, already asked for (see
         :func:`~.app_window.build_window`). Starting again does nothing.
         """
         if self._started:
             return
         self._started = True
         self.client.start(defer_background=True)
-        if first_list_request:
-            self.sidebar.adopt_first_request(first_list_request)
+        if first_list is not None:
+            self.sidebar.adopt_first_load(first_list)
         else:
             self.sidebar.reload()
         QTimer.singleShot(BACKGROUND_START_MS, self, self._on_sidebar_first_list_shown)
@@ -312,12 +312,18 @@ class MainWindow(QMainWindow, WindowMenus):
     def open_search(self) -> None:
         self.search_dialog.open_search()
 
-    def export_current(self, fmt: str, path: str) -> int:
-        """Export the open chat to ``path`` (the worker writes it); returns the request id or 0."""
+    def export_current(self, fmt: str, path: str) -> LibraryOp[Path] | None:
+        """Export the open chat to ``path`` (the library worker writes it)."""
         chat_id = self.sidebar.current_chat_id
         if not chat_id:
-            return 0
-        return self.client.export_chat(chat_id, fmt, path)
+            return None
+        from ..data.export import write_library_chat
+
+        return (
+            LibraryOp(lambda lib: write_library_chat(lib, chat_id, fmt, path), name="export chat")
+            .success(self._on_exported)
+            .run_in(self.client.local)
+        )
 
     def _title_of(self, chat_id: str) -> str:
         view = self.sidebar.model.view(chat_id)
@@ -418,9 +424,10 @@ class MainWindow(QMainWindow, WindowMenus):
 
             self._recovery_notice = show_recovered_mirror(self, recovery.message)
 
-    @Slot(int, str, bool)
-    def _on_client_failed(self, request_id: int, message: str, is_bug: bool) -> None:
-        if is_bug:
+    @Slot(object)
+    def _on_client_failed(self, failure: OpFailure) -> None:
+        message = failure.message
+        if failure.is_bug:
             from PySide6.QtWidgets import QMessageBox
 
             box = QMessageBox(
@@ -436,8 +443,7 @@ class MainWindow(QMainWindow, WindowMenus):
         else:
             self.status.showMessage(message, 10_000)
 
-    @Slot(int, str)
-    def _on_client_exported(self, request_id: int, path: str) -> None:
+    def _on_exported(self, path: Path) -> None:
         self.status.showMessage(f"Exported to {path}", 8_000)
 
     @Slot()

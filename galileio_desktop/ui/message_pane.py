@@ -9,8 +9,9 @@ streams into a transient row, and a failure stays on the question with Retry.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,15 +19,16 @@ from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStackedLayout, QVBoxL
 
 from . import bidi, links, theme
 from .ask_tracker import AskTracker
+from .conversation.message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, fetch_op, page_op
 from .message_delegate import MessageDelegate
 from .message_list_model import AI, MessageListModel, MessageRoles
 from .message_view import MessageListView
 from .view_message_dialog import ViewMessageDialog
-from .worker import PAGE_SIZE
+from .workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
     from ..data.sync import MessageView
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +75,11 @@ class MessagePane(QWidget):
         # Attributes
         self._client = client
         self._chat_id = ""
-        self._page_request = 0
-        self._older_request = 0
-        self._open_request = 0
-        self._refresh_request = 0
+        #: The operations in flight for the open chat (None when none is).
+        self._page_op: LibraryOp[MessagePage] | None = None
+        self._older_op: LibraryOp[MessagePage] | None = None
+        self._open_op: LibraryOp[int] | None = None
+        self._refresh_op: LibraryOp[MessagePage] | None = None
         self._stick_to_bottom = True
         self._adjusting = False
         self._pending_highlight = ""
@@ -149,12 +152,11 @@ class MessagePane(QWidget):
         self.view.sig_width_changed.connect(self._on_view_width_changed)
         self.copy_action.triggered.connect(self.copy_current)
         self.view_action.triggered.connect(self.view_current)
-        client.sig_messages_loaded.connect(self._on_client_messages_loaded)
         self.asks.sig_question_stored.connect(self.sig_question_stored)
         self.asks.sig_question_refused.connect(self.sig_question_refused)
         self.asks.sig_answering_changed.connect(self.sig_answering_changed)
-        client.sig_data_changed.connect(self.refresh)
-        client.sig_chat_updated.connect(self._on_client_chat_updated)
+        client.events.sig_data_changed.connect(self.refresh)
+        client.events.sig_chat_changed.connect(self._on_events_chat_changed)
 
     # -- public -------------------------------------------------------------------------
 
@@ -174,7 +176,10 @@ class MessagePane(QWidget):
         if chat_id == self._chat_id and chat_id:
             return
         self._chat_id = chat_id
-        self._older_request = 0
+        for op in (self._page_op, self._older_op, self._open_op, self._refresh_op):
+            if op is not None:
+                op.cancel()  # what was asked for the chat left behind is not shown here
+        self._page_op = self._older_op = self._open_op = self._refresh_op = None
         self._stick_to_bottom = True
         self._pending_highlight = ""
         self._adjusting = True
@@ -184,31 +189,38 @@ class MessagePane(QWidget):
             self._adjusting = False
         self.sig_answer_selected.emit("")
         if not chat_id:
-            self._page_request = 0
             self._set_placeholder("Select a chat or start a new one.")
             return
         self.view.sync_width()
-        self._page_request = self._client.load_messages(chat_id, PAGE_SIZE)
-        self._open_request = self._client.open_chat(chat_id)
+        self._page_op = self._run(page_op(chat_id), self._on_page_loaded)
+        self._open_op = (
+            fetch_op(chat_id)
+            .updates(functools.partial(self._on_open_updated, chat_id))
+            .success(functools.partial(self._on_open_done, chat_id))
+            .failure(functools.partial(self._on_open_failed, chat_id))
+            .run_in(self._client.network)
+        )
         self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
 
     @Slot()
     def refresh(self) -> None:
         """Read the newest page again and fold it in (after a sync or a pull)."""
         if self._chat_id:
-            self._refresh_request = self._client.load_messages(self._chat_id, PAGE_SIZE)
+            if self._refresh_op is not None:
+                self._refresh_op.cancel()
+            self._refresh_op = self._run(page_op(self._chat_id), self._on_latest_loaded)
 
     def reveal_message(self, message_id: str) -> None:
         """Scroll to ``message_id`` and highlight it, loading older pages until it is there."""
         self._pending_highlight = message_id
         self._try_reveal()
 
-    def ask(self, text: str) -> int:
+    def ask(self, text: str) -> LibraryOp[Any]:
         """Send ``text`` in the open chat; the question shows at once."""
         self._stick_to_bottom = True
-        request_id = self.asks.ask(self._chat_id, text)
+        op = self.asks.ask(self._chat_id, text)
         self._stack.setCurrentWidget(self.view)
-        return request_id
+        return op
 
     def retry(self, question_key: str) -> None:
         """Ask again for an answer to a stored question whose answer failed."""
@@ -263,46 +275,76 @@ class MessagePane(QWidget):
 
     # -- loading ------------------------------------------------------------------------
 
-    @Slot(int, str, object, int, bool)
-    def _on_client_messages_loaded(
-        self, request_id: int, chat_id: str, views: list[MessageView], total: int, older: bool
-    ) -> None:
+    def _run(self, op: LibraryOp[MessagePage], handler: Any) -> LibraryOp[MessagePage]:
+        return op.success(functools.partial(handler, op)).run_in(self._client.local)
+
+    def _on_page_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        """The newest page of the chat just opened: the rows are replaced."""
+        if op is not self._page_op or page.chat_id != self._chat_id:
+            return
+        self._page_op = None
+        self.view.sync_width()  # the rows are replaced: no place to keep
+        self._stick_to_bottom = True
+        self._adjusting = True  # the reset's scroll moves are not the user's
+        try:
+            self.model.set_chat(page.chat_id, page.views, page.total)
+            self._reapply_local_state()
+            self._show_rows_or_placeholder()
+            self.view.scrollToBottom()
+        finally:
+            self._adjusting = False
+        self.sig_messages_shown.emit(page.chat_id)
+        if self._open_op is None:
+            self.sig_chat_ready.emit(page.chat_id)
+        self._try_reveal()
+
+    def _on_older_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        if op is not self._older_op or page.chat_id != self._chat_id:
+            return
+        self._older_op = None
+        self._rewrap()
+        self._stick_to_bottom = False
+        self._prepend_keeping_place(page.views, page.total)
+        self._try_reveal()
+
+    def _on_latest_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        if op is self._refresh_op:
+            self._refresh_op = None
+        self._merge_latest(page, opened=False)
+
+    def _merge_latest(self, page: MessagePage, *, opened: bool) -> None:
+        """The newest page read again (after a sync, a fetch): folded into the rows."""
+        if page.chat_id != self._chat_id:
+            return
+        self._rewrap()
+        if self._page_op is not None:
+            return  # the first page, still coming, includes this
+        self.model.merge_latest(page.views, page.total)
+        self._reapply_local_state()
+        self._show_rows_or_placeholder()
+        if opened:
+            self.sig_chat_ready.emit(page.chat_id)
+
+    def _on_open_updated(self, chat_id: str, value: object) -> None:
+        if value == FIRST_PAGE_IN:
+            self.refresh()  # the newest page is in the mirror; older ones follow
+        elif isinstance(value, MessagePage):
+            self._open_op = None
+            self._merge_latest(value, opened=True)
+
+    def _on_open_done(self, chat_id: str, sources_arrived: int) -> None:
+        if sources_arrived:
+            self.refresh()
+
+    def _on_open_failed(self, chat_id: str, failure: OpFailure) -> None:
+        """Offline or refused: what the mirror has is all there is for now (the sync after
+        the connection returns brings the rest: the chat was opened). Not an error to show."""
         if chat_id != self._chat_id:
             return
-        if request_id == self._page_request:
-            self.view.sync_width()  # the rows are replaced: no place to keep
-        else:
-            self._rewrap()
-        if request_id == self._page_request:
-            self._page_request = 0
-            self._stick_to_bottom = True
-            self._adjusting = True  # the reset's scroll moves are not the user's
-            try:
-                self.model.set_chat(chat_id, views, total)
-                self._reapply_local_state()
-                self._show_rows_or_placeholder()
-                self.view.scrollToBottom()
-            finally:
-                self._adjusting = False
-            self.sig_messages_shown.emit(chat_id)
-            if not self._open_request:
-                self.sig_chat_ready.emit(chat_id)
-            self._try_reveal()
-        elif request_id == self._older_request:
-            self._older_request = 0
-            self._stick_to_bottom = False
-            self._prepend_keeping_place(views, total)
-            self._try_reveal()
-        elif request_id in (self._open_request, self._refresh_request):
-            opened = request_id == self._open_request
-            if opened:
-                self._open_request = 0
-            if not self._page_request:  # else the first page, still coming, includes this
-                self.model.merge_latest(views, total)
-                self._reapply_local_state()
-                self._show_rows_or_placeholder()
-                if opened:
-                    self.sig_chat_ready.emit(chat_id)
+        self._open_op = None
+        if failure.is_bug:
+            self._client.sig_failed.emit(failure)
+        self._run(page_op(chat_id), lambda _op, page: self._merge_latest(page, opened=True))
 
     def _prepend_keeping_place(self, views: list[MessageView], total: int) -> None:
         """Insert an older page above the rows on screen without moving them.
@@ -376,7 +418,7 @@ class MessagePane(QWidget):
             self._adjusting = False
 
     def _maybe_fetch_older(self) -> None:
-        if not self._chat_id or self._older_request or self._page_request or not self.model.has_older():
+        if not self._chat_id or self._older_op or self._page_op or not self.model.has_older():
             return
         scroll = self.view.verticalScrollBar()
         # maximum() is 0 while a fresh page is not laid out yet: no user scrolled there.
@@ -385,11 +427,11 @@ class MessagePane(QWidget):
         oldest = self.model.oldest_created_at()
         if oldest is None:
             return
-        self._older_request = self._client.load_messages(self._chat_id, PAGE_SIZE, before=oldest)
+        self._older_op = self._run(page_op(self._chat_id, PAGE_SIZE, before=oldest), self._on_older_loaded)
 
     def _try_reveal(self) -> None:
         key = self._pending_highlight
-        if not key or self._page_request:
+        if not key or self._page_op:
             return
         if self.model.row_for(key) is not None:
             self._pending_highlight = ""
@@ -398,8 +440,10 @@ class MessagePane(QWidget):
             self.select_key(key)
             return
         oldest = self.model.oldest_created_at()
-        if self.model.has_older() and oldest is not None and not self._older_request:
-            self._older_request = self._client.load_messages(self._chat_id, PAGE_SIZE * 4, before=oldest)
+        if self.model.has_older() and oldest is not None and not self._older_op:
+            self._older_op = self._run(
+                page_op(self._chat_id, PAGE_SIZE * 4, before=oldest), self._on_older_loaded
+            )
         elif not self.model.has_older():
             self._pending_highlight = ""  # not in this chat (deleted since the search)
 
@@ -416,10 +460,10 @@ class MessagePane(QWidget):
         self.placeholder.setText(text)
         self._stack.setCurrentWidget(self.placeholder)
 
-    @Slot(int, object)
-    def _on_client_chat_updated(self, request_id: int, view: object) -> None:
+    @Slot(str, object)
+    def _on_events_chat_changed(self, chat_id: str, view: object) -> None:
         chat = getattr(view, "chat", None)
-        if chat is not None and chat.chat_id == self._chat_id:
+        if chat is not None and chat_id == self._chat_id:
             self.set_title(chat.title)
 
     # -- view events --------------------------------------------------------------------

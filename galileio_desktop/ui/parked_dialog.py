@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from . import time_groups
+from .workers.operation import LibraryOp
 
 if TYPE_CHECKING:
     from ..data.sync.views import OpInfo
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,9 @@ class ParkedDialog(QDialog):
     def _on_retry_button_clicked(self) -> None:
         op_id = self.selected_op_id()
         if op_id is not None:
-            self._client.retry_op(op_id)
+            LibraryOp(lambda lib: lib.retry(op_id), name="retry change").after_write(0).run_in(
+                self._client.local
+            )
 
     @Slot()
     def _on_discard_button_clicked(self) -> None:
@@ -166,7 +169,10 @@ class ParkedDialog(QDialog):
             self.discard(op_id)
 
     def discard(self, op_id: int) -> None:
-        self._client.discard_op(op_id)
+        events = self._client.events
+        LibraryOp(lambda lib: lib.discard(op_id), name="discard change").after_write().success(
+            lambda _result: events.sig_data_changed.emit()  # the views follow the server again
+        ).run_in(self._client.local)
 
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
     def _on_tree_current_item_changed(

@@ -14,9 +14,11 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
 from .search_results_model import SearchResultDelegate, SearchResultsModel
+from .workers.operation import LibraryOp
 
 if TYPE_CHECKING:
-    from .worker_client import WorkerClient
+    from ..data.mirror.search import SearchHit
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ class SearchDialog(QDialog):
         super().__init__(parent)
         # Attributes
         self._client = client
-        self._request = 0
+        #: The search in flight; an older one still coming is cancelled, never shown.
+        self._search_op: LibraryOp[list[SearchHit]] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -85,7 +88,6 @@ class SearchDialog(QDialog):
         self._timer.timeout.connect(self._on_timer_timeout)
         self.results_view.activated.connect(self._on_results_view_activated)
         self.results_view.doubleClicked.connect(self._on_results_view_activated)
-        client.sig_search_done.connect(self._on_client_search_done)
 
     def open_search(self, text: str = "") -> None:
         """Show the dialog with the query box focused (its previous text selected)."""
@@ -108,18 +110,22 @@ class SearchDialog(QDialog):
     @Slot()
     def _on_timer_timeout(self) -> None:
         query = self.query_edit.text().strip()
+        if self._search_op is not None:
+            self._search_op.cancel()  # only the latest query's hits are shown
+            self._search_op = None
         if not query:
-            self._request = 0
             self.model.set_hits([])
             self.status_label.setText("")
             return
-        self._request = self._client.search(query, MAX_HITS)
+        self._search_op = (
+            LibraryOp(lambda lib: lib.search(query, limit=MAX_HITS), name=f"search {query}")
+            .success(self._on_searched)
+            .run_in(self._client.local)
+        )
 
-    @Slot(int, str, object)
-    def _on_client_search_done(self, request_id: int, query: str, hits: list[object]) -> None:
-        if request_id != self._request:
-            return
-        self.model.set_hits(hits)  # type: ignore[arg-type]
+    def _on_searched(self, hits: list[SearchHit]) -> None:
+        self._search_op = None
+        self.model.set_hits(hits)
         count = len(hits)
         self.status_label.setText(
             "No matches" if count == 0 else (f"{count} match" if count == 1 else f"{count} matches")

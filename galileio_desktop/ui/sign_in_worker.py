@@ -24,8 +24,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..data.auth.cognito import UnsupportedChallenge
 from ..data.auth.sessions import login, logout, open_session
 from ..data.errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput
-from .thread_stop import wait_or_let_go
-from .worker import describe_failure
+from .workers.op_worker import describe_failure
+from .workers.thread_stop import wait_or_let_go
 
 if TYPE_CHECKING:
     from ..data.auth.accounts import Account

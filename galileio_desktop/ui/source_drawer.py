@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from . import bidi, links, theme
+from .workers.operation import LibraryOp
 
 if TYPE_CHECKING:
     from ..data.schema import Source
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class SourceDrawer(QWidget):
         super().__init__(parent)
         # Attributes
         self._client = client
-        self._request = 0
+        self._load_op: LibraryOp[list[Source]] | None = None
         self._message_id = ""
         self.cards: list[SourceCard] = []
 
@@ -251,7 +252,6 @@ class SourceDrawer(QWidget):
         self._show_empty("Select an answer to see the sources it cites.")
 
         # Signals
-        client.sig_sources_loaded.connect(self._on_client_sources_loaded)
 
     @property
     def message_id(self) -> str:
@@ -260,20 +260,23 @@ class SourceDrawer(QWidget):
     @Slot(str)
     def show_answer(self, message_id: str) -> None:
         """Load the sources of ``message_id`` ("" clears the drawer)."""
-        if message_id == self._message_id and (self.cards or self._request):
+        if message_id == self._message_id and (self.cards or self._load_op):
             return
         self._message_id = message_id
+        if self._load_op is not None:
+            self._load_op.cancel()  # the answer chosen before: its sources are not wanted now
+            self._load_op = None
         if not message_id:
-            self._request = 0
             self._show_empty("Select an answer to see the sources it cites.")
             return
-        self._request = self._client.load_sources(message_id)
+        self._load_op = (
+            LibraryOp(lambda lib: lib.list_sources(message_id), name="load sources")
+            .success(lambda sources: self._on_sources_loaded(message_id, sources))
+            .run_in(self._client.local)
+        )
 
-    @Slot(int, str, object)
-    def _on_client_sources_loaded(self, request_id: int, message_id: str, sources: Sequence[Source]) -> None:
-        if request_id != self._request:
-            return
-        self._request = 0
+    def _on_sources_loaded(self, message_id: str, sources: Sequence[Source]) -> None:
+        self._load_op = None
         self.set_sources(message_id, sources)
 
     def set_sources(self, message_id: str, sources: Sequence[Source]) -> None:

@@ -18,12 +18,12 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from . import theme, time_groups
-from .worker import WorkerStatus
+from .workers.sync_worker import WorkerStatus
 
 if TYPE_CHECKING:
     from ..data.sync import LibraryStatus
     from .parked_dialog import ParkedDialog
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,9 @@ class SyncStatusBar(QStatusBar):
         self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
         self.parked_button.clicked.connect(self.open_parked_dialog)
         self.sync_button.clicked.connect(self._on_sync_button_clicked)
-        client.sig_status_changed.connect(self._on_client_status_changed)
-        client.sig_queue_changed.connect(self._on_client_queue_changed)
-        client.sig_sync_progress.connect(self._on_client_sync_progress)
+        client.events.sig_status_changed.connect(self._on_client_status_changed)
+        client.events.sig_queue_changed.connect(self._on_client_queue_changed)
+        client.events.sig_sync_progress.connect(self._on_client_sync_progress)
 
     @property
     def status(self) -> WorkerStatus | None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .chat_sidebar import ChatSidebar
     from .status_bar import SyncStatusBar
-    from .worker_client import WorkerClient
+    from .workers.client import WorkerClient
 
 #: (format, menu label, file dialog filter) of the export formats.
 EXPORT_FORMATS = (

@@ -8,6 +8,7 @@ and :meth:`sync` do the network work (on the caller's worker thread).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -161,9 +162,15 @@ class ChatLibrary:
         )
 
     def list_messages(
-        self, chat_id: str, limit: int | None = None, before: int | None = None
+        self,
+        chat_id: str,
+        limit: int | None = None,
+        before: int | None = None,
+        *,
+        with_sources: bool = False,
     ) -> list[MessageView]:
-        """Messages oldest first; with ``limit``, the newest ``limit`` older than ``before``."""
+        """Messages oldest first; with ``limit``, the newest ``limit`` older than ``before``;
+        ``with_sources``: answers carry their sources (so a view can say how many)."""
         with self._mirror.read() as conn:
             page = items.message_page(conn, chat_id, limit, before)
             puts = {
@@ -183,7 +190,26 @@ class ChatLibrary:
                     stopped=message.extra.get("stopped") == {"BOOL": True},
                 )
             )
+        if with_sources:
+            views = [self._with_sources(view) for view in views]
         return views
+
+    def message_view(self, chat_id: str, message_id: str) -> MessageView | None:
+        """One message of a chat as the user sees it, with its sources; None when gone."""
+        for views in (self.list_messages(chat_id, limit=20), self.list_messages(chat_id)):
+            for view in reversed(views):
+                if view.message.message_id == message_id:
+                    return self._with_sources(view)
+        return None
+
+    def _with_sources(self, view: MessageView) -> MessageView:
+        message = view.message
+        if message.type != "ai" or message.sources:
+            return view
+        sources = self.list_sources(message.message_id)
+        if not sources:
+            return view
+        return dataclasses.replace(view, message=message.with_sources(tuple(sources)))
 
     def count_messages(self, chat_id: str) -> int:
         with self._mirror.read() as conn:

@@ -1,0 +1,1 @@
+"""The window's background threads and the operations they run for it."""

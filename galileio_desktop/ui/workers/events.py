@@ -1,0 +1,39 @@
+"""What the worker threads tell the window, from whichever thread they run in.
+
+One object living in the GUI thread: a worker emits its signals from its own thread,
+and Qt queues each call to the receivers in theirs, in the order they were emitted.
+Nothing is relayed by name; views connect here directly.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class LibraryEvents(QObject):
+    """Signals:
+    sig_op_updated, sig_op_finished (the operation plumbing of :class:`~.client.WorkerClient`),
+    sig_chat_changed, sig_queue_changed, sig_data_changed, sig_push_wanted,
+    sig_status_changed, sig_sync_progress, sig_sync_done, sig_sync_failed.
+    """
+
+    sig_op_updated = Signal(object, object)
+    """(LibraryOp, value) a running operation reported progress or a piece of its result."""
+    sig_op_finished = Signal(object, object, object)
+    """(LibraryOp, result, OpFailure or None) an operation ended."""
+    sig_chat_changed = Signal(str, object)
+    """(chat id, its ChatView, or None when it is gone) after a write touched it."""
+    sig_queue_changed = Signal(object)
+    """A LibraryStatus after a local write changed the outbox."""
+    sig_data_changed = Signal()
+    """Data changed behind the lists on screen (a pull, a discard): read them again."""
+    sig_push_wanted = Signal(int)
+    """A write wants pushing in this many milliseconds (for the sync worker)."""
+    sig_status_changed = Signal(object)
+    """A new WorkerStatus: connectivity, syncing, the outbox."""
+    sig_sync_progress = Signal(str, int, int)
+    """(what, done, total) during long network work."""
+    sig_sync_done = Signal(object)
+    """The SyncResult of a sync, or None when it failed."""
+    sig_sync_failed = Signal(str, bool)
+    """(message, is a bug) a sync failed for a reason other than the network."""
