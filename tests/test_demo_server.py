@@ -85,4 +85,6 @@ def test_demo_server_command_prints_its_url_and_serves_the_cli(tmp_path: Path) -
         assert len(json.loads(listed.stdout)) == len(load_seed()["chats"])
     finally:
         server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=30) == 0
+        # communicate() reads both pipes to the end and closes them (wait() would leave them open).
+        _, stderr = server.communicate(timeout=30)
+        assert server.returncode == 0, stderr

@@ -232,10 +232,7 @@ def test_a_damaged_mirror_open_in_another_process_is_left_in_place(tmp_path: Pat
             ChatLibrary(path, USER)
         assert not list(tmp_path.glob("*.corrupt-*")) and recovery.marker_path(path).exists()
     finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
+        holder.communicate("\n", timeout=30)  # lets it end; closes its pipes
     with ChatLibrary(path, USER) as lib:
         assert lib.recovery is not None and lib.recovery.kept == 4
 
