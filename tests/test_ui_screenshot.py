@@ -8,9 +8,17 @@ import pytest
 from PySide6.QtGui import QImage
 from ui_helpers import offline_factory, seed_library
 
+from galileio_desktop.ui import qt_log
 from galileio_desktop.ui.app_window import run_window
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(autouse=True)
+def _qt_messages_reach_pytest_qt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_window routes Qt's messages into the log file; here they stay with pytest-qt,
+    which fails the test on a warning."""
+    monkeypatch.setattr(qt_log, "install", lambda: None)
 
 
 def test_screenshot_of_a_loaded_window(qapp, tmp_path: Path) -> None:
