@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from galileio_desktop.data.batch_writer import put_request, write_all
-from galileio_desktop.data.item_size import item_size
+from galileio_desktop.data.dynamo.batch_writer import put_request, write_all
+from galileio_desktop.data.dynamo.item_size import item_size
 from galileio_desktop.data.schema import Chat, Message, TypedItem, make_sources
 
 USER = "bench-user-0001"
@@ -167,7 +167,7 @@ def total_bytes(items: Iterable[TypedItem]) -> int:
 
 
 def create_table(client: Any, table: str) -> None:
-    from galileio_desktop.data.table_admin import create_table as create
+    from galileio_desktop.data.dynamo.table_admin import create_table as create
 
     create(client, table)
 

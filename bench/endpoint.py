@@ -242,6 +242,6 @@ class Endpoint:
 
     def client(self, direct: bool = False) -> Any:
         """A DynamoDB client built as the app builds it (retries, timeouts, pool size)."""
-        from galileio_desktop.data.dynamo_client import make_dynamodb_client
+        from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
 
         return make_dynamodb_client(REGION, self.direct_url if direct else self.url, self.session())

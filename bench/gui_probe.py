@@ -106,8 +106,8 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
         def gateway() -> Any:
             import boto3
 
-            from galileio_desktop.data.dynamo_client import make_dynamodb_client
-            from galileio_desktop.data.gateway import ChatGateway
+            from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+            from galileio_desktop.data.dynamo.gateway import ChatGateway
             from galileio_desktop.ui.app_window import WINDOW_NETWORK_THREADS
 
             session = boto3.Session(
@@ -387,7 +387,7 @@ def apply_experiment(name: str) -> None:
 
         gc.callbacks.append(on_gc)
     elif name == "pages250":
-        from galileio_desktop.data.gateway import ChatGateway
+        from galileio_desktop.data.dynamo.gateway import ChatGateway
 
         original = ChatGateway._query_pages
 

@@ -21,7 +21,7 @@ from bench.endpoint import Endpoint
 from bench.latency_proxy import ProxyStats
 from bench.report import Result, speedup
 from bench.sizes import Sizes
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.schema import Message, make_sources
 from galileio_desktop.data.sync.library import ChatLibrary
 

@@ -181,10 +181,10 @@ def _bind_problem(port: int, exc: OSError) -> str:
 
 def seed_demo(info: DemoInfo, seed: dict[str, Any] | None = None, now: int | None = None) -> int:
     """Create the table and the demo user's chats; returns the number of items written."""
-    from .data.dynamo_client import make_dynamodb_client
-    from .data.gateway import ChatGateway
+    from .data.dynamo.dynamo_client import make_dynamodb_client
+    from .data.dynamo.gateway import ChatGateway
+    from .data.dynamo.table_admin import create_table
     from .data.schema import Chat, Message, make_sources, now_ms
-    from .data.table_admin import create_table
 
     seed = seed or load_seed()
     now = now or now_ms()

@@ -89,7 +89,7 @@ def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any) -> 
 
 def _run_accounts(ctx: Any, workspace: Any) -> tuple[int, bool]:
     """The window with its Account menu, until the user is done; (exit code, a window was shown)."""
-    from .ui.app_window import run_accounts
+    from .ui.accounts.account_switcher import run_accounts
 
     return run_accounts(
         ctx.paths,
@@ -101,7 +101,7 @@ def _run_accounts(ctx: Any, workspace: Any) -> tuple[int, bool]:
 
 def _first_start(ctx: Any, reason: str, screenshot: Path | None) -> int:
     """No account yet: sign in (adding the account), open the demo, or quit."""
-    from .ui.welcome_dialog import DEMO, SIGN_IN, ask_first_start
+    from .ui.accounts.welcome_dialog import DEMO, SIGN_IN, ask_first_start
 
     while True:
         choice = ask_first_start(reason)

@@ -167,8 +167,8 @@ class Workspace:
     def make_gateway(self, max_workers: int | None = None) -> Any:
         """A gateway on a new client bound to the user's partition; ``max_workers``: its
         pool's size (None: the gateway's default)."""
-        from .data.dynamo_client import make_dynamodb_client
-        from .data.gateway import DEFAULT_NETWORK_THREADS, ChatGateway
+        from .data.dynamo.dynamo_client import make_dynamodb_client
+        from .data.dynamo.gateway import DEFAULT_NETWORK_THREADS, ChatGateway
 
         session = self.session()
         client = make_dynamodb_client(self.account.region, self.account.endpoint_url, session.boto3_session)

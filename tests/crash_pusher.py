@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from galileio_desktop.data.dynamo_client import make_dynamodb_client
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.sync import ChatLibrary
 
 #: Passes in a row that fail without settling anything before giving up (~5 s).

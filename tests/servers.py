@@ -95,7 +95,7 @@ def create_galileo_table(client: Any, table: str, index: str = "GSI1") -> None:
     The project's own ``table_admin.create_table``, so the tests run on the same
     code as ``galileio-desktop table create``.
     """
-    from galileio_desktop.data.table_admin import create_table
+    from galileio_desktop.data.dynamo.table_admin import create_table
 
     create_table(client, table, index)
 

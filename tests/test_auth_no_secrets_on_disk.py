@@ -26,8 +26,8 @@ from galileio_desktop.cli.main import build_parser
 from galileio_desktop.data.auth.accounts import AccountStore
 from galileio_desktop.data.auth.secrets import REFRESH_TOKEN, SECRET_ACCESS_KEY, SecretStore
 from galileio_desktop.data.auth.sessions import open_session
-from galileio_desktop.data.dynamo_client import make_dynamodb_client
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.paths import AppPaths, private_file
 from galileio_desktop.data.schema import Chat, new_id, now_ms
 

@@ -55,7 +55,7 @@ TINY = replace(
 def _client(url: str) -> Any:
     import boto3
 
-    from galileio_desktop.data.dynamo_client import make_dynamodb_client
+    from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
 
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from galileio_desktop.data.item_size import MAX_ITEM_BYTES
+from galileio_desktop.data.dynamo.item_size import MAX_ITEM_BYTES
 from galileio_desktop.data.schema import (
     Chat,
     Message,

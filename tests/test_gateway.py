@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.errors import ItemTooLarge, NotFound, Throttled
-from galileio_desktop.data.gateway import ChatGateway
 from galileio_desktop.data.schema import Chat, Message, make_sources, new_id
 
 TABLE = "galileo-test"
@@ -149,7 +149,7 @@ def test_unprocessed_items_exhausting_retries_are_reported_not_dropped(ddb: Any)
 
     stubborn = NeverProcesses(ddb, 0)
     gateway = ChatGateway(stubborn, TABLE, USER, max_workers=2)
-    from galileio_desktop.data import batch_writer
+    from galileio_desktop.data.dynamo import batch_writer
 
     fast = batch_writer.Backoff(base=0.001, cap=0.002, attempts=4)
     with pytest.raises(Throttled, match="25 of 25 items unwritten"):

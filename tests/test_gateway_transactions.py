@@ -15,9 +15,9 @@ import pytest
 from servers import create_galileo_table, dynamodb_client
 from test_sync_support import Faults, fast_client
 
-from galileio_desktop.data import transact_writer
+from galileio_desktop.data.dynamo import transact_writer
+from galileio_desktop.data.dynamo.gateway import ChatGateway, ChatGone
 from galileio_desktop.data.errors import RemoteRejected, Throttled
-from galileio_desktop.data.gateway import ChatGateway, ChatGone
 from galileio_desktop.data.schema import Chat, Message, make_sources, new_id
 
 TABLE = "galileo-test"

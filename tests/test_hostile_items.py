@@ -624,8 +624,8 @@ def paint_every_chat(qtbot: Any, window: Any) -> list[str]:
 def test_the_window_starts_and_shows_every_done_when_chat(qtbot: Any, tmp_path: Path) -> None:
     from PySide6.QtCore import Qt
 
-    from galileio_desktop.ui.chat_list_model import ChatRoles
-    from galileio_desktop.ui.message_list_model import MessageRoles
+    from galileio_desktop.ui.conversation.message_list_model import MessageRoles
+    from galileio_desktop.ui.sidebar.chat_list_model import ChatRoles
 
     path = tmp_path / "m.sqlite3"
     with ChatLibrary(path, USER) as lib:

@@ -23,9 +23,9 @@ from fault_proxy import DAMAGING, FAULTS, FaultProxy
 from servers import create_galileo_table, dynamodb_client
 from test_sync_support import TABLE, USER, WebApp, by_key
 
-from galileio_desktop.data.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.errors import EndpointUnreachable
-from galileio_desktop.data.gateway import ChatGateway
 from galileio_desktop.data.sync import ChatLibrary
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 from servers import create_galileo_table, dynamodb_client
 
 from galileio_desktop.cli.main import run
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.schema import Chat, Message, make_sources, new_id
 
 pytestmark = pytest.mark.integration

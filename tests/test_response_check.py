@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.awsrequest import HeadersDict
 
+from galileio_desktop.data.dynamo.response_check import check_response
 from galileio_desktop.data.errors import NotDynamoDB
-from galileio_desktop.data.response_check import check_response
 
 
 class Operation:

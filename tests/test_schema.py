@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from galileio_desktop.data import schema
+from galileio_desktop.data.dynamo.item_size import MAX_ITEM_BYTES, item_size, number_size
 from galileio_desktop.data.errors import InvalidInput, ItemTooLarge
-from galileio_desktop.data.item_size import MAX_ITEM_BYTES, item_size, number_size
 from galileio_desktop.data.schema import (
     Chat,
     Message,

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from galileio_desktop.data.dynamo.gateway import ChatGateway
+from galileio_desktop.data.dynamo.items_json import read_items_as_json, split_items
 from galileio_desktop.data.errors import LocalStorageError
-from galileio_desktop.data.gateway import ChatGateway
-from galileio_desktop.data.items_json import read_items_as_json, split_items
 from galileio_desktop.data.mirror import bulk_load, outbox
 from galileio_desktop.data.mirror.database import Mirror
 from galileio_desktop.data.schema import Chat, Message, make_sources

@@ -21,8 +21,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.errors import EndpointUnreachable, Throttled
-from galileio_desktop.data.gateway import ChatGateway
 from galileio_desktop.data.schema import Chat
 from galileio_desktop.data.sync import ChatLibrary
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 from test_sync_support import WebApp
 from ui_helpers import USER, networked_factory
 
-from galileio_desktop.data.table_admin import create_table
+from galileio_desktop.data.dynamo.table_admin import create_table
 from galileio_desktop.ui.conversation.message_ops import MessagePage, fetch_op
 from galileio_desktop.ui.workers.events import LibraryEvents
 from galileio_desktop.ui.workers.sync_worker import SyncWorker

@@ -24,9 +24,9 @@ from galileio_desktop.data.auth.accounts import Account, AccountStore
 from galileio_desktop.data.auth.secrets import SECRET_ACCESS_KEY, SERVICE, SecretStore
 from galileio_desktop.data.paths import AppPaths
 from galileio_desktop.data.schema import Chat, new_id, now_ms
-from galileio_desktop.ui import status_bar as sb
-from galileio_desktop.ui.account_switcher import AccountSwitcher
+from galileio_desktop.ui.accounts.account_switcher import AccountSwitcher
 from galileio_desktop.ui.main_window import MainWindow
+from galileio_desktop.ui.sync_status import status_bar as sb
 from galileio_desktop.ui.workers.operation import LibraryOp
 from galileio_desktop.workspace import Workspace
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QTimer
 from ui_helpers import offline_factory, seed_big_mirror
 
 from galileio_desktop.data.auth.accounts import Account
-from galileio_desktop.data.gateway import DEFAULT_NETWORK_THREADS
+from galileio_desktop.data.dynamo.gateway import DEFAULT_NETWORK_THREADS
 from galileio_desktop.data.paths import AppPaths
 from galileio_desktop.ui import collector
 from galileio_desktop.ui.app_window import WINDOW_NETWORK_THREADS, build_window, window_library_factory

@@ -23,9 +23,10 @@ from ui_helpers import chat_view, local_noon_ms
 
 from galileio_desktop.data.mirror.search import SNIPPET_END, SNIPPET_START, SearchHit
 from galileio_desktop.data.timestamps import LATEST_MS, UNKNOWN_DATE
-from galileio_desktop.ui import bidi, chat_sidebar, time_groups
-from galileio_desktop.ui.chat_list_model import ChatListModel
-from galileio_desktop.ui.search_results_model import SearchResultsModel
+from galileio_desktop.ui import bidi, time_groups
+from galileio_desktop.ui.search.search_results_model import SearchResultsModel
+from galileio_desktop.ui.sidebar import chat_sidebar
+from galileio_desktop.ui.sidebar.chat_list_model import ChatListModel
 
 pytestmark = pytest.mark.gui
 
@@ -147,7 +148,7 @@ def test_one_line_shows_controls_and_cuts_long_text() -> None:
 def test_a_painted_sidebar_title_is_one_isolated_line(qapp) -> None:
     from PySide6.QtGui import QFontMetrics
 
-    from galileio_desktop.ui.chat_delegate import row_title
+    from galileio_desktop.ui.sidebar.chat_delegate import row_title
 
     title = ("\x1b[31mALERT\x1b[0m \u202e" * 800)[:5000]
     drawn = row_title(title, QFontMetrics(QFont()), 200)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from ui_helpers import DAY_MS, chat_view, local_noon_ms
 
 from galileio_desktop.ui import time_groups
-from galileio_desktop.ui.chat_list_model import ChatListModel, ChatRoles
+from galileio_desktop.ui.sidebar.chat_list_model import ChatListModel, ChatRoles
 
 pytestmark = pytest.mark.gui
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from ui_helpers import USER, offline_factory, seed_library
 
 from galileio_desktop.data.sync import ChatLibrary
-from galileio_desktop.ui.chat_list_model import ChatRoles
-from galileio_desktop.ui.chat_sidebar import ChatSidebar
+from galileio_desktop.ui.sidebar.chat_list_model import ChatRoles
+from galileio_desktop.ui.sidebar.chat_sidebar import ChatSidebar
 from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui

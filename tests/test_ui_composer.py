@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from galileio_desktop.ui.composer import SEND_SHORTCUTS, Composer
-from galileio_desktop.ui.drafts import DraftStore
+from galileio_desktop.ui.conversation.composer import SEND_SHORTCUTS, Composer
+from galileio_desktop.ui.conversation.drafts import DraftStore
 
 pytestmark = pytest.mark.gui
 

@@ -18,10 +18,10 @@ from PySide6.QtCore import Qt
 from servers import LOOPBACK, create_galileo_table, dynamodb_client, free_port
 from ui_helpers import USER, GuiThreadGuard, StallMeter, local_docs_factory, networked_factory, write_docs
 
-from galileio_desktop.ui import status_bar as sb
 from galileio_desktop.ui.app_window import build_window
+from galileio_desktop.ui.conversation.message_list_model import AI, HUMAN
 from galileio_desktop.ui.main_window import MainWindow
-from galileio_desktop.ui.message_list_model import AI, HUMAN
+from galileio_desktop.ui.sync_status import status_bar as sb
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 

@@ -18,8 +18,8 @@ from ui_helpers import USER, local_docs_factory, offline_factory, seed_library, 
 
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.ui.app_window import build_window
+from galileio_desktop.ui.conversation.message_list_model import AI, HUMAN
 from galileio_desktop.ui.main_window import MainWindow
-from galileio_desktop.ui.message_list_model import AI, HUMAN
 
 pytestmark = pytest.mark.gui
 
@@ -191,7 +191,7 @@ def test_search_opens_the_chat_at_the_message(qtbot, window: MainWindow) -> None
     qtbot.waitUntil(lambda: window.pane.current_row_key() != "", timeout=5000)
     index = window.pane.view.currentIndex()
     assert index.data() == "Question 0?"
-    from galileio_desktop.ui.message_list_model import MessageRoles
+    from galileio_desktop.ui.conversation.message_list_model import MessageRoles
 
     assert index.data(MessageRoles.HIGHLIGHTED) is True
 

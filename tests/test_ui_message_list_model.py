@@ -7,8 +7,8 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 from ui_helpers import message_view
 
-from galileio_desktop.ui.message_delegate import MessageDelegate
-from galileio_desktop.ui.message_list_model import MessageListModel, MessageRoles, MessageRow
+from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+from galileio_desktop.ui.conversation.message_list_model import MessageListModel, MessageRoles, MessageRow
 
 pytestmark = pytest.mark.gui
 

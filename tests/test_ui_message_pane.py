@@ -9,11 +9,11 @@ from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from ui_helpers import link_point, offline_factory, seed_long_chat
 
+from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
+from galileio_desktop.ui.conversation.message_list_model import MessageRoles
 from galileio_desktop.ui.conversation.message_ops import PAGE_SIZE
-from galileio_desktop.ui.message_delegate import EXACT_TAIL_ROWS
-from galileio_desktop.ui.message_list_model import MessageRoles
-from galileio_desktop.ui.message_pane import MessagePane
-from galileio_desktop.ui.view_message_dialog import ViewMessageDialog
+from galileio_desktop.ui.conversation.message_pane import MessagePane
+from galileio_desktop.ui.conversation.view_message_dialog import ViewMessageDialog
 from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPainter, QTextFormat
 
 from galileio_desktop.ui import links
-from galileio_desktop.ui.safe_markdown import SafeMarkdownDocument, anchor_hrefs, render_markdown
+from galileio_desktop.ui.conversation.safe_markdown import SafeMarkdownDocument, anchor_hrefs, render_markdown
 
 pytestmark = pytest.mark.gui
 

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from ui_helpers import offline_factory, seed_library
 
-from galileio_desktop.ui.search_dialog import SearchDialog
-from galileio_desktop.ui.search_results_model import (
+from galileio_desktop.ui.search.search_dialog import SearchDialog
+from galileio_desktop.ui.search.search_results_model import (
     SNIPPET_END,
     SNIPPET_START,
     SearchResultsModel,

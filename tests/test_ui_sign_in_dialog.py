@@ -22,9 +22,9 @@ from ui_helpers import GuiThreadGuard
 
 from galileio_desktop.data.auth.accounts import Account, AccountStore
 from galileio_desktop.data.auth.secrets import SECRET_ACCESS_KEY, SERVICE, SecretStore
-from galileio_desktop.ui.sign_in_dialog import SignInDialog
-from galileio_desktop.ui.sign_in_worker import SignInRunner
-from galileio_desktop.ui.welcome_dialog import SIGN_IN, ask_first_start
+from galileio_desktop.ui.accounts.sign_in_dialog import SignInDialog
+from galileio_desktop.ui.accounts.sign_in_worker import SignInRunner
+from galileio_desktop.ui.accounts.welcome_dialog import SIGN_IN, ask_first_start
 
 pytestmark = pytest.mark.gui
 

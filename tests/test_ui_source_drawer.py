@@ -11,7 +11,7 @@ from ui_helpers import USER, offline_factory
 
 from galileio_desktop.data.schema import Source
 from galileio_desktop.data.sync import ChatLibrary
-from galileio_desktop.ui.source_drawer import SourceDrawer, metadata_rows
+from galileio_desktop.ui.conversation.source_drawer import SourceDrawer, metadata_rows
 from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui

@@ -132,8 +132,8 @@ def test_the_window_module_does_not_load_what_the_first_paint_does_not_need() ->
     code = (
         "import sys\n"
         "import galileio_desktop.ui.app_window, galileio_desktop.ui.main_window\n"
-        "late = ['galileio_desktop.ui.message_pane', 'galileio_desktop.ui.composer',\n"
-        "        'galileio_desktop.ui.source_drawer', 'galileio_desktop.ui.search_dialog',\n"
+        "late = ['galileio_desktop.ui.conversation.message_pane', 'galileio_desktop.ui.conversation.composer',\n"
+        "        'galileio_desktop.ui.conversation.source_drawer', 'galileio_desktop.ui.search.search_dialog',\n"
         "        'galileio_desktop.data.assistants', 'galileio_desktop.data.ask']\n"
         "print([name for name in late if name in sys.modules])\n"
     )

@@ -10,12 +10,12 @@ from moto import mock_aws
 from PySide6.QtCore import Qt
 from ui_helpers import USER, GuiThreadGuard, networked_factory, offline_factory, seed_library
 
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.gateway import ChatGateway
+from galileio_desktop.data.dynamo.table_admin import create_table
 from galileio_desktop.data.sync import ChatLibrary
-from galileio_desktop.data.table_admin import create_table
-from galileio_desktop.ui import status_bar as sb
-from galileio_desktop.ui.parked_dialog import ParkedDialog
-from galileio_desktop.ui.status_bar import SyncStatusBar
+from galileio_desktop.ui.sync_status import status_bar as sb
+from galileio_desktop.ui.sync_status.parked_dialog import ParkedDialog
+from galileio_desktop.ui.sync_status.status_bar import SyncStatusBar
 from galileio_desktop.ui.workers.client import WorkerClient
 from galileio_desktop.ui.workers.operation import LibraryOp
 

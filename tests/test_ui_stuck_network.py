@@ -31,13 +31,13 @@ from ui_helpers import seed_library
 
 from galileio_desktop.data.auth.accounts import Account, AccountStore
 from galileio_desktop.data.auth.secrets import SecretStore
-from galileio_desktop.data.dynamo_client import make_dynamodb_client
-from galileio_desktop.data.gateway import ChatGateway
+from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.paths import AppPaths
 from galileio_desktop.data.sync import ChatLibrary
-from galileio_desktop.ui.account_switcher import AccountSwitcher
-from galileio_desktop.ui.sign_in_worker import SHUTDOWN_WAIT_MS as SIGN_IN_WAIT_MS
-from galileio_desktop.ui.sign_in_worker import SignInRunner
+from galileio_desktop.ui.accounts.account_switcher import AccountSwitcher
+from galileio_desktop.ui.accounts.sign_in_worker import SHUTDOWN_WAIT_MS as SIGN_IN_WAIT_MS
+from galileio_desktop.ui.accounts.sign_in_worker import SignInRunner
 from galileio_desktop.ui.workers.client import SHUTDOWN_WAIT_MS, WorkerClient
 from galileio_desktop.ui.workers.thread_stop import still_finishing
 from galileio_desktop.workspace import Workspace

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from galileio_desktop.ui.welcome_dialog import ADD_ACCOUNT_HELP, ask_first_start
+from galileio_desktop.ui.accounts.welcome_dialog import ADD_ACCOUNT_HELP, ask_first_start
 
 pytestmark = pytest.mark.gui
 

@@ -162,7 +162,7 @@ def test_sync_runs_in_the_sync_thread_never_the_gui_thread(qtbot, mirror: Path) 
     with mock_aws():
         import boto3
 
-        from galileio_desktop.data.table_admin import create_table
+        from galileio_desktop.data.dynamo.table_admin import create_table
 
         create_table(boto3.client("dynamodb", region_name="us-east-1"), TABLE)
         seed_library(mirror, chats=2)

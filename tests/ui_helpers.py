@@ -113,7 +113,7 @@ def networked_factory(
     import boto3
     from botocore.config import Config
 
-    from galileio_desktop.data.gateway import ChatGateway
+    from galileio_desktop.data.dynamo.gateway import ChatGateway
     from galileio_desktop.data.sync import ChatLibrary
 
     def gateway() -> ChatGateway:
@@ -228,7 +228,7 @@ def link_point(view: Any, row: int, href: str) -> Any:
     """The viewport point over the link ``href`` painted in ``row`` of a message list view."""
     from PySide6.QtCore import QPoint
 
-    from galileio_desktop.ui.message_list_model import MessageRoles
+    from galileio_desktop.ui.conversation.message_list_model import MessageRoles
 
     index = view.model().index(row, 0)
     message_row = index.data(MessageRoles.ROW)

@@ -69,9 +69,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def table_create(ctx: Context, args: argparse.Namespace) -> int:
-    from ..data.cancellation import CancelToken, make_interruptible
-    from ..data.dynamo_client import make_dynamodb_client
-    from ..data.table_admin import create_table
+    from ..data.dynamo.cancellation import CancelToken, make_interruptible
+    from ..data.dynamo.dynamo_client import make_dynamodb_client
+    from ..data.dynamo.table_admin import create_table
 
     workspace = ctx.workspace()
     account = workspace.account

@@ -70,13 +70,13 @@ class Context:
     # -- clients ------------------------------------------------------------------------
 
     def dynamodb_client(self) -> Any:
-        from ..data.dynamo_client import make_dynamodb_client
+        from ..data.dynamo.dynamo_client import make_dynamodb_client
 
         return make_dynamodb_client(self.region, self.endpoint_url)
 
     def gateway(self) -> Any:
         if self._gateway is None:
-            from ..data.gateway import ChatGateway
+            from ..data.dynamo.gateway import ChatGateway
 
             self._gateway = ChatGateway(self.dynamodb_client(), self.table, self.user_id, self.index)
         return self._gateway

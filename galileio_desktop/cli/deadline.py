@@ -2,7 +2,7 @@
 the server does (silent, dripping a byte a second, reset mid-body).
 
 The library's cancel token does the work (it stops requests in flight and refuses new
-ones, see :mod:`..data.cancellation`); what the command then does is what it does
+ones, see :mod:`..data.dynamo.cancellation`); what the command then does is what it does
 offline. As a last resort, should anything outside the token's reach still hang (a
 sign-in renewal, a bug), the process says so in one line and ends with exit code 3 a
 few seconds after the deadline: everything it had written is committed or rolled back
@@ -15,7 +15,7 @@ import os
 import threading
 from typing import TextIO
 
-from ..data.cancellation import CancelToken
+from ..data.dynamo.cancellation import CancelToken
 
 DEFAULT_TIMEOUT_S = 30.0
 #: How long after the deadline the last resort waits for the command to finish by itself.

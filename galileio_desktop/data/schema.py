@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from .dynamo.item_size import MAX_ITEM_BYTES, item_size
 from .errors import InvalidInput, ItemTooLarge
-from .item_size import MAX_ITEM_BYTES, item_size
 from .timestamps import UNKNOWN_MS, parse_ms
 
 log = logging.getLogger(__name__)

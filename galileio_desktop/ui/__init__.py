@@ -1,18 +1,17 @@
-"""The Qt face of the app: windows, models, delegates and the background worker.
+"""The Qt face of the app: windows, models, delegates and the worker threads.
 
-Threads: the GUI thread only paints and reacts. A library worker
-(:mod:`.worker`) reads and writes the local mirror, a sync worker
-(:mod:`.sync_worker`) does every DynamoDB call, and an answer thread
-(:mod:`.answer_worker`) runs the assistant; :mod:`.worker_client` is the GUI's
-handle on all three (requests by signal, results by signal with a request id).
+Threads (:mod:`.workers`): the GUI thread only paints and reacts. Work for the library
+goes as an operation object (:mod:`.workers.operation`) to one of three lanes of
+:class:`~.workers.client.WorkerClient`: the library worker (reads and local writes on
+the mirror), the sync worker (every DynamoDB call, and the timed sync) and the answer
+worker (the assistant). All three share one library, so one connection writes the mirror.
 
-Parts of the window: :mod:`.chat_sidebar` (with :mod:`.chat_list_model` and
-:mod:`.chat_delegate`), :mod:`.message_pane` (with :mod:`.message_list_model`,
-:mod:`.message_delegate`, :mod:`.message_view`, :mod:`.ask_tracker`),
-:mod:`.source_drawer`, :mod:`.composer`, :mod:`.search_dialog`,
-:mod:`.status_bar` and :mod:`.parked_dialog`, put together by
-:mod:`.main_window`; :func:`.app_window.run_window` opens it.
+Parts of the window, one package each: :mod:`.sidebar` (the chat list),
+:mod:`.conversation` (the message pane, its model and delegate, the composer, the source
+drawer, asking), :mod:`.search` (Ctrl+K), :mod:`.accounts` (sign-in, the Account menu,
+switching) and :mod:`.sync_status` (the status bar, refused changes); put together by
+:mod:`.main_window`, opened by :mod:`.app_window`.
 
-Message content is untrusted: :mod:`.safe_markdown` renders it with raw HTML off
-and nothing loaded, and :mod:`.links` opens only http(s) links, only on click.
+Message content is untrusted: :mod:`.conversation.safe_markdown` renders it with raw
+HTML off and nothing loaded, and :mod:`.links` opens only http(s) links, only on click.
 """

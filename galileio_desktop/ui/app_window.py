@@ -1,10 +1,10 @@
-"""Entry points of the window for the app module: ``run_accounts(...)``, and
-``run_window(...)`` for one fixed library (``--screenshot``).
+"""Building the window and running it on one fixed library: ``build_window(...)``,
+and ``run_window(...)`` (``--screenshot``).
 
 ``run_window``'s caller decides which library and assistant to use (an account,
 or the demo) and passes factories; the window calls them in its worker threads.
-``run_accounts`` shows the window with its Account menu, on one account after
-another as the user switches (see :mod:`.account_switcher`).
+:func:`~.accounts.account_switcher.run_accounts` shows the window with its Account
+menu, on one account after another as the user switches.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from .workers.library_worker import LibraryFactory
 from .workers.sync_worker import DEFAULT_SYNC_INTERVAL_MS
 
 if TYPE_CHECKING:
-    from ..data.auth.secrets import SecretStore
-    from ..data.paths import AppPaths
     from ..workspace import Workspace
     from .main_window import MainWindow
 
@@ -96,8 +94,8 @@ def build_window(
 
         client.start(defer_background=True)
         first_list = first_screen_op().run_in(client.local)
-    from .drafts import FILE_NAME as DRAFTS_FILE
-    from .drafts import DraftStore
+    from .conversation.drafts import FILE_NAME as DRAFTS_FILE
+    from .conversation.drafts import DraftStore
     from .main_window import MainWindow
     from .window_settings import open_settings
 
@@ -147,34 +145,6 @@ def run_window(
     if taker is not None and not (taker.saved and taker.complete):
         return 1
     return int(code)
-
-
-def run_accounts(
-    paths: AppPaths,
-    workspace: Workspace | None,
-    *,
-    secrets: SecretStore | None = None,
-    offline: bool = False,
-) -> tuple[int, bool]:
-    """Run the app on ``workspace`` (or, None, on a new account) until the user is done.
-
-    Returns (exit code, whether any window was shown).
-    """
-    from ..data.auth.secrets import SecretStore
-    from .account_switcher import AccountSwitcher
-
-    app = ensure_application(icon=False)  # the first window or dialog sets it
-    qt_log.install()
-    app.setQuitOnLastWindowClosed(False)
-    switcher = AccountSwitcher(paths, secrets if secrets is not None else SecretStore(), offline=offline)
-    switcher.sig_finished.connect(app.quit)
-    switcher.start(workspace)
-    try:
-        code = app.exec() if (switcher.window is not None or switcher.dialog is not None) else 0
-    finally:
-        switcher.shutdown()
-        app.setQuitOnLastWindowClosed(True)
-    return int(code), switcher.windows_shown > 0
 
 
 class ScreenshotTaker(QObject):

@@ -25,18 +25,18 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidge
 from . import collector
 from . import window_settings as ws
 from .app_identity import APP_TITLE, ICON_PATH, app_icon, install_app_icon
-from .chat_sidebar import ChatSidebar
-from .status_bar import SyncStatusBar
+from .sidebar.chat_sidebar import ChatSidebar
 from .style import window_style
+from .sync_status.status_bar import SyncStatusBar
 from .window_menus import EXPORT_FORMATS, WindowMenus
 from .workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
-    from .composer import Composer
-    from .drafts import DraftStore
-    from .message_pane import MessagePane
-    from .search_dialog import SearchDialog
-    from .source_drawer import SourceDrawer
+    from .conversation.composer import Composer
+    from .conversation.drafts import DraftStore
+    from .conversation.message_pane import MessagePane
+    from .conversation.source_drawer import SourceDrawer
+    from .search.search_dialog import SearchDialog
     from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,14 @@ BACKGROUND_START_MS = 2_000
 PART_MODULES = (
     "links",
     "theme",
-    "message_list_model",
-    "message_delegate",
-    "message_view",
-    "view_message_dialog",
-    "message_pane",
-    "composer",
-    "source_drawer",
-    "search_dialog",
+    "conversation.message_list_model",
+    "conversation.message_delegate",
+    "conversation.message_view",
+    "conversation.view_message_dialog",
+    "conversation.message_pane",
+    "conversation.composer",
+    "conversation.source_drawer",
+    "search.search_dialog",
 )
 
 
@@ -187,10 +187,10 @@ class MainWindow(QMainWindow, WindowMenus):
         """Build the message pane, composer, source drawer and search dialog (once)."""
         if self._pane is not None:
             return
-        from .composer import Composer
-        from .message_pane import MessagePane
-        from .search_dialog import SearchDialog
-        from .source_drawer import SourceDrawer
+        from .conversation.composer import Composer
+        from .conversation.message_pane import MessagePane
+        from .conversation.source_drawer import SourceDrawer
+        from .search.search_dialog import SearchDialog
 
         client = self.client
         pane = self._pane = MessagePane(client, self._center)

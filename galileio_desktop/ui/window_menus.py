@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QMainWindow
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
 
-    from .chat_sidebar import ChatSidebar
-    from .status_bar import SyncStatusBar
+    from .sidebar.chat_sidebar import ChatSidebar
+    from .sync_status.status_bar import SyncStatusBar
     from .workers.client import WorkerClient
 
 #: (format, menu label, file dialog filter) of the export formats.

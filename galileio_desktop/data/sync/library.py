@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..cancellation import CancelToken
+from ..dynamo.cancellation import CancelToken
 from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, SyncBusy
 from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
@@ -53,7 +53,7 @@ from .views import (
 )
 
 if TYPE_CHECKING:  # the network side is imported when first used: not before a first paint
-    from ..gateway import ChatGateway
+    from ..dynamo.gateway import ChatGateway
     from .outcome import WriteObserver
     from .puller import Puller
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from ..gateway import ChatGateway
+from ..dynamo.gateway import ChatGateway
 from ..mirror import bulk_load, items, outbox, sync_state
 from ..mirror.database import Mirror
 from ..mirror.overlay import chat_sk

@@ -41,8 +41,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..aws_errors import client_error_code, is_access_denied, is_condition_failure, never_sent
+from ..dynamo.gateway import ChatGateway, ChatGone
 from ..errors import Cancelled, CredentialsError, GalileioError, NotFound
-from ..gateway import ChatGateway, ChatGone
 from ..mirror import items, outbox, overlay
 from ..mirror.codec import decode
 from ..mirror.database import Mirror

@@ -1,0 +1,438 @@
+"""Paints message bubbles: the user's on the right, answers on the left, Markdown inside.
+
+Laying out Markdown is the expensive part of a chat view, so the delegate keeps
+two caches: wrapped heights by (message key, revision, width), which makes
+scrolling a long chat cheap, and a bounded set of laid-out documents for the
+rows on screen. A row's geometry (bubble, text origin, Retry and Sources
+buttons) comes from one function, :meth:`MessageDelegate.geometry`, used both
+to paint and to hit-test clicks in the pane.
+
+A fresh page of 50 answers would take the GUI thread a tenth of a second or more
+to lay out at once, so with ``defer_heights`` only the newest rows (those on screen
+when a chat opens at its bottom) are measured when the view asks; older rows get
+an estimate from their length and are measured a few at a time afterwards
+(:meth:`MessageDelegate.measure_pending`, driven by the pane between events).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from .. import theme
+from .message_list_model import HUMAN, MessageRoles, MessageRow
+from .safe_markdown import SafeMarkdownDocument, render_markdown
+
+log = logging.getLogger(__name__)
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+SIDE_MARGIN = 18
+V_MARGIN = 7
+PAD_X = 14
+PAD_Y = 10
+HEADER_GAP = 4
+FOOTER_GAP = 5
+MAX_TEXT_WIDTH = 760
+HUMAN_SHARE = 0.78
+DOC_CACHE_SIZE = 256
+HEIGHT_CACHE_SIZE = 50_000
+#: With deferred heights, this many of the newest rows are measured when asked (more
+#: than a tall window shows when a chat opens at its bottom); the others are estimated.
+EXACT_TAIL_ROWS = 12
+
+
+@dataclass(frozen=True)
+class RowGeometry:
+    """Where the parts of one row are, relative to the row's top-left corner."""
+
+    height: int
+    header: QRect
+    bubble: QRect
+    text_origin: QPoint
+    footer: QRect
+    retry: QRect
+    sources: QRect
+
+
+class MessageDelegate(QStyledItemDelegate):
+    """Bubble painter with cached heights and documents; the pane calls :meth:`set_width`.
+
+    Signals:
+        sig_estimates_made(): some rows were given estimated heights (see :meth:`measure_pending`).
+    """
+
+    sig_estimates_made = Signal()
+    """Rows wait to be measured: call :meth:`measure_pending` soon."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._width = 600
+        self._font = QFont()
+        self._dark = False
+        self._code_bg = QColor()
+        self._heights: OrderedDict[tuple[str, int, int, bool], int] = OrderedDict()
+        self._docs: OrderedDict[tuple[str, int, int], QTextDocument] = OrderedDict()
+        #: Rows given an estimate, by row key: (where they are, the estimate handed out).
+        self._pending: OrderedDict[str, tuple[QPersistentModelIndex, int]] = OrderedDict()
+        #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
+        self.defer_heights = False
+        #: Set by tests to prove the cache works: how many documents were laid out.
+        self.documents_built = 0
+
+    # -- configuration ------------------------------------------------------------------
+
+    def set_width(self, width: int) -> bool:
+        """The viewport width rows wrap to; returns True when it changed."""
+        width = max(200, int(width))
+        if width == self._width:
+            return False
+        self._width = width
+        return True
+
+    def set_style(self, font: QFont, palette: QPalette) -> None:
+        """Font and palette of the pane; a change drops the documents (colours are baked in)."""
+        dark = theme.is_dark(palette)
+        code_bg = theme.code_background(palette)
+        if font != self._font or dark != self._dark or code_bg != self._code_bg:
+            self._font = QFont(font)
+            self._dark = dark
+            self._code_bg = code_bg
+            self.clear_caches()
+
+    def clear_caches(self) -> None:
+        self._heights.clear()
+        self._docs.clear()
+        self._pending.clear()
+
+    # -- geometry -----------------------------------------------------------------------
+
+    def _max_text_width(self) -> int:
+        available = self._width - 2 * SIDE_MARGIN - 2 * PAD_X
+        return max(120, min(MAX_TEXT_WIDTH, available))
+
+    def _text_limit(self, row: MessageRow) -> int:
+        limit = self._max_text_width()
+        if row.kind == HUMAN:
+            limit = max(120, min(limit, int((self._width - 2 * SIDE_MARGIN) * HUMAN_SHARE) - 2 * PAD_X))
+        return limit
+
+    def document(self, row: MessageRow) -> QTextDocument:
+        """The laid-out Markdown of ``row`` at the current width (cached)."""
+        limit = self._text_limit(row)
+        cache_key = (row.key, row.revision, limit)
+        doc = self._docs.get(cache_key)
+        if doc is not None:
+            self._docs.move_to_end(cache_key)
+            return doc
+        doc = SafeMarkdownDocument(self)
+        doc.setDocumentMargin(0)
+        text = row.text if row.text else ("…" if row.streaming else "")
+        render_markdown(doc, text, code_background=self._code_bg, base_font=self._font)
+        doc.setTextWidth(limit)
+        if row.kind == HUMAN:
+            ideal = int(doc.idealWidth()) + 2
+            if ideal < limit:
+                doc.setTextWidth(ideal)
+        self.documents_built += 1
+        self._docs[cache_key] = doc
+        while len(self._docs) > DOC_CACHE_SIZE:
+            _, old = self._docs.popitem(last=False)
+            old.deleteLater()
+        return doc
+
+    def _small_font(self) -> QFont:
+        return theme.scaled_font(self._font, 0.85)
+
+    def geometry(self, row: MessageRow, state_text: str) -> RowGeometry:
+        small = QFontMetrics(self._small_font())
+        doc = self.document(row)
+        text_w = int(doc.textWidth())
+        text_h = int(doc.size().height() + 0.5)
+        bubble_w = text_w + 2 * PAD_X
+        bubble_h = text_h + 2 * PAD_Y
+        header_h = small.height()
+        top = V_MARGIN
+        if row.kind == HUMAN:
+            left = self._width - SIDE_MARGIN - bubble_w
+        else:
+            left = SIDE_MARGIN
+        header = QRect(SIDE_MARGIN, top, self._width - 2 * SIDE_MARGIN, header_h)
+        bubble = QRect(left, top + header_h + HEADER_GAP, bubble_w, bubble_h)
+        bottom = bubble.bottom() + 1
+        footer = QRect()
+        retry = QRect()
+        sources = QRect()
+        has_footer = bool(state_text) or bool(row.failed) or row.source_count > 0
+        if has_footer:
+            footer = QRect(
+                SIDE_MARGIN, bottom + FOOTER_GAP, self._width - 2 * SIDE_MARGIN, small.height() + 6
+            )
+            if row.source_count > 0:
+                label = self.sources_label(row.source_count)
+                width = small.horizontalAdvance(label) + 16
+                sources = QRect(bubble.left(), footer.top(), width, footer.height())
+            if row.failed:
+                width = small.horizontalAdvance("Retry") + 20
+                retry = QRect(bubble.right() - width + 1, footer.top(), width, footer.height())
+            bottom = footer.bottom() + 1
+        height = bottom + V_MARGIN
+        return RowGeometry(
+            height,
+            header,
+            bubble,
+            QPoint(bubble.left() + PAD_X, bubble.top() + PAD_Y),
+            footer,
+            retry,
+            sources,
+        )
+
+    @staticmethod
+    def sources_label(count: int) -> str:
+        return f"{count} source" if count == 1 else f"{count} sources"
+
+    def _height_key(self, row: MessageRow, state_text: str) -> tuple[str, int, int, bool]:
+        has_footer = bool(state_text) or bool(row.failed) or row.source_count > 0
+        return (row.key, row.revision, self._width, has_footer)
+
+    def row_height(self, row: MessageRow, state_text: str) -> int:
+        key = self._height_key(row, state_text)
+        height = self._heights.get(key)
+        if height is None:
+            height = self.geometry(row, state_text).height
+            self._heights[key] = height
+            if len(self._heights) > HEIGHT_CACHE_SIZE:
+                self._heights.popitem(last=False)
+        return height
+
+    def is_measured(self, row: MessageRow, state_text: str) -> bool:
+        return self._height_key(row, state_text) in self._heights
+
+    def estimate_height(self, row: MessageRow, state_text: str) -> int:
+        """A row's height from its length alone (no layout): a stand-in until it is measured."""
+        metrics = QFontMetrics(self._font)
+        per_line = max(8, self._text_limit(row) // max(1, metrics.averageCharWidth()))
+        text = row.text or "…"
+        lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+        header = QFontMetrics(self._small_font()).height()
+        footer = header + 6 + FOOTER_GAP if self._height_key(row, state_text)[3] else 0
+        return V_MARGIN + header + HEADER_GAP + lines * metrics.lineSpacing() + 2 * PAD_Y + footer + V_MARGIN
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        row = index.data(MessageRoles.ROW)
+        if not isinstance(row, MessageRow):
+            return QSize(self._width, 0)
+        state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
+        if self.defer_heights and not self.is_measured(row, state_text):
+            model = index.model()
+            if model is not None and index.row() < model.rowCount() - EXACT_TAIL_ROWS:
+                return QSize(self._width, self._estimate(row, state_text, index))
+        return QSize(self._width, self.row_height(row, state_text))
+
+    def _estimate(self, row: MessageRow, state_text: str, index: ModelIndex) -> int:
+        pending = self._pending.get(row.key)
+        if pending is not None and pending[0].isValid() and pending[0].row() == index.row():
+            return pending[1]
+        estimate = self.estimate_height(row, state_text)
+        was_empty = not self._pending
+        self._pending[row.key] = (QPersistentModelIndex(index), estimate)
+        if was_empty:
+            self.sig_estimates_made.emit()
+        return estimate
+
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    def measure_pending(self, budget_s: float) -> list[QModelIndex]:
+        """Measure rows that were given an estimate, newest first, for about ``budget_s``
+        seconds; returns those whose height turned out different (to be laid out again)."""
+        changed: list[QModelIndex] = []
+        deadline = time.perf_counter() + budget_s
+        while self._pending and time.perf_counter() < deadline:
+            _, (where, estimate) = self._pending.popitem(last=True)
+            if not where.isValid():
+                continue
+            index = where.model().index(where.row(), 0)
+            row = index.data(MessageRoles.ROW)
+            if not isinstance(row, MessageRow):
+                continue
+            if self.row_height(row, str(index.data(MessageRoles.STATE_TEXT) or "")) != estimate:
+                changed.append(index)
+        return changed
+
+    # -- painting -----------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        row = index.data(MessageRoles.ROW)
+        if not isinstance(row, MessageRow):
+            return
+        state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
+        geo = self.geometry(row, state_text)
+        pending = self._pending.get(row.key)
+        if pending is not None:  # on screen with an estimated height: measure it next
+            self._pending.move_to_end(row.key)
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        highlighted = bool(index.data(MessageRoles.HIGHLIGHTED))
+        painter.save()
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.translate(option.rect.topLeft())
+            self._paint_header(painter, palette, row, str(index.data(MessageRoles.TIME_TEXT) or ""), geo)
+            self._paint_bubble(painter, palette, row, geo, selected, highlighted)
+            self._paint_text(painter, palette, row, geo)
+            self._paint_footer(painter, palette, row, state_text, geo)
+        finally:
+            painter.restore()
+
+    def _paint_header(
+        self, painter: QPainter, palette: QPalette, row: MessageRow, when: str, geo: RowGeometry
+    ) -> None:
+        small = self._small_font()
+        painter.setFont(small)
+        who = "You" if row.kind == HUMAN else "Assistant"
+        bold = theme.scaled_font(self._font, 0.85, bold=True)
+        name_w = QFontMetrics(bold).horizontalAdvance(who)
+        time_w = QFontMetrics(small).horizontalAdvance(when)
+        gap = 8
+        if row.kind == HUMAN:
+            x = geo.bubble.right() + 1 - (name_w + gap + time_w)
+        else:
+            x = geo.bubble.left()
+        painter.setFont(bold)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(
+            QRect(x, geo.header.top(), name_w + 2, geo.header.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            who,
+        )
+        painter.setFont(small)
+        painter.setPen(theme.muted_text(palette))
+        painter.drawText(
+            QRect(x + name_w + gap, geo.header.top(), time_w + 2, geo.header.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
+
+    def _paint_bubble(
+        self,
+        painter: QPainter,
+        palette: QPalette,
+        row: MessageRow,
+        geo: RowGeometry,
+        selected: bool,
+        highlighted: bool,
+    ) -> None:
+        fill = theme.human_bubble(palette) if row.kind == HUMAN else theme.ai_bubble(palette)
+        if highlighted:
+            fill = theme.blend(fill, theme.warning(palette), 0.22)
+        painter.setBrush(fill)
+        if selected:
+            pen_colour = theme.accent(palette)
+            painter.setPen(pen_colour)
+        elif row.failed or row.unsent_reason:
+            painter.setPen(theme.error(palette))
+        else:
+            painter.setPen(theme.border(palette) if row.kind != HUMAN else Qt.PenStyle.NoPen)
+        rect = QRectF(geo.bubble).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawRoundedRect(rect, theme.RADIUS + 2, theme.RADIUS + 2)
+        if selected:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), theme.RADIUS + 1, theme.RADIUS + 1)
+
+    def _paint_text(self, painter: QPainter, palette: QPalette, row: MessageRow, geo: RowGeometry) -> None:
+        doc = self.document(row)
+        painter.save()
+        painter.translate(QPointF(geo.text_origin))
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette = QPalette(palette)
+        text_colour = palette.color(QPalette.ColorRole.Text)
+        if row.streaming and not row.text:
+            text_colour = theme.muted_text(palette)
+        context.palette.setColor(QPalette.ColorRole.Text, text_colour)
+        context.palette.setColor(QPalette.ColorRole.Link, theme.accent(palette))
+        context.clip = QRectF(0, 0, doc.textWidth(), doc.size().height())
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def _paint_footer(
+        self, painter: QPainter, palette: QPalette, row: MessageRow, state_text: str, geo: RowGeometry
+    ) -> None:
+        if geo.footer.isNull():
+            return
+        small = self._small_font()
+        painter.setFont(small)
+        metrics = QFontMetrics(small)
+        if not geo.sources.isNull():
+            fill = theme.blend(palette.color(QPalette.ColorRole.Base), theme.accent(palette), 0.14)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(QRectF(geo.sources), geo.sources.height() / 2, geo.sources.height() / 2)
+            painter.setPen(theme.accent(palette))
+            painter.drawText(
+                geo.sources, int(Qt.AlignmentFlag.AlignCenter), self.sources_label(row.source_count)
+            )
+        if not geo.retry.isNull():
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.accent(palette))
+            painter.drawRoundedRect(QRectF(geo.retry), geo.retry.height() / 2, geo.retry.height() / 2)
+            painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+            painter.drawText(geo.retry, int(Qt.AlignmentFlag.AlignCenter), "Retry")
+        if state_text:
+            colour = theme.error(palette) if (row.failed or row.unsent_reason) else theme.muted_text(palette)
+            painter.setPen(colour)
+            if row.kind == HUMAN:
+                right = (geo.retry.left() - 8) if not geo.retry.isNull() else geo.bubble.right()
+                width = min(metrics.horizontalAdvance(state_text) + 2, right - geo.footer.left())
+                rect = QRect(right - width, geo.footer.top(), width, geo.footer.height())
+            else:
+                left = (geo.sources.right() + 10) if not geo.sources.isNull() else geo.bubble.left()
+                right = (geo.retry.left() - 8) if not geo.retry.isNull() else geo.footer.right()
+                rect = QRect(left, geo.footer.top(), max(0, right - left), geo.footer.height())
+            text = metrics.elidedText(state_text, Qt.TextElideMode.ElideRight, rect.width())
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+    # -- hit testing ----------------------------------------------------------------------
+
+    def hit(self, row: MessageRow, state_text: str, pos: QPoint) -> tuple[str, str]:
+        """What is at ``pos`` (relative to the row's top-left): ("link", href), ("retry", ""),
+        ("sources", ""), ("bubble", "") or ("", "")."""
+        geo = self.geometry(row, state_text)
+        if geo.retry.contains(pos):
+            return ("retry", "")
+        if geo.sources.contains(pos):
+            return ("sources", "")
+        if geo.bubble.contains(pos):
+            doc = self.document(row)
+            local = QPointF(pos - geo.text_origin)
+            href = doc.documentLayout().anchorAt(local)
+            if href:
+                return ("link", href)
+            return ("bubble", "")
+        return ("", "")

@@ -1,0 +1,551 @@
+"""The open chat: loads pages of messages, follows answers as they stream, copies and opens.
+
+Newest page first; older pages are asked for when the user scrolls near the
+top, and the view keeps its place while they are inserted above. When the user
+is at the bottom, new rows keep it there. Asking goes through an
+:class:`~.ask_tracker.AskTracker`: the question shows at once, the answer
+streams into a transient row, and a failure stays on the question with Retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+
+from .. import bidi, links, theme
+from ..workers.operation import LibraryOp, OpFailure
+from .ask_tracker import AskTracker
+from .message_delegate import MessageDelegate
+from .message_list_model import AI, MessageListModel, MessageRoles
+from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, fetch_op, page_op
+from .message_view import MessageListView
+from .view_message_dialog import ViewMessageDialog
+
+if TYPE_CHECKING:
+    from ...data.sync import MessageView
+    from ..workers.client import WorkerClient
+
+log = logging.getLogger(__name__)
+
+#: Ask for an older page when the view is this close to the top, in pixels.
+FETCH_MARGIN_PX = 300
+BOTTOM_SLACK_PX = 6
+#: Rows laid out with estimated heights are measured for this long per turn of the event
+#: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long.
+MEASURE_BUDGET_S = 0.008
+#: The most characters of a chat title the header shows (on one line).
+TITLE_CHARS = 300
+
+
+class MessagePane(QWidget):
+    """Shows one chat's messages; see the module docstring.
+
+    Signals:
+        sig_answer_selected(message_id): an answer was selected ("" when the selection left answers).
+        sig_sources_requested(message_id): the user asked to see an answer's sources.
+        sig_question_stored(chat_id): a question sent from the composer is safely stored.
+        sig_question_refused(chat_id, text, message): a question could not be stored at all.
+        sig_answering_changed(chat_id, running): an answer started or ended in a chat.
+        sig_messages_shown(chat_id): the first page of a chat is on screen.
+        sig_chat_ready(chat_id): ... and the messages fetched from the network are in too.
+    """
+
+    sig_answer_selected = Signal(str)
+    """The selected answer changed."""
+    sig_sources_requested = Signal(str)
+    """The Sources chip of an answer was clicked."""
+    sig_question_stored = Signal(str)
+    """The question just sent is stored; the composer may forget its draft."""
+    sig_question_refused = Signal(str, str, str)
+    """The question could not be stored (chat id, text, reason); the composer gets the text back."""
+    sig_answering_changed = Signal(str, bool)
+    """An answer is (or is no longer) streaming in a chat."""
+    sig_messages_shown = Signal(str)
+    """A chat's first page is loaded into the view."""
+    sig_chat_ready = Signal(str)
+    """A chat's first page is shown and its network top-up (if any) has been folded in."""
+
+    def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Attributes
+        self._client = client
+        self._chat_id = ""
+        #: The operations in flight for the open chat (None when none is).
+        self._page_op: LibraryOp[MessagePage] | None = None
+        self._older_op: LibraryOp[MessagePage] | None = None
+        self._open_op: LibraryOp[int] | None = None
+        self._refresh_op: LibraryOp[MessagePage] | None = None
+        self._stick_to_bottom = True
+        self._adjusting = False
+        self._pending_highlight = ""
+        self.model = MessageListModel(self)
+        self.asks = AskTracker(client, self.model, self._open_chat_id, self)
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)
+        self._measure_timer.setInterval(0)
+
+        # Widgets
+        self.title_label = QLabel(self)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.title_label.setAccessibleName("Chat title")
+        # Any title another writer stored: never wider than the pane (a 5,000-character
+        # title would otherwise make the window tens of thousands of pixels wide).
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.view = MessageListView(self)
+        self.view.setAccessibleName("Messages")
+        self.delegate = MessageDelegate(self.view)
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAccessibleName("No messages")
+        self.copy_action = QAction("Copy message", self)
+        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.view_action = QAction("View message…", self)
+        self.view_action.setShortcut(QKeySequence(Qt.Key.Key_Return))
+
+        # Setup
+        self.setObjectName("messagePane")
+        self.setAccessibleName("Conversation")
+        font = self.title_label.font()
+        self.title_label.setFont(theme.scaled_font(font, 1.15, bold=True))
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        self.delegate.set_style(self.view.font(), self.view.palette())
+        self.delegate.defer_heights = True
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        for action in (self.copy_action, self.view_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.view.addAction(action)
+        self.placeholder.setText("Select a chat or start a new one.")
+
+        # Layout
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.view)
+        self._stack.addWidget(self.placeholder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header = QVBoxLayout()
+        header.setContentsMargins(18, 12, 18, 8)
+        header.addWidget(self.title_label)
+        layout.addLayout(header)
+        layout.addLayout(self._stack, 1)
+        self._stack.setCurrentWidget(self.placeholder)
+
+        # Signals
+        scroll = self.view.verticalScrollBar()
+        scroll.valueChanged.connect(self._on_scrollbar_value_changed)
+        scroll.rangeChanged.connect(self._on_scrollbar_range_changed)
+        self.model.dataChanged.connect(self._on_model_data_changed)
+        self.delegate.sig_estimates_made.connect(self._on_delegate_estimates_made)
+        self._measure_timer.timeout.connect(self._on_measure_timer_timeout)
+        self.view.selectionModel().currentChanged.connect(self._on_selection_current_changed)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.sig_link_clicked.connect(self._on_view_link_clicked)
+        self.view.sig_retry_clicked.connect(self._on_view_retry_clicked)
+        self.view.sig_sources_clicked.connect(self._on_view_sources_clicked)
+        self.view.sig_width_changed.connect(self._on_view_width_changed)
+        self.copy_action.triggered.connect(self.copy_current)
+        self.view_action.triggered.connect(self.view_current)
+        self.asks.sig_question_stored.connect(self.sig_question_stored)
+        self.asks.sig_question_refused.connect(self.sig_question_refused)
+        self.asks.sig_answering_changed.connect(self.sig_answering_changed)
+        client.events.sig_data_changed.connect(self.refresh)
+        client.events.sig_chat_changed.connect(self._on_events_chat_changed)
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def chat_id(self) -> str:
+        return self._chat_id
+
+    def _open_chat_id(self) -> str:
+        return self._chat_id
+
+    def set_title(self, title: str) -> None:
+        self.title_label.setText(bidi.one_line(title, TITLE_CHARS))
+
+    def show_chat(self, chat_id: str, title: str = "") -> None:
+        """Open ``chat_id`` ("" for none): newest page from the mirror, then a network top-up."""
+        self.set_title(title)
+        if chat_id == self._chat_id and chat_id:
+            return
+        self._chat_id = chat_id
+        for op in (self._page_op, self._older_op, self._open_op, self._refresh_op):
+            if op is not None:
+                op.cancel()  # what was asked for the chat left behind is not shown here
+        self._page_op = self._older_op = self._open_op = self._refresh_op = None
+        self._stick_to_bottom = True
+        self._pending_highlight = ""
+        self._adjusting = True
+        try:
+            self.model.set_chat(chat_id or None)
+        finally:
+            self._adjusting = False
+        self.sig_answer_selected.emit("")
+        if not chat_id:
+            self._set_placeholder("Select a chat or start a new one.")
+            return
+        self.view.sync_width()
+        self._page_op = self._run(page_op(chat_id), self._on_page_loaded)
+        self._open_op = (
+            fetch_op(chat_id)
+            .updates(functools.partial(self._on_open_updated, chat_id))
+            .success(functools.partial(self._on_open_done, chat_id))
+            .failure(functools.partial(self._on_open_failed, chat_id))
+            .run_in(self._client.network)
+        )
+        self.sig_answering_changed.emit(chat_id, self.is_answering(chat_id))
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the newest page again and fold it in (after a sync or a pull)."""
+        if self._chat_id:
+            if self._refresh_op is not None:
+                self._refresh_op.cancel()
+            self._refresh_op = self._run(page_op(self._chat_id), self._on_latest_loaded)
+
+    def reveal_message(self, message_id: str) -> None:
+        """Scroll to ``message_id`` and highlight it, loading older pages until it is there."""
+        self._pending_highlight = message_id
+        self._try_reveal()
+
+    def ask(self, text: str) -> LibraryOp[Any]:
+        """Send ``text`` in the open chat; the question shows at once."""
+        self._stick_to_bottom = True
+        op = self.asks.ask(self._chat_id, text)
+        self._stack.setCurrentWidget(self.view)
+        return op
+
+    def retry(self, question_key: str) -> None:
+        """Ask again for an answer to a stored question whose answer failed."""
+        row_number = self.model.row_for(question_key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is not None:
+            self.asks.retry(self._chat_id, row)
+
+    @Slot()
+    def stop_answer(self) -> None:
+        """Stop the answers streaming in the open chat (what arrived is kept)."""
+        self.asks.stop(self._chat_id)
+
+    def is_answering(self, chat_id: str | None = None) -> bool:
+        return self.asks.is_answering(self._chat_id if chat_id is None else chat_id)
+
+    def current_row_key(self) -> str:
+        index = self.view.currentIndex()
+        return str(index.data(MessageRoles.KEY) or "") if index.isValid() else ""
+
+    def select_key(self, key: str) -> bool:
+        row = self.model.row_for(key)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index, MessageListView.ScrollHint.PositionAtCenter)
+        return True
+
+    def select_latest_answer_with_sources(self) -> str:
+        """Select the newest answer that cites sources (for screenshots); its id or ""."""
+        for row in reversed(self.model.rows()):
+            if row.kind == AI and row.source_count and row.message_id:
+                self.select_key(row.key)
+                return row.message_id
+        return ""
+
+    @Slot()
+    def copy_current(self) -> None:
+        index = self.view.currentIndex()
+        if index.isValid():
+            links.copy_text(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+
+    @Slot()
+    def view_current(self) -> None:
+        index = self.view.currentIndex()
+        row = index.data(MessageRoles.ROW) if index.isValid() else None
+        if row is None:
+            return
+        dialog = ViewMessageDialog(row, str(index.data(MessageRoles.TIME_TEXT) or ""), self)
+        dialog.open()
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _run(self, op: LibraryOp[MessagePage], handler: Any) -> LibraryOp[MessagePage]:
+        return op.success(functools.partial(handler, op)).run_in(self._client.local)
+
+    def _on_page_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        """The newest page of the chat just opened: the rows are replaced."""
+        if op is not self._page_op or page.chat_id != self._chat_id:
+            return
+        self._page_op = None
+        self.view.sync_width()  # the rows are replaced: no place to keep
+        self._stick_to_bottom = True
+        self._adjusting = True  # the reset's scroll moves are not the user's
+        try:
+            self.model.set_chat(page.chat_id, page.views, page.total)
+            self._reapply_local_state()
+            self._show_rows_or_placeholder()
+            self.view.scrollToBottom()
+        finally:
+            self._adjusting = False
+        self.sig_messages_shown.emit(page.chat_id)
+        if self._open_op is None:
+            self.sig_chat_ready.emit(page.chat_id)
+        self._try_reveal()
+
+    def _on_older_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        if op is not self._older_op or page.chat_id != self._chat_id:
+            return
+        self._older_op = None
+        self._rewrap()
+        self._stick_to_bottom = False
+        self._prepend_keeping_place(page.views, page.total)
+        self._try_reveal()
+
+    def _on_latest_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        if op is self._refresh_op:
+            self._refresh_op = None
+        self._merge_latest(page, opened=False)
+
+    def _merge_latest(self, page: MessagePage, *, opened: bool) -> None:
+        """The newest page read again (after a sync, a fetch): folded into the rows."""
+        if page.chat_id != self._chat_id:
+            return
+        self._rewrap()
+        if self._page_op is not None:
+            return  # the first page, still coming, includes this
+        self.model.merge_latest(page.views, page.total)
+        self._reapply_local_state()
+        self._show_rows_or_placeholder()
+        if opened:
+            self.sig_chat_ready.emit(page.chat_id)
+
+    def _on_open_updated(self, chat_id: str, value: object) -> None:
+        if value == FIRST_PAGE_IN:
+            self.refresh()  # the newest page is in the mirror; older ones follow
+        elif isinstance(value, MessagePage):
+            self._open_op = None
+            self._merge_latest(value, opened=True)
+
+    def _on_open_done(self, chat_id: str, sources_arrived: int) -> None:
+        if sources_arrived:
+            self.refresh()
+
+    def _on_open_failed(self, chat_id: str, failure: OpFailure) -> None:
+        """Offline or refused: what the mirror has is all there is for now (the sync after
+        the connection returns brings the rest: the chat was opened). Not an error to show."""
+        if chat_id != self._chat_id:
+            return
+        self._open_op = None
+        if failure.is_bug:
+            self._client.sig_failed.emit(failure)
+        self._run(page_op(chat_id), lambda _op, page: self._merge_latest(page, opened=True))
+
+    def _prepend_keeping_place(self, views: list[MessageView], total: int) -> None:
+        """Insert an older page above the rows on screen without moving them.
+
+        The first visible row is the anchor: after the layout it is put back at the
+        same distance from the top (heights above it may all have changed).
+        """
+        anchor = self._anchor()
+        self._adjusting = True
+        try:
+            if not self.model.prepend_older(views, total):
+                return
+            self.view.doItemsLayout()
+            self._restore_anchor(anchor)
+        finally:
+            self._adjusting = False
+
+    def _anchor(self) -> tuple[str, int]:
+        """(key, top) of the first row on screen, to put it back after a layout."""
+        view = self.view
+        anchor = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
+        if not anchor.isValid():
+            return ("", 0)
+        return (str(anchor.data(MessageRoles.KEY) or ""), view.visualRect(anchor).top())
+
+    def _restore_anchor(self, anchor: tuple[str, int]) -> None:
+        key, offset = anchor
+        row = self.model.row_for(key) if key else None
+        if row is not None:
+            delta = self.view.visualRect(self.model.index(row, 0)).top() - offset
+            scroll = self.view.verticalScrollBar()
+            scroll.setValue(scroll.value() + delta)
+
+    @Slot()
+    def _on_delegate_estimates_made(self) -> None:
+        if not self._measure_timer.isActive():
+            self._measure_timer.start()
+
+    @Slot()
+    def _on_measure_timer_timeout(self) -> None:
+        """Measure some rows laid out with estimated heights; what is on screen stays put."""
+        anchor = self._anchor()
+        if self.delegate.measure_pending(MEASURE_BUDGET_S):
+            self._relayout(anchor)
+        if self.delegate.has_pending():
+            self._measure_timer.start()
+
+    @Slot()
+    def _on_view_width_changed(self) -> None:
+        self._rewrap()
+
+    def _rewrap(self) -> None:
+        """Wrap to the view's width if it changed, keeping the place (the anchor is taken
+        first: asking the view where rows are lays out what is pending, at the old width)."""
+        anchor = self._anchor()
+        if self.view.take_width():
+            self._relayout(anchor)
+
+    def _relayout(self, anchor: tuple[str, int]) -> None:
+        """Lay the rows out again: at the bottom if the view sticks there, else with the row
+        that was at the top of the view back in its place."""
+        self._adjusting = True
+        try:
+            self.view.doItemsLayout()
+            scroll = self.view.verticalScrollBar()
+            if self._stick_to_bottom:
+                scroll.setValue(scroll.maximum())
+            else:
+                self._restore_anchor(anchor)
+        finally:
+            self._adjusting = False
+
+    def _maybe_fetch_older(self) -> None:
+        if not self._chat_id or self._older_op or self._page_op or not self.model.has_older():
+            return
+        scroll = self.view.verticalScrollBar()
+        # maximum() is 0 while a fresh page is not laid out yet: no user scrolled there.
+        if scroll.maximum() <= 0 or scroll.value() > FETCH_MARGIN_PX or self._stick_to_bottom:
+            return
+        oldest = self.model.oldest_created_at()
+        if oldest is None:
+            return
+        self._older_op = self._run(page_op(self._chat_id, PAGE_SIZE, before=oldest), self._on_older_loaded)
+
+    def _try_reveal(self) -> None:
+        key = self._pending_highlight
+        if not key or self._page_op:
+            return
+        if self.model.row_for(key) is not None:
+            self._pending_highlight = ""
+            self.model.set_highlighted(key)
+            self._stick_to_bottom = False
+            self.select_key(key)
+            return
+        oldest = self.model.oldest_created_at()
+        if self.model.has_older() and oldest is not None and not self._older_op:
+            self._older_op = self._run(
+                page_op(self._chat_id, PAGE_SIZE * 4, before=oldest), self._on_older_loaded
+            )
+        elif not self.model.has_older():
+            self._pending_highlight = ""  # not in this chat (deleted since the search)
+
+    def _reapply_local_state(self) -> None:
+        self.asks.reapply(self._chat_id)
+
+    def _show_rows_or_placeholder(self) -> None:
+        if self.model.rowCount() == 0:
+            self._set_placeholder("No messages yet.\nAsk a question below to start.")
+        else:
+            self._stack.setCurrentWidget(self.view)
+
+    def _set_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self._stack.setCurrentWidget(self.placeholder)
+
+    @Slot(str, object)
+    def _on_events_chat_changed(self, chat_id: str, view: object) -> None:
+        chat = getattr(view, "chat", None)
+        if chat is not None and chat_id == self._chat_id:
+            self.set_title(chat.title)
+
+    # -- view events --------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        if self._adjusting:
+            return
+        scroll = self.view.verticalScrollBar()
+        self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX
+        self._maybe_fetch_older()
+
+    @Slot(int, int)
+    def _on_scrollbar_range_changed(self, minimum: int, maximum: int) -> None:
+        if not self._stick_to_bottom:
+            return
+        adjusting, self._adjusting = self._adjusting, True
+        try:
+            self.view.verticalScrollBar().setValue(maximum)
+        finally:
+            self._adjusting = adjusting
+
+    @Slot(QModelIndex, QModelIndex, list)
+    def _on_model_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex, roles: list[int]
+    ) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            self.view.row_changed(self.model.index(row, 0))
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_selection_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        row = current.data(MessageRoles.ROW) if current.isValid() else None
+        if row is not None and row.kind == AI and row.message_id:
+            self.sig_answer_selected.emit(row.message_id)
+
+    @Slot(str)
+    def _on_view_link_clicked(self, href: str) -> None:
+        links.open_on_click(href)
+
+    @Slot(str)
+    def _on_view_retry_clicked(self, key: str) -> None:
+        self.retry(key)
+
+    @Slot(str)
+    def _on_view_sources_clicked(self, key: str) -> None:
+        self.select_key(key)
+        row_number = self.model.row_for(key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is not None and row.message_id:
+            self.sig_sources_requested.emit(row.message_id)
+
+    @Slot(QPoint)
+    def _on_view_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        menu.addAction(self.view_action)
+        href = self.view.link_at(pos)
+        if href:
+            menu.addAction("Copy link address").setData(("copy-link", href))
+        row = index.data(MessageRoles.ROW)
+        if row is not None and row.failed:
+            menu.addAction("Retry").setData(("retry", row.key))
+        menu.triggered.connect(self._on_context_menu_triggered)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    @Slot(QAction)
+    def _on_context_menu_triggered(self, action: QAction) -> None:
+        data = action.data()
+        if not isinstance(data, tuple) or len(data) != 2:
+            return
+        what, value = data
+        if what == "copy-link":
+            links.copy_text(str(value))
+        elif what == "retry":
+            self.retry(str(value))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.delegate.set_style(self.view.font(), self.view.palette())
+            self.view.scheduleDelayedItemsLayout()

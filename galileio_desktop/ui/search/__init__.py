@@ -1,0 +1,1 @@
+"""Search everything (Ctrl+K): the dialog and its results."""

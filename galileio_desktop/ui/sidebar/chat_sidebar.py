@@ -1,0 +1,504 @@
+"""The sidebar: filter box, New chat, and the chat list with rename in place and delete with Undo.
+
+It runs its own operations on the library: it loads the list, renames and deletes,
+and applies one-chat updates as writes report them. A delete hides the chat at once
+and is queued with ``not_before_ms`` a few seconds ahead, so Undo can cancel the
+operation before anything is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...data.schema import now_ms
+from .. import bidi
+from ..workers.operation import LibraryOp
+from .chat_delegate import ChatDelegate
+from .chat_list_model import ChatListModel
+from .chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_screen_op
+from .toast import DEFAULT_TIMEOUT_MS, Toast
+
+if TYPE_CHECKING:
+    from ...data.sync import ChatView
+    from ..workers.client import WorkerClient
+
+log = logging.getLogger(__name__)
+
+FILTER_DELAY_MS = 120
+#: The delete is sent this long after the toast is gone, so a late Undo still wins.
+UNDO_GRACE_MS = 500
+
+
+class ChatListView(QListView):
+    """A QListView whose keyboard navigation steps over group headers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+        )
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setMouseTracking(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        index = super().moveCursor(cursorAction, modifiers)
+        model = self.model()
+        if not isinstance(model, ChatListModel) or not index.isValid() or not model.is_header(index.row()):
+            return index
+        forward = cursorAction in (
+            QAbstractItemView.CursorAction.MoveDown,
+            QAbstractItemView.CursorAction.MoveNext,
+            QAbstractItemView.CursorAction.MovePageDown,
+            QAbstractItemView.CursorAction.MoveEnd,
+        )
+        row = index.row()
+        step = 1 if forward else -1
+        while 0 <= row < model.rowCount() and model.is_header(row):
+            row += step
+        if not 0 <= row < model.rowCount():
+            # Past the first header going up: stay where we were.
+            row = index.row() - step
+            while 0 <= row < model.rowCount() and model.is_header(row):
+                row -= step
+        return model.index(row, 0) if 0 <= row < model.rowCount() else self.currentIndex()
+
+
+class ChatSidebar(QWidget):
+    """Lists chats and turns the user's list actions into worker requests.
+
+    Signals:
+        sig_chat_selected(chat_id): the user opened a chat ("" when none is left).
+        sig_new_chat_created(chat_id): a chat the user asked for exists and is selected.
+        sig_export_requested(chat_id): "Export…" chosen from the context menu.
+    """
+
+    sig_chat_selected = Signal(str)
+    """The current chat changed (by the user, or because the current one was deleted)."""
+    sig_new_chat_created = Signal(str)
+    """The chat made by "New chat" exists; it is selected."""
+    sig_export_requested = Signal(str)
+    """The user asked to export this chat."""
+    sig_first_list_shown = Signal()
+    """The first chat list is on screen (painted; or arrived while the list is not visible)."""
+    sig_list_loaded = Signal()
+    """A chat list arrived and is in the model."""
+    sig_delete_queued = Signal(str)
+    """(chat id) its delete waits in the outbox; Undo can still take it back."""
+    sig_delete_undone = Signal(str, bool)
+    """(chat id, in time) Undo took the delete back, or it had been sent already."""
+
+    def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Attributes
+        self._client = client
+        self._load_op: LibraryOp[list[ChatView]] | None = None
+        self._first_op: LibraryOp[list[ChatView]] | None = None
+        self._current_id = ""
+        self._deleting: dict[str, ChatView] = {}
+        self._delete_ops: dict[str, int] = {}
+        self._undo_wanted: set[str] = set()
+        self._toast_chat = ""
+        self._loaded_once = False
+        self._first_shown = False
+        #: How long Undo is offered after a delete (the delete is sent only after it).
+        self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
+        self.model = ChatListModel(self)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._day_timer = QTimer(self)
+        self._day_timer.setInterval(60_000)
+
+        # Widgets
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter chats")
+        self.filter_edit.setAccessibleName("Filter chats")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setObjectName("filterEdit")
+        self.new_button = QPushButton("+  New chat", self)
+        self.new_button.setObjectName("newChatButton")
+        self.new_button.setAccessibleName("New chat")
+        self.new_button.setToolTip("New chat (Ctrl+N)")
+        self.new_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.list_view = ChatListView(self)
+        self.list_view.setAccessibleName("Chats")
+        self.delegate = ChatDelegate(self.list_view)
+        self.empty_label = QLabel("No chats yet.\nStart one with New chat.", self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setAccessibleName("No chats")
+        self.empty_label.setEnabled(False)
+        self.toast = Toast(self)
+        self.rename_action = QAction("Rename", self)
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.delete_action = QAction("Delete", self)
+        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.export_action = QAction("Export…", self)
+
+        # Setup
+        self.setObjectName("sidebar")
+        self.setAccessibleName("Chat list")
+        self.list_view.setModel(self.model)
+        self.list_view.setItemDelegate(self.delegate)
+        self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        for action in (self.rename_action, self.delete_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.list_view.addAction(action)
+        self.empty_label.hide()
+
+        # Layout
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(6)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 4, 8)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.list_view, 1)
+        layout.addWidget(self.empty_label, 1)
+        self.setTabOrder(self.filter_edit, self.new_button)
+        self.setTabOrder(self.new_button, self.list_view)
+
+        # Signals
+        self.filter_edit.textChanged.connect(self._on_filter_edit_text_changed)
+        self._filter_timer.timeout.connect(self._on_filter_timer_timeout)
+        self._day_timer.timeout.connect(self._on_day_timer_timeout)
+        self.new_button.clicked.connect(self.new_chat)
+        self.rename_action.triggered.connect(self.rename_current)
+        self.delete_action.triggered.connect(self.delete_current)
+        self.export_action.triggered.connect(self._on_export_action_triggered)
+        self.list_view.customContextMenuRequested.connect(self._on_list_view_context_menu)
+        selection = self.list_view.selectionModel()
+        selection.currentChanged.connect(self._on_selection_current_changed)
+        self.model.sig_rename_requested.connect(self._on_model_rename_requested)
+        self.model.rowsInserted.connect(self._on_model_rows_changed)
+        self.model.rowsRemoved.connect(self._on_model_rows_changed)
+        self.model.modelReset.connect(self._on_model_reset)
+        self.toast.sig_action_clicked.connect(self._on_toast_action_clicked)
+        self.toast.sig_expired.connect(self._on_toast_expired)
+        client.events.sig_chat_changed.connect(self._on_events_chat_changed)
+        client.events.sig_data_changed.connect(self.reload)
+        self._day_timer.start()
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def current_chat_id(self) -> str:
+        return self._current_id
+
+    @property
+    def loaded(self) -> bool:
+        """True once the first list arrived."""
+        return self._loaded_once
+
+    @Slot()
+    def reload(self) -> None:
+        """Read the list again; the very first time, its first screen, then the rest.
+
+        The first screen comes without reading and decoding every chat first.
+        """
+        if not self._loaded_once and self._first_op is None:
+            self.adopt_first_load(first_screen_op().run_in(self._client.local))
+        else:
+            self._load(all_chats_op())
+
+    def adopt_first_load(self, op: LibraryOp[list[ChatView]]) -> None:
+        """Take the first screen of chats (:func:`first_screen_op`), asked for before this
+        sidebar existed (the window asks for it while it is being built), as the first load."""
+        self._first_op = op
+        self._load(op, sent=True)
+
+    def _load(self, op: LibraryOp[list[ChatView]], *, sent: bool = False) -> None:
+        """Only the newest list asked for counts: an older one still coming is dropped."""
+        if self._load_op is not None and self._load_op is not op:
+            self._load_op.cancel()
+        self._load_op = op
+        op.success(functools.partial(self._on_chats_loaded, op))
+        if not sent:
+            op.run_in(self._client.local)
+
+    @Slot()
+    def new_chat(self) -> None:
+        create_chat_op().success(self._on_chat_created).run_in(self._client.local)
+
+    def select_chat(self, chat_id: str) -> bool:
+        """Make ``chat_id`` current (clearing a filter that hides it); False if unknown."""
+        if self.model.view(chat_id) is None:
+            return False
+        if not self.model.index_of(chat_id).isValid():
+            self.filter_edit.clear()
+            self.model.set_filter("")
+        index = self.model.index_of(chat_id)
+        self.list_view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.list_view.scrollTo(index)
+        return True
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    @Slot()
+    def rename_current(self) -> None:
+        index = self.list_view.currentIndex()
+        if index.isValid() and self.model.chat_id_at(index.row()):
+            self.list_view.edit(index)
+
+    @Slot()
+    def delete_current(self) -> None:
+        chat_id = self._current_id
+        if chat_id:
+            self.delete_chat(chat_id)
+
+    def delete_chat(self, chat_id: str) -> None:
+        """Hide the chat now; send the delete when the Undo toast has gone."""
+        view = self.model.view(chat_id)
+        if view is None:
+            return
+        row = self.model.index_of(chat_id).row()
+        self._deleting[chat_id] = view
+        self.model.remove_chat(chat_id)
+        if chat_id == self._current_id:
+            self._select_near(row)
+        not_before = now_ms() + self.undo_timeout_ms + UNDO_GRACE_MS
+        LibraryOp(
+            lambda lib: lib.delete_chat(chat_id, not_before_ms=not_before), name="delete chat"
+        ).after_write(self.undo_timeout_ms + UNDO_GRACE_MS + 250).success(
+            functools.partial(self._on_delete_scheduled, chat_id)
+        ).run_in(self._client.local)
+        self._toast_chat = chat_id
+        self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", self.undo_timeout_ms)
+
+    @Slot()
+    def undo_delete(self) -> None:
+        chat_id = self._toast_chat
+        if not chat_id or chat_id not in self._deleting:
+            return
+        op_id = self._delete_ops.get(chat_id)
+        if op_id is None:
+            self._undo_wanted.add(chat_id)  # the worker has not queued it yet; cancel when it has
+        else:
+            self._cancel_delete(chat_id, op_id)
+
+    def _cancel_delete(self, chat_id: str, op_id: int) -> None:
+        LibraryOp(lambda lib: lib.cancel(op_id), name="undo delete").after_write().success(
+            functools.partial(self._on_delete_cancelled, chat_id)
+        ).run_in(self._client.local)
+
+    # -- results ------------------------------------------------------------------------
+
+    def _on_chats_loaded(self, op: LibraryOp[list[ChatView]], views: list[ChatView]) -> None:
+        first_screen = op is self._first_op and len(views) >= FIRST_SCREEN_CHATS
+        self._loaded_once = True
+        self.model.set_chats(v for v in views if v.chat.chat_id not in self._deleting)
+        self._update_empty()
+        self._restore_selection()
+        if first_screen:  # the rest, while this screen paints
+            self._load(all_chats_op())
+        self.sig_list_loaded.emit()
+        self._watch_first_paint()
+
+    @Slot(str, object)
+    def _on_events_chat_changed(self, chat_id: str, view: ChatView | None) -> None:
+        if chat_id in self._deleting:
+            return
+        if view is None:
+            self.model.remove_chat(chat_id)
+        else:
+            self.model.upsert_chat(view)
+        self._update_empty()
+
+    def _on_chat_created(self, view: ChatView | None) -> None:
+        if view is None:
+            return
+        self.model.upsert_chat(view)
+        self._update_empty()
+        self.filter_edit.clear()
+        self.select_chat(view.chat.chat_id)
+        self.sig_new_chat_created.emit(view.chat.chat_id)
+
+    def _on_delete_scheduled(self, chat_id: str, op_id: int) -> None:
+        self._delete_ops[chat_id] = op_id
+        self.sig_delete_queued.emit(chat_id)
+        if chat_id in self._undo_wanted:
+            self._undo_wanted.discard(chat_id)
+            self._cancel_delete(chat_id, op_id)
+
+    def _on_delete_cancelled(self, chat_id: str, cancelled: bool) -> None:
+        self._delete_ops.pop(chat_id, None)
+        view = self._deleting.pop(chat_id, None)
+        self.sig_delete_undone.emit(chat_id, cancelled)
+        if not cancelled:
+            self.toast.show_message("Too late to undo: the chat was already deleted.", "", 4000)
+            return
+        if view is not None:
+            self.model.upsert_chat(view)
+        self._update_empty()
+        self.select_chat(chat_id)
+        self.reload()
+
+    @Slot()
+    def _on_toast_action_clicked(self) -> None:
+        self.undo_delete()
+
+    @Slot()
+    def _on_toast_expired(self) -> None:
+        self._toast_chat = ""
+
+    # -- user actions -------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_filter_edit_text_changed(self, text: str) -> None:
+        self._filter_timer.start()
+
+    @Slot()
+    def _on_filter_timer_timeout(self) -> None:
+        self.model.set_filter(self.filter_edit.text())
+        self._restore_selection()
+
+    @Slot()
+    def _on_day_timer_timeout(self) -> None:
+        self.model.refresh_day(dt.date.today())
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_selection_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        chat_id = self.model.chat_id_at(current.row()) if current.isValid() else None
+        if chat_id and chat_id != self._current_id:
+            self._current_id = chat_id
+            self.sig_chat_selected.emit(chat_id)
+
+    @Slot(str, str)
+    def _on_model_rename_requested(self, chat_id: str, title: str) -> None:
+        # Afterwards the chat is read again: the list shows the title really stored.
+        LibraryOp(lambda lib: lib.rename_chat(chat_id, title), name="rename chat").touching(
+            chat_id
+        ).after_write().run_in(self._client.local)
+
+    @Slot(QPoint)
+    def _on_list_view_context_menu(self, pos: QPoint) -> None:
+        index = self.list_view.indexAt(pos)
+        if not index.isValid() or not self.model.chat_id_at(index.row()):
+            return
+        self.list_view.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction(self.rename_action)
+        menu.addAction(self.export_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.popup(self.list_view.viewport().mapToGlobal(pos))
+
+    @Slot()
+    def _on_export_action_triggered(self) -> None:
+        if self._current_id:
+            self.sig_export_requested.emit(self._current_id)
+
+    # -- selection upkeep ---------------------------------------------------------------
+
+    @Slot(QModelIndex, int, int)
+    def _on_model_rows_changed(self, parent: QModelIndex, first: int, last: int) -> None:
+        self._update_empty()
+        self._restore_selection()
+
+    @Slot()
+    def _on_model_reset(self) -> None:
+        self._restore_selection()
+
+    def _restore_selection(self) -> None:
+        """Keep the current chat selected across list changes; pick one when there is none."""
+        if self._current_id and self.model.view(self._current_id) is not None:
+            index = self.model.index_of(self._current_id)
+            if index.isValid() and self.list_view.currentIndex() != index:
+                selection = self.list_view.selectionModel()
+                selection.blockSignals(True)
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                selection.blockSignals(False)
+                self.list_view.viewport().update()
+            return
+        if self._current_id and self.model.view(self._current_id) is None and self._loaded_once:
+            self._select_near(0)
+            return
+        if not self._current_id and self._loaded_once:
+            self._select_near(0)
+
+    def _select_near(self, row: int) -> None:
+        model = self.model
+        for candidate in list(range(row, model.rowCount())) + list(range(row - 1, -1, -1)):
+            chat_id = model.chat_id_at(candidate)
+            if chat_id:
+                self.select_chat(chat_id)
+                return
+        if self._current_id:
+            self._current_id = ""
+            self.sig_chat_selected.emit("")
+
+    def _watch_first_paint(self) -> None:
+        """Say when the first list is on screen: after the list's first paint, or now when
+        nothing of it is visible (an empty list, a window not shown)."""
+        if self._first_shown:
+            return
+        self._first_shown = True
+        viewport = self.list_view.viewport()
+        if self.list_view.isVisible() and viewport.isVisible():
+            viewport.installEventFilter(self)
+        else:
+            QTimer.singleShot(0, self, self._emit_first_list_shown)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self.list_view.viewport():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._emit_first_list_shown)  # once this paint is done
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _emit_first_list_shown(self) -> None:
+        self.sig_first_list_shown.emit()
+
+    def _update_empty(self) -> None:
+        empty = self._loaded_once and self.model.chat_count() == 0
+        self.empty_label.setVisible(empty)
+        self.list_view.setVisible(not empty)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Find):
+            self.focus_filter()
+            return
+        super().keyPressEvent(event)
+
+
+def _short(title: str, limit: int = 40) -> str:
+    """A title for our own sentence: cut, one line, bidi-isolated (it cannot reorder ours)."""
+    return bidi.inline(title, limit)
