@@ -164,6 +164,7 @@ class WorkerClient(QObject):
         for op, lane in list(self._in_flight.items()):
             if lane is not self.local:
                 op.stop()  # an answer streaming, a fetch: stopped (an answer keeps its text)
+            op.release()  # nothing is delivered any more: the window's handlers go now
         self._in_flight.clear()
         self.sync_worker.interrupt()
         deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000

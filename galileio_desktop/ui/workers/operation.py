@@ -17,6 +17,12 @@ keeps its outcome (an answer stopped keeps its text), :meth:`LibraryOp.cancel` d
 A handler attached after the outcome arrived is called at once: a result asked for
 before its consumer exists (the window's first chat list) is never lost. Once cancelled,
 an operation's handlers are never called: a stale result cannot overwrite a newer one.
+
+Handlers are let go, in the GUI thread, as soon as they are done with (delivered,
+cancelled, or the client shut down). A handler is usually a widget's method and the
+widget usually keeps its operation: held longer, the two would form a cycle that the
+garbage collector may break in whichever thread it runs, a worker's included, deleting
+a widget outside the GUI thread. The work itself must not hold a Qt object.
 """
 
 from __future__ import annotations
@@ -132,23 +138,28 @@ class LibraryOp(Generic[T]):
     # -- building ---------------------------------------------------------------------------
 
     def success(self, handler: Callable[[T], None]) -> LibraryOp[T]:
-        self._on_success = handler
-        if self._result is not _UNSET and not self.cancelled:
-            handler(self._result)
+        if self.done:
+            if self._result is not _UNSET and not self.cancelled:
+                handler(self._result)
+        else:
+            self._on_success = handler
         return self
 
     def failure(self, handler: Callable[[OpFailure], None]) -> LibraryOp[T]:
         """Handle failures here instead of the window's default error display."""
-        self._on_failure = handler
-        if self._failure is not None and not self.cancelled:
-            handler(self._failure)
+        if self.done:
+            if self._failure is not None and not self.cancelled:
+                handler(self._failure)
+        else:
+            self._on_failure = handler
         return self
 
     def updates(self, handler: Callable[[Any], None]) -> LibraryOp[T]:
-        self._on_update = handler
         for value in self._updates:
             handler(value)
         self._updates.clear()
+        if not self.done:
+            self._on_update = handler
         return self
 
     def touching(self, chat_id: str) -> LibraryOp[T]:
@@ -174,6 +185,11 @@ class LibraryOp(Generic[T]):
         """End the work early if it can, and never call a handler of it again."""
         self._cancelled = True
         self.stop_event.set()
+        self.release()
+
+    def release(self) -> None:
+        """Let the handlers go (see the module docstring); GUI thread only."""
+        self._on_success = self._on_failure = self._on_update = self._default_failure = None
 
     @property
     def cancelled(self) -> bool:
@@ -204,15 +220,14 @@ class LibraryOp(Generic[T]):
     def deliver(self, result: object, failure: OpFailure | None) -> None:
         if failure is not None:
             self._failure = failure
-            if self.cancelled:
-                return
-            handler = self._on_failure or self._default_failure
-            if handler is not None:
-                handler(failure)
-            return
-        self._result = result
-        if not self.cancelled and self._on_success is not None:
-            self._on_success(result)  # type: ignore[arg-type]
+            handler: Callable[[Any], None] | None = self._on_failure or self._default_failure
+            value: object = failure
+        else:
+            self._result = result
+            handler, value = self._on_success, result
+        self.release()
+        if handler is not None and not self.cancelled:
+            handler(value)
 
     def __repr__(self) -> str:
         return f"<LibraryOp {self.name}{' cancelled' if self.cancelled else ''}>"
