@@ -105,6 +105,10 @@ class MessageDelegate(QStyledItemDelegate):
         self.defer_heights = False
         #: Set by tests to prove the cache works: how many documents were laid out.
         self.documents_built = 0
+        #: Find in chat: the term whose every occurrence is marked, and the current hit
+        #: as (row key, occurrence number within that row's text), marked more strongly.
+        self.find_term = ""
+        self.find_current: tuple[str, int] | None = None
 
     # -- configuration ------------------------------------------------------------------
 
@@ -125,6 +129,12 @@ class MessageDelegate(QStyledItemDelegate):
             self._dark = dark
             self._code_bg = code_bg
             self.clear_caches()
+
+    def set_find_highlight(self, term: str, current: tuple[str, int] | None = None) -> None:
+        """Mark every occurrence of ``term`` (case-insensitive) in the rows painted, and
+        ``current`` (row key, occurrence index) more strongly; "" marks nothing."""
+        self.find_term = term
+        self.find_current = current
 
     def clear_caches(self) -> None:
         self._heights.clear()
