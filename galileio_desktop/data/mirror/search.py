@@ -68,6 +68,23 @@ def fts_query(text: str) -> str | None:
     return " ".join(terms) if terms else None
 
 
+def highlight_terms(text: str) -> list[str]:
+    """What to mark in a message a query found, best first: the query as typed (trimmed),
+    then its first word (without a prefix ``*``).
+
+    The index finds messages holding every word in any order, so the words as typed may
+    not stand together in the message; its first word is there (unless the index matched
+    it through a diacritic or a prefix). Empty for a query of no words.
+    """
+    typed = text.replace("\x00", "").strip()
+    words = [word.rstrip("*") for word in _WORD.findall(typed)]
+    terms = [typed] if any(words) else []
+    first = next((word for word in words if word), "")
+    if first and first != typed:
+        terms.append(first)
+    return terms
+
+
 #: At most this many matches are ranked: the most recently stored ones (highest row ids).
 #: A word found in tens of thousands of messages would otherwise have every match scored
 #: with bm25 before the best 50 are known (about 80 ms on 100,000 messages); a query with

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..dynamo.cancellation import CancelToken
 from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, SyncBusy
-from ..mirror import items, outbox, overlay, search, sync_state
+from ..mirror import chat_find, items, outbox, overlay, search, sync_state
+from ..mirror.chat_find import FindHit
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
 from ..mirror.recovery import MirrorRecovery
@@ -231,6 +232,18 @@ class ChatLibrary:
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         with self._mirror.read() as conn:
             return search.search(conn, query, limit)
+
+    def find_in_chat(self, chat_id: str, term: str) -> list[FindHit]:
+        """The messages of ``chat_id`` holding ``term``, oldest first, each with how many
+        times it does (see :mod:`..mirror.chat_find` for what counts as an occurrence).
+
+        The mirror is locked only while the texts are read; the counting follows.
+        """
+        if not chat_find.fold(term):
+            return []
+        with self._mirror.read() as conn:
+            texts = chat_find.message_texts(conn, chat_id)
+        return chat_find.find(texts, term)
 
     # -- local writes ---------------------------------------------------------------------------
 
