@@ -5,6 +5,10 @@ files in a throwaway folder unless ``--data-dir`` is given. Until the window exi
 it says on stderr how to point the CLI at the same endpoint. Accounts added from
 the window go to the usual config folder, also from the demo, so they are there
 at the next start.
+
+One window per data folder (and one demo): a second launch hands its ``--chat`` to
+the window already open, which comes to the front (:mod:`.ui.single_instance`).
+``--screenshot`` runs are not counted: they show their own window and exit.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .data.errors import InvalidInput
+from .data.errors import InvalidInput, NotFound
 from .data.paths import AppPaths, private_dir
 
 log = logging.getLogger(__name__)
@@ -38,18 +42,44 @@ def demo_account(info: Any) -> Any:
 
 def launch(ctx: Any) -> int:
     """Show the window until it is closed (or save a screenshot and exit)."""
+    from .ui.app_window import ensure_application
+    from .ui.open_requests import OpenRequests
+    from .ui.single_instance import claim
+
     args = ctx.args
     screenshot = Path(args.screenshot).absolute() if args.screenshot else None
-    if args.demo:
-        return _launch_demo(ctx, screenshot)
+    ensure_application(icon=False)
+    requests = OpenRequests(args.chat or "")
+    instance = None
+    if screenshot is None:
+        instance = claim(instance_key(ctx), args.chat or "")
+        if instance is None:
+            ctx.info("Galileio Desktop is already open: its window was brought to the front.")
+            return 0
+        instance.sig_request.connect(requests.request)
+    try:
+        return _launch(ctx, screenshot, requests)
+    finally:
+        if instance is not None:
+            instance.close()
+
+
+def instance_key(ctx: Any) -> str:
+    """What one running window stands for: the data folder, with or without the demo."""
+    return f"{'demo' if ctx.args.demo else 'accounts'}:{ctx.paths.config_dir}"
+
+
+def _launch(ctx: Any, screenshot: Path | None, requests: Any) -> int:
+    if ctx.args.demo:
+        return _launch_demo(ctx, screenshot, requests)
     try:
         workspace = ctx.workspace()
     except InvalidInput as exc:
-        return _first_start(ctx, str(exc), screenshot)
-    return _run(workspace, workspace.paths, screenshot, ctx)
+        return _first_start(ctx, str(exc), screenshot, requests)
+    return _run(workspace, workspace.paths, screenshot, ctx, requests)
 
 
-def _launch_demo(ctx: Any, screenshot: Path | None) -> int:
+def _launch_demo(ctx: Any, screenshot: Path | None, requests: Any) -> int:
     from .demo import DemoServer
     from .workspace import Workspace
 
@@ -63,31 +93,36 @@ def _launch_demo(ctx: Any, screenshot: Path | None) -> int:
             f"Use the CLI against it while the window is open, for example:\n  {info.cli_hint()}"
         )
         workspace = Workspace(demo_account(info), paths, offline=ctx.offline)
-        return _run(workspace, paths, screenshot, ctx)
+        return _run(workspace, paths, screenshot, ctx, requests)
     finally:
         server.stop()
         if throwaway:
             shutil.rmtree(throwaway, ignore_errors=True)
 
 
-def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any) -> int:
+def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any, requests: Any) -> int:
     if screenshot is not None:
         from .ui.app_window import run_window, window_library_factory
 
         settings_dir = private_dir(paths.config_dir / "window")
-        return run_window(
+        code = run_window(
             window_library_factory(workspace),
             workspace.make_assistant,
             workspace.label,
             settings_dir,
             screenshot=screenshot,
             history_limit=workspace.history_limit,
+            on_window=requests.adopt,
         )
-    code, _ = _run_accounts(ctx, workspace)
+        missing = requests.opener.missing if requests.opener is not None else ""
+        if missing:  # the screenshot shows the window without it; say so
+            raise NotFound(f"There is no chat {missing} in this account.")
+        return code
+    code, _ = _run_accounts(ctx, workspace, requests)
     return code
 
 
-def _run_accounts(ctx: Any, workspace: Any) -> tuple[int, bool]:
+def _run_accounts(ctx: Any, workspace: Any, requests: Any) -> tuple[int, bool]:
     """The window with its Account menu, until the user is done; (exit code, a window was shown)."""
     from .ui.accounts.account_switcher import run_accounts
 
@@ -96,19 +131,20 @@ def _run_accounts(ctx: Any, workspace: Any) -> tuple[int, bool]:
         workspace,
         secrets=getattr(ctx, "secrets", None),
         offline=bool(getattr(ctx, "offline", False)),
+        on_window=requests.adopt,
     )
 
 
-def _first_start(ctx: Any, reason: str, screenshot: Path | None) -> int:
+def _first_start(ctx: Any, reason: str, screenshot: Path | None, requests: Any) -> int:
     """No account yet: sign in (adding the account), open the demo, or quit."""
     from .ui.accounts.welcome_dialog import DEMO, SIGN_IN, ask_first_start
 
     while True:
         choice = ask_first_start(reason)
         if choice == DEMO:
-            return _launch_demo(ctx, screenshot)
+            return _launch_demo(ctx, screenshot, requests)
         if choice != SIGN_IN:
             return 0
-        code, shown = _run_accounts(ctx, None)
+        code, shown = _run_accounts(ctx, None, requests)
         if shown:
             return code

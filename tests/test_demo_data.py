@@ -40,7 +40,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PACKAGE = resources.files("galileio_desktop")
 DEMO_DATA = Path(str(PACKAGE / "demo_data"))
 PACKAGE_RESOURCES = Path(str(PACKAGE / "resources"))
-ROOT_RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DESKTOP_FILE = PACKAGE_RESOURCES / "galileio-desktop.desktop"
+METAINFO = PACKAGE_RESOURCES / "org.galileio.Desktop.metainfo.xml"
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 SOURCE_LOCATION = re.compile(r"^s3://galileo-docs-demo/[a-z0-9-]+/[A-Za-z0-9._-]+\.pdf$")
 CITATION = re.compile(r"\[(\d+)\]")
@@ -313,7 +315,7 @@ def test_document_is_substantial_and_split_by_headings(path: Path) -> None:
 def _desktop_entry() -> configparser.SectionProxy:
     parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
-    parser.read(ROOT_RESOURCES / "galileio-desktop.desktop", encoding="utf-8")
+    parser.read(DESKTOP_FILE, encoding="utf-8")
     return parser["Desktop Entry"]
 
 
@@ -321,7 +323,9 @@ def test_desktop_file_has_the_required_keys() -> None:
     entry = _desktop_entry()
     assert entry["Type"] == "Application"
     assert entry["Name"] == "Galileio Desktop"
-    assert entry["Exec"] == "galileio-desktop"  # no %U: the app handles no URLs
+    # One link at a time (%u), handed to --chat; started from the menu, "--chat" alone.
+    assert entry["Exec"] == "galileio-desktop --chat %u"
+    assert entry["MimeType"] == "x-scheme-handler/galileio-desktop;"
     assert entry["Icon"] == "galileio-desktop"
     assert entry["Terminal"] == "false"
     assert entry["StartupWMClass"] == "galileio-desktop"
@@ -332,7 +336,7 @@ def test_desktop_file_has_the_required_keys() -> None:
 
 def test_desktop_exec_is_the_installed_command() -> None:
     tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
-    with open(ROOT_RESOURCES.parent / "pyproject.toml", "rb") as fh:
+    with open(PYPROJECT, "rb") as fh:
         scripts = tomllib.load(fh)["project"]["scripts"]
     assert _desktop_entry()["Exec"].split()[0] in scripts
 
@@ -343,7 +347,7 @@ def test_desktop_exec_is_the_installed_command() -> None:
 )
 def test_desktop_file_passes_the_freedesktop_validator() -> None:
     result = subprocess.run(
-        ["desktop-file-validate", str(ROOT_RESOURCES / "galileio-desktop.desktop")],
+        ["desktop-file-validate", str(DESKTOP_FILE)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -352,9 +356,33 @@ def test_desktop_file_passes_the_freedesktop_validator() -> None:
     assert "error:" not in result.stdout
 
 
+@pytest.mark.skipif(
+    shutil.which("appstreamcli") is None and not os.environ.get("CI"),
+    reason="appstreamcli (Debian package appstream) is not installed",
+)
+def test_metainfo_passes_the_appstream_validator() -> None:
+    result = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", "--explain", str(METAINFO)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_metainfo_names_the_desktop_entry_and_the_command() -> None:
+    component = ET.parse(METAINFO).getroot()
+    assert component.findtext("id") == METAINFO.name.removesuffix(".metainfo.xml")
+    assert component.findtext("launchable") == DESKTOP_FILE.name
+    assert component.findtext("provides/binary") == _desktop_entry()["TryExec"]
+    assert component.findtext("name") == _desktop_entry()["Name"]
+    from galileio_desktop import __version__
+
+    assert component.find("releases/release").get("version") == __version__
+
+
 def test_packaged_icon_is_the_desktop_icon() -> None:
-    root_svg = (ROOT_RESOURCES / "galileio-desktop.svg").read_bytes()
-    assert (PACKAGE_RESOURCES / "icon.svg").read_bytes() == root_svg
+    root_svg = (PACKAGE_RESOURCES / "icon.svg").read_bytes()
     svg = ET.fromstring(root_svg)
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
     assert svg.get("viewBox") == "0 0 256 256"

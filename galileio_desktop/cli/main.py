@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..data.errors import GalileioError
+from ..chat_links import chat_from_argument
+from ..data.errors import GalileioError, InvalidInput
 from .arguments import require_text_arguments
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="run on the embedded demo endpoint")
     parser.add_argument("--screenshot", metavar="FILE", help="open the window, save a PNG of it and exit")
+    parser.add_argument(
+        "--chat",
+        metavar="ID",
+        nargs="?",
+        const="",
+        type=_chat,
+        help="open the window on this chat (an id, or a galileio-desktop://open?chat=ID link)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -92,11 +101,22 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _chat(value: str) -> str:
+    if not value:
+        return ""  # "--chat %u" of the desktop entry, started without a link
+    try:
+        return chat_from_argument(value)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def run(argv: Sequence[str] | None = None, *, hard_stop: bool = False) -> int:
     """Run one command; ``hard_stop``: the real program (see :mod:`.deadline`)."""
     require_text_arguments(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.chat and getattr(args, "func", None) is not None:
+        parser.error("--chat opens a chat in the window: give it without a command")
     from .context import Context
     from .logging_setup import setup_logging
     from .terminal import printable

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,10 +120,12 @@ def run_window(
     size: tuple[int, int] = (1280, 800),
     *,
     history_limit: int | None = DEFAULT_HISTORY_LIMIT,
+    on_window: Callable[[MainWindow], object] | None = None,
 ) -> int:
     """Show the window until it is closed; with ``screenshot``, save a PNG of it once loaded and exit.
 
-    Returns the exit code: 0, or 1 when the screenshot could not be made.
+    ``on_window`` is given the window before it shows (and before the screenshot waits
+    on it). Returns the exit code: 0, or 1 when the screenshot could not be made.
     """
     app = ensure_application(icon=False)
     qt_log.install()
@@ -135,6 +138,8 @@ def run_window(
         restore_layout=screenshot is None,
         start=True,
     )
+    if on_window is not None:
+        on_window(window)
     taker: ScreenshotTaker | None = None
     if screenshot is not None:
         window.resize(*size)

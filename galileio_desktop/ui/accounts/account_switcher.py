@@ -18,6 +18,7 @@ lost: the new window on the same account sends it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
@@ -452,16 +453,20 @@ def run_accounts(
     *,
     secrets: SecretStore | None = None,
     offline: bool = False,
+    on_window: Callable[[MainWindow], object] | None = None,
 ) -> tuple[int, bool]:
     """Run the app on ``workspace`` (or, None, on a new account) until the user is done.
 
-    Returns (exit code, whether any window was shown).
+    ``on_window`` is given each window as it shows (one per account opened). Returns
+    (exit code, whether any window was shown).
     """
     app = ensure_application(icon=False)  # the first window or dialog sets it
     qt_log.install()
     app.setQuitOnLastWindowClosed(False)
     switcher = AccountSwitcher(paths, secrets if secrets is not None else SecretStore(), offline=offline)
     switcher.sig_finished.connect(app.quit)
+    if on_window is not None:
+        switcher.sig_window_shown.connect(on_window)
     switcher.start(workspace)
     try:
         code = app.exec() if (switcher.window is not None or switcher.dialog is not None) else 0
