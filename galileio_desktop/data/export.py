@@ -10,10 +10,13 @@ formula is neutralised (see :func:`csv_cell`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +140,50 @@ def to_markdown(chat: Chat, messages: Sequence[Message]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _csv_writer(buffer: io.StringIO) -> Any:
+    """The one CSV dialect of every export: minimal quoting, CRLF line ends (RFC 4180)."""
+    return csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
+def table_to_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table (an answer's Markdown table, say) as CSV: the header row, then ``rows``,
+    every cell of both through :func:`csv_cell`."""
+    buffer = io.StringIO()
+    writer = _csv_writer(buffer)
+    writer.writerow([csv_cell(cell) for cell in header])
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def write_table_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+    """Write :func:`table_to_csv` to ``path`` through a temporary file beside it, so a full
+    disk or an interrupted write never leaves half a file where a whole one was (the file
+    is its owner's only, 0600, like every file the app writes); a file that cannot be
+    written is an expected failure naming it."""
+    target = Path(path)
+    text = table_to_csv(header, rows)
+    partial: str | None = None
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, target)
+    except OSError as exc:
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+        raise InvalidInput(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    return target
+
+
 def to_csv(chat: Chat, messages: Sequence[Message]) -> str:
     """One row per message, then one row per source of it (type ``source``); every cell
     through :func:`csv_cell`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = _csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
 
     def row(cells: list[str]) -> None:
