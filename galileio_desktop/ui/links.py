@@ -10,12 +10,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlsplit
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from . import bidi
 
 log = logging.getLogger(__name__)
 
 OPENABLE_SCHEMES = frozenset({"http", "https"})
+#: The most characters of an address a confirmation shows (on one line).
+CONFIRM_URL_CHARS = 2_000
 
 
 def is_openable(url: str) -> bool:
@@ -50,3 +55,40 @@ def location_label(location: str) -> str:
     if name:
         return name
     return parts.netloc or text
+
+
+def confirm_and_open(url: str, parent: QWidget) -> QMessageBox | None:
+    """Ask before opening ``url`` from a message, showing the whole address; returns the
+    question (not yet answered), or None when the link is not one the window opens."""
+    if not is_openable(url):
+        log.info("not opening a link with a scheme other than http(s)")
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Link not opened",
+            "Only web links (http and https) are opened from messages.",
+            QMessageBox.StandardButton.Ok,
+            parent,
+        )
+        box.setInformativeText(bidi.one_line(url, CONFIRM_URL_CHARS))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return None
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Open link?",
+        "Open this address in your web browser?",
+        QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName("confirmOpenLink")
+    box.setInformativeText(bidi.one_line(url, CONFIRM_URL_CHARS))
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def on_finished(_result: int) -> None:
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Open:
+            open_on_click(url)
+
+    box.finished.connect(on_finished)
+    box.open()
+    return box

@@ -84,6 +84,20 @@ def selection(palette: QPalette) -> QColor:
     return blend(palette.color(QPalette.ColorRole.Base), accent(palette), 0.28 if is_dark(palette) else 0.16)
 
 
+def find_mark(palette: QPalette, *, current: bool = False) -> QColor:
+    """The fill behind a find-in-chat hit; the current hit's is stronger."""
+    if is_dark(palette):
+        return QColor("#fbbf24") if current else QColor("#7c5a10")
+    return QColor("#f59e0b") if current else QColor("#fde68a")
+
+
+def find_mark_text(palette: QPalette, *, current: bool = False) -> QColor:
+    """Text on a find mark (kept at 4.5:1 or better against :func:`find_mark`)."""
+    if is_dark(palette):
+        return QColor("#111111") if current else QColor("#ffffff")
+    return QColor("#111111")
+
+
 def hover(palette: QPalette) -> QColor:
     return blend(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.06)
 

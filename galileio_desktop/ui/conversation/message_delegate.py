@@ -21,6 +21,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -41,18 +42,24 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPalette,
-    QTextDocument,
+    QPen,
+    QRegion,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .. import theme
+from .message_document import MessageDocument, build_message_document
 from .message_list_model import HUMAN, MessageRoles, MessageRow
-from .safe_markdown import SafeMarkdownDocument, render_markdown
+from .text_selection import TextSelection, cursor_for, text_length
 
 log = logging.getLogger(__name__)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
+SCROLL_BAR_PX = 6
 SIDE_MARGIN = 18
 V_MARGIN = 7
 PAD_X = 14
@@ -81,6 +88,20 @@ class RowGeometry:
     sources: QRect
 
 
+@dataclass(frozen=True)
+class CodeArea:
+    """One code block of a laid-out message, in document coordinates: the whole block
+    with its header, the lines alone, its Copy button, and how far its longest line
+    runs past the bubble (0 when it fits)."""
+
+    number: int
+    rect: QRectF
+    lines: QRectF
+    copy: QRectF
+    overflow: float
+    language: str
+
+
 class MessageDelegate(QStyledItemDelegate):
     """Bubble painter with cached heights and documents; the pane calls :meth:`set_width`.
 
@@ -98,7 +119,7 @@ class MessageDelegate(QStyledItemDelegate):
         self._dark = False
         self._code_bg = QColor()
         self._heights: OrderedDict[tuple[str, int, int, bool], int] = OrderedDict()
-        self._docs: OrderedDict[tuple[str, int, int], QTextDocument] = OrderedDict()
+        self._docs: OrderedDict[tuple[str, int, int, int], MessageDocument] = OrderedDict()
         #: Rows given an estimate, by row key: (where they are, the estimate handed out).
         self._pending: OrderedDict[str, tuple[QPersistentModelIndex, int]] = OrderedDict()
         #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
@@ -109,6 +130,17 @@ class MessageDelegate(QStyledItemDelegate):
         #: as (row key, occurrence number within that row's text), marked more strongly.
         self.find_term = ""
         self.find_current: tuple[str, int] | None = None
+        #: The text selected with the mouse or keyboard (see :mod:`.text_selection`).
+        self.selection: TextSelection | None = None
+        #: How far each overflowing code block is scrolled sideways, by (row key, block).
+        self.code_offsets: dict[tuple[str, int], float] = {}
+        #: The code block whose Copy was just clicked (its button reads "Copied").
+        self.copied_code: tuple[str, int] | None = None
+        #: The part of a row that has the keyboard focus: (row key, kind, number), kind
+        #: "anchor" (a link or citation, by its place in the text) or "copy" (a code block).
+        self.focus_part: tuple[str, str, int] | None = None
+        self._link = QColor()
+        self._find_cache: dict[tuple[int, str], list[tuple[int, int]]] = {}
 
     # -- configuration ------------------------------------------------------------------
 
@@ -124,10 +156,12 @@ class MessageDelegate(QStyledItemDelegate):
         """Font and palette of the pane; a change drops the documents (colours are baked in)."""
         dark = theme.is_dark(palette)
         code_bg = theme.code_background(palette)
-        if font != self._font or dark != self._dark or code_bg != self._code_bg:
+        link = theme.accent(palette)
+        if font != self._font or dark != self._dark or code_bg != self._code_bg or link != self._link:
             self._font = QFont(font)
             self._dark = dark
             self._code_bg = code_bg
+            self._link = link
             self.clear_caches()
 
     def set_find_highlight(self, term: str, current: tuple[str, int] | None = None) -> None:
@@ -138,8 +172,11 @@ class MessageDelegate(QStyledItemDelegate):
 
     def clear_caches(self) -> None:
         self._heights.clear()
+        for doc in self._docs.values():
+            doc.deleteLater()
         self._docs.clear()
         self._pending.clear()
+        self._find_cache.clear()
 
     # -- geometry -----------------------------------------------------------------------
 
@@ -153,29 +190,92 @@ class MessageDelegate(QStyledItemDelegate):
             limit = max(120, min(limit, int((self._width - 2 * SIDE_MARGIN) * HUMAN_SHARE) - 2 * PAD_X))
         return limit
 
-    def document(self, row: MessageRow) -> QTextDocument:
+    def document(self, row: MessageRow) -> MessageDocument:
         """The laid-out Markdown of ``row`` at the current width (cached)."""
         limit = self._text_limit(row)
-        cache_key = (row.key, row.revision, limit)
+        cache_key = (row.key, row.revision, limit, row.source_count)
         doc = self._docs.get(cache_key)
         if doc is not None:
             self._docs.move_to_end(cache_key)
             return doc
-        doc = SafeMarkdownDocument(self)
-        doc.setDocumentMargin(0)
         text = row.text if row.text else ("…" if row.streaming else "")
-        render_markdown(doc, text, code_background=self._code_bg, base_font=self._font)
-        doc.setTextWidth(limit)
-        if row.kind == HUMAN:
+        doc = build_message_document(
+            text,
+            width=limit,
+            font=self._font,
+            code_background=self._code_bg,
+            link_colour=self._link,
+            dark=self._dark,
+            source_count=row.source_count,
+            parent=self,
+        )
+        if row.kind == HUMAN and not doc.parts.code and not doc.parts.tables:
             ideal = int(doc.idealWidth()) + 2
             if ideal < limit:
                 doc.setTextWidth(ideal)
+        self._fit_code_areas(doc)
         self.documents_built += 1
         self._docs[cache_key] = doc
         while len(self._docs) > DOC_CACHE_SIZE:
             _, old = self._docs.popitem(last=False)
             old.deleteLater()
         return doc
+
+    def _fit_code_areas(self, doc: MessageDocument) -> None:
+        """Room above each code block for its header (language, Copy) and below it for a
+        sideways scroll bar when a line is longer than the bubble."""
+        if not doc.parts.code:
+            return
+        header = self.code_header_height()
+        cursor = QTextCursor(doc)
+        for code in doc.parts.code:
+            blocks = code.blocks(doc)
+            widest = max(
+                (b.layout().lineAt(0).naturalTextWidth() for b in blocks if b.layout().lineCount()), default=0
+            )
+            top = QTextBlockFormat()
+            top.setTopMargin(header)
+            cursor.setPosition(blocks[0].position())
+            cursor.mergeBlockFormat(top)
+            if widest > doc.textWidth():
+                bottom = QTextBlockFormat()
+                bottom.setBottomMargin(SCROLL_BAR_PX + 4)
+                cursor.setPosition(blocks[-1].position())
+                cursor.mergeBlockFormat(bottom)
+
+    def code_header_height(self) -> int:
+        return QFontMetrics(self._small_font()).height() + 8
+
+    def code_areas(self, row: MessageRow, doc: MessageDocument | None = None) -> list[CodeArea]:
+        """Where each code block of ``doc`` is, in document coordinates (see :class:`CodeArea`)."""
+        doc = doc if doc is not None else self.document(row)
+        areas: list[CodeArea] = []
+        layout = doc.documentLayout()
+        header = self.code_header_height()
+        width = doc.textWidth()
+        for number, code in enumerate(doc.parts.code):
+            blocks = code.blocks(doc)
+            last = layout.blockBoundingRect(blocks[-1])
+            widest = max(
+                (b.layout().lineAt(0).naturalTextWidth() for b in blocks if b.layout().lineCount()),
+                default=0,
+            )
+            # Where the first line's text starts; the header sits in the margin above it.
+            lines_top = blocks[0].layout().position().y()
+            top = lines_top - header
+            bottom = max(
+                last.bottom(),
+                blocks[-1].layout().position().y() + blocks[-1].layout().boundingRect().height(),
+            )
+            rect = QRectF(0, top, width, bottom - top)
+            lines = QRectF(0, lines_top, width, bottom - lines_top)
+            small = QFontMetrics(self._small_font())
+            label = "Copied" if self.copied_code == (row.key, number) else "Copy"
+            button_w = small.horizontalAdvance(label) + 16
+            copy = QRectF(width - button_w - 4, top + 3, button_w, header - 6)
+            overflow = max(0.0, widest + 8 - width)
+            areas.append(CodeArea(number, rect, lines, copy, overflow, code.language))
+        return areas
 
     def _small_font(self) -> QFont:
         return theme.scaled_font(self._font, 0.85)
@@ -316,7 +416,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.translate(option.rect.topLeft())
             self._paint_header(painter, palette, row, str(index.data(MessageRoles.TIME_TEXT) or ""), geo)
             self._paint_bubble(painter, palette, row, geo, selected, highlighted)
-            self._paint_text(painter, palette, row, geo)
+            self._paint_text(painter, palette, row, geo, index.row(), index.model())
             self._paint_footer(painter, palette, row, state_text, geo)
         finally:
             painter.restore()
@@ -376,8 +476,17 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), theme.RADIUS + 1, theme.RADIUS + 1)
 
-    def _paint_text(self, painter: QPainter, palette: QPalette, row: MessageRow, geo: RowGeometry) -> None:
+    def _paint_text(
+        self,
+        painter: QPainter,
+        palette: QPalette,
+        row: MessageRow,
+        geo: RowGeometry,
+        row_number: int,
+        model: Any,
+    ) -> None:
         doc = self.document(row)
+        areas = self.code_areas(row, doc)
         painter.save()
         painter.translate(QPointF(geo.text_origin))
         context = QAbstractTextDocumentLayout.PaintContext()
@@ -387,9 +496,165 @@ class MessageDelegate(QStyledItemDelegate):
             text_colour = theme.muted_text(palette)
         context.palette.setColor(QPalette.ColorRole.Text, text_colour)
         context.palette.setColor(QPalette.ColorRole.Link, theme.accent(palette))
-        context.clip = QRectF(0, 0, doc.textWidth(), doc.size().height())
+        context.selections = self._marks(row, doc, palette, row_number, model)
+        full = QRectF(0, 0, doc.textWidth(), doc.size().height())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._code_bg)
+        for area in areas:
+            painter.drawRoundedRect(area.rect, theme.RADIUS - 4, theme.RADIUS - 4)
+        scrolled = [a for a in areas if self.code_offsets.get((row.key, a.number), 0.0) > 0]
+        clip = QRegion(full.toAlignedRect())
+        for area in scrolled:
+            clip = clip.subtracted(QRegion(area.lines.toAlignedRect()))
+        painter.setClipRegion(clip)
+        context.clip = full
         doc.documentLayout().draw(painter, context)
+        for area in scrolled:
+            offset = self.code_offsets[(row.key, area.number)]
+            painter.save()
+            painter.setClipRect(area.lines)
+            painter.fillRect(area.lines, self._code_bg)
+            painter.translate(-offset, 0)
+            context.clip = area.lines.translated(offset, 0)
+            doc.documentLayout().draw(painter, context)
+            painter.restore()
+        painter.setClipping(False)
+        for area in areas:
+            self._paint_code_chrome(painter, palette, row, area)
+        self._paint_focus(painter, palette, row, doc, areas)
         painter.restore()
+
+    def _marks(
+        self, row: MessageRow, doc: MessageDocument, palette: QPalette, row_number: int, model: Any
+    ) -> list[QAbstractTextDocumentLayout.Selection]:
+        """The selection and the find-in-chat hits of ``row``, as Qt paints selections."""
+        marks: list[QAbstractTextDocumentLayout.Selection] = []
+        if self.find_term:
+            hits = self.find_hits(row, doc)
+            current = self.find_current[1] if self.find_current and self.find_current[0] == row.key else -1
+            if hits and current >= len(hits):
+                current = len(hits) - 1
+            for number, (start, end) in enumerate(hits):
+                mark = QAbstractTextDocumentLayout.Selection()
+                mark.cursor = cursor_for(doc, start, end)
+                fmt = QTextCharFormat()
+                strong = number == current
+                fmt.setBackground(theme.find_mark(palette, current=strong))
+                fmt.setForeground(theme.find_mark_text(palette, current=strong))
+                mark.format = fmt
+                marks.append(mark)
+        if self.selection is not None and model is not None:
+            span = self.selection.range_in(row_number, text_length(doc), model.row_for)
+            if span is not None:
+                mark = QAbstractTextDocumentLayout.Selection()
+                mark.cursor = cursor_for(doc, *span)
+                fmt = QTextCharFormat()
+                fmt.setBackground(palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight))
+                fmt.setForeground(
+                    palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText)
+                )
+                mark.format = fmt
+                marks.append(mark)
+        return marks
+
+    def find_hits(self, row: MessageRow, doc: MessageDocument) -> list[tuple[int, int]]:
+        """Where the find term occurs in ``doc`` (case-insensitive), cached per document."""
+        key = (id(doc), self.find_term)
+        hits = self._find_cache.get(key)
+        if hits is None:
+            hits = []
+            cursor = doc.find(self.find_term, 0)
+            while not cursor.isNull() and len(hits) < 10_000:
+                hits.append((cursor.selectionStart(), cursor.selectionEnd()))
+                cursor = doc.find(self.find_term, cursor)
+            if len(self._find_cache) > DOC_CACHE_SIZE:
+                self._find_cache.clear()
+            self._find_cache[key] = hits
+        return hits
+
+    def _paint_code_chrome(
+        self, painter: QPainter, palette: QPalette, row: MessageRow, area: CodeArea
+    ) -> None:
+        """A code block's header (its language, Copy) and, when it overflows, its scroll bar."""
+        small = self._small_font()
+        painter.setFont(small)
+        muted = theme.muted_text(palette)
+        header = QRectF(
+            area.rect.left() + 10,
+            area.rect.top(),
+            area.copy.left() - area.rect.left() - 14,
+            area.lines.top() - area.rect.top(),
+        )
+        if area.language:
+            painter.setPen(muted)
+            painter.drawText(
+                header, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), area.language
+            )
+        copied = self.copied_code == (row.key, area.number)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.1))
+        painter.drawRoundedRect(area.copy, 4, 4)
+        painter.setPen(theme.success(palette) if copied else palette.color(QPalette.ColorRole.Text))
+        painter.drawText(area.copy, int(Qt.AlignmentFlag.AlignCenter), "Copied" if copied else "Copy")
+        if area.overflow > 0:
+            track = QRectF(
+                area.lines.left() + 6,
+                area.rect.bottom() - SCROLL_BAR_PX - 2,
+                area.lines.width() - 12,
+                SCROLL_BAR_PX,
+            )
+            offset = self.code_offsets.get((row.key, area.number), 0.0)
+            share = area.lines.width() / (area.lines.width() + area.overflow)
+            thumb_w = max(24.0, track.width() * share)
+            x = track.left() + (track.width() - thumb_w) * (offset / area.overflow)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.08))
+            painter.drawRoundedRect(track, SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2)
+            painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.4))
+            painter.drawRoundedRect(
+                QRectF(x, track.top(), thumb_w, track.height()), SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2
+            )
+
+    def _paint_focus(
+        self,
+        painter: QPainter,
+        palette: QPalette,
+        row: MessageRow,
+        doc: MessageDocument,
+        areas: list[CodeArea],
+    ) -> None:
+        if self.focus_part is None or self.focus_part[0] != row.key:
+            return
+        _, kind, number = self.focus_part
+        rect = QRectF()
+        if kind == "copy" and 0 <= number < len(areas):
+            rect = areas[number].copy
+        elif kind == "anchor" and 0 <= number < len(doc.parts.anchors):
+            rect = self.anchor_rect(doc, doc.parts.anchors[number].start, doc.parts.anchors[number].end)
+        if rect.isNull():
+            return
+        pen = QPen(theme.accent(palette))
+        pen.setWidthF(2)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect.adjusted(-2, -1, 2, 1), 3, 3)
+
+    @staticmethod
+    def anchor_rect(doc: MessageDocument, start: int, end: int) -> QRectF:
+        """The rectangle of a link's first line, in document coordinates."""
+        block = doc.findBlock(start)
+        layout = block.layout()
+        if layout is None or layout.lineCount() == 0:
+            return QRectF()
+        local = start - block.position()
+        line = layout.lineForTextPosition(local)
+        if not line.isValid():
+            return QRectF()
+        line_end = line.textStart() + line.textLength()
+        x1 = line.cursorToX(local)[0]
+        x2 = line.cursorToX(min(end - block.position(), line_end))[0]
+        origin = doc.documentLayout().blockBoundingRect(block).topLeft() + layout.position()
+        return QRectF(origin.x() + x1, origin.y() + line.y(), max(4.0, x2 - x1), line.height())
 
     def _paint_footer(
         self, painter: QPainter, palette: QPalette, row: MessageRow, state_text: str, geo: RowGeometry
@@ -431,8 +696,8 @@ class MessageDelegate(QStyledItemDelegate):
     # -- hit testing ----------------------------------------------------------------------
 
     def hit(self, row: MessageRow, state_text: str, pos: QPoint) -> tuple[str, str]:
-        """What is at ``pos`` (relative to the row's top-left): ("link", href), ("retry", ""),
-        ("sources", ""), ("bubble", "") or ("", "")."""
+        """What is at ``pos`` (relative to the row's top-left): ("link", href), ("copy", block
+        number), ("retry", ""), ("sources", ""), ("bubble", "") or ("", "")."""
         geo = self.geometry(row, state_text)
         if geo.retry.contains(pos):
             return ("retry", "")
@@ -441,8 +706,50 @@ class MessageDelegate(QStyledItemDelegate):
         if geo.bubble.contains(pos):
             doc = self.document(row)
             local = QPointF(pos - geo.text_origin)
-            href = doc.documentLayout().anchorAt(local)
+            for area in self.code_areas(row, doc):
+                if area.copy.contains(local):
+                    return ("copy", str(area.number))
+            href = doc.documentLayout().anchorAt(self._unscrolled(row, doc, local))
             if href:
                 return ("link", href)
             return ("bubble", "")
         return ("", "")
+
+    def _unscrolled(self, row: MessageRow, doc: MessageDocument, local: QPointF) -> QPointF:
+        """A point over a code block scrolled sideways, where it is in the document."""
+        for area in self.code_areas(row, doc):
+            if area.lines.contains(local):
+                return local + QPointF(self.code_offsets.get((row.key, area.number), 0.0), 0)
+        return local
+
+    def text_position(self, row: MessageRow, state_text: str, pos: QPoint) -> int:
+        """The character nearest to ``pos`` (relative to the row's top-left): above the
+        text is its start, below it its end (for selecting with the mouse)."""
+        geo = self.geometry(row, state_text)
+        doc = self.document(row)
+        local = QPointF(pos - geo.text_origin)
+        if local.y() < 0:
+            return 0
+        if local.y() >= doc.size().height():
+            return text_length(doc)
+        local.setX(max(0.0, min(local.x(), doc.textWidth())))
+        hit = doc.documentLayout().hitTest(self._unscrolled(row, doc, local), Qt.HitTestAccuracy.FuzzyHit)
+        return max(0, min(hit, text_length(doc)))
+
+    def code_area_at(self, row: MessageRow, state_text: str, pos: QPoint) -> CodeArea | None:
+        geo = self.geometry(row, state_text)
+        local = QPointF(pos - geo.text_origin)
+        for area in self.code_areas(row):
+            if area.rect.contains(local):
+                return area
+        return None
+
+    def scroll_code(self, row: MessageRow, number: int, overflow: float, delta: float) -> bool:
+        """Scroll code block ``number`` of ``row`` sideways by ``delta`` pixels; True if it moved."""
+        key = (row.key, number)
+        old = self.code_offsets.get(key, 0.0)
+        new = max(0.0, min(overflow, old + delta))
+        if new == old:
+            return False
+        self.code_offsets[key] = new
+        return True

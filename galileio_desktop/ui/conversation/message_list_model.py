@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from .. import bidi, time_groups
+from .safe_markdown import plain_text_of
 
 if TYPE_CHECKING:
     from ...data.sync import MessageView
@@ -132,7 +133,10 @@ class MessageListModel(QAbstractListModel):
             return row.text
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if row.kind == HUMAN else "Assistant"
-            return f"{who}: {bidi.isolate(row.text)}"
+            when = time_groups.full_time(row.created_at) if row.created_at else ""
+            state = self.state_text(row)
+            heading = ", ".join(part for part in (who, when, state) if part)
+            return f"{heading}: {bidi.isolate(plain_text_of(row.text))}"
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [time_groups.full_time(row.created_at)] if row.created_at else []
             if row.failed or row.unsent_reason:

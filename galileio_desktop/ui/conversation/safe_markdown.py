@@ -10,6 +10,7 @@ whether one is opened is decided on click by :mod:`.links`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -108,6 +109,14 @@ def _style_code(document: QTextDocument, background: QColor | None) -> None:
             cursor.setPosition(block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor)
             cursor.mergeCharFormat(char)
         block = block.next()
+
+
+@functools.lru_cache(maxsize=128)
+def plain_text_of(markdown: str) -> str:
+    """``markdown`` as a reader hears it: rendered, then its plain text (no ``**``)."""
+    document = SafeMarkdownDocument()
+    render_markdown(document, markdown)
+    return document.toPlainText().strip()
 
 
 def anchor_hrefs(document: QTextDocument) -> list[str]:
