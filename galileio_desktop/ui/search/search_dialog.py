@@ -1,7 +1,9 @@
 """Ctrl+K: full-text search over the mirror, results as you type, Enter opens the hit.
 
 Searches run in the worker (SQLite FTS5); only the latest query's results are
-shown, so fast typing never shows an older answer last.
+shown, so fast typing never shows an older answer last. A message hit opens with the
+query marked in it by find in chat: the query as typed when the message holds it,
+else its first word (see :func:`~galileio_desktop.data.mirror.search.highlight_terms`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal, Slo
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from ...data.mirror.search import highlight_terms
 from ..workers.operation import LibraryOp
 from .search_results_model import SearchResultDelegate, SearchResultsModel
 
@@ -49,6 +52,8 @@ class SearchDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
         self.model = SearchResultsModel(self)
+        #: What to mark in the message last chosen, best first ([] for a title or a source).
+        self.chosen_terms: list[str] = []
 
         # Widgets
         self.query_edit = QLineEdit(self)
@@ -142,6 +147,8 @@ class SearchDialog(QDialog):
         hit = self.model.hit_at(row)
         if hit is None:
             return
+        query = self.query_edit.text()
+        self.chosen_terms = highlight_terms(query) if hit.kind == "MESSAGE" and hit.message_id else []
         self.accept()
         self.sig_hit_chosen.emit(hit.chat_id, hit.message_id or "")
 
