@@ -309,3 +309,24 @@ def test_a_block_over_the_cap_stays_plain_and_costs_nothing(qapp) -> None:
     assert colour_at(document, big.start) is None
     assert colour_at(document, small.start) is not None  # the next block still gets colours
     assert elapsed < 0.050
+
+
+def test_the_demo_has_a_cited_sql_answer_with_a_line_over_120_characters(qapp) -> None:
+    from galileio_desktop.demo import load_seed
+
+    found = []
+    for chat in load_seed()["chats"]:
+        for message in chat["messages"]:
+            if message["type"] != "ai" or len(message["sources"]) < 2:
+                continue
+            document = rendered(message["content"])
+            prose = document.toPlainText()
+            for block in code_blocks(document):
+                if block.language == "sql" and max(map(len, block.text.split("\n"))) > 120:
+                    found.append((prose, block))
+    assert found, "no demo answer has a SQL block with a line longer than 120 characters"
+    prose, block = found[0]
+    assert "[1]" in prose and "[2]" in prose
+    highlight_code_blocks(document := rendered(f"```sql\n{block.text}\n```\n"), dark=False)
+    assert code_blocks(document)[0].text == block.text
+    assert colours_in(document, code_blocks(document)[0])

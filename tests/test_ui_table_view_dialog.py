@@ -327,3 +327,19 @@ def test_the_csv_text_matches_the_export_rule(qapp) -> None:
     text = table_to_csv(("=head", "b"), [("+1", "@x"), ("-2", "plain")])
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows == [[csv_cell("=head"), "b"], ["'+1", "'@x"], ["'-2", "plain"]]
+
+
+def test_the_demo_has_an_18_column_table_with_long_names_that_opens_whole(qtbot) -> None:
+    from galileio_desktop.demo import load_seed
+
+    answers = [m for chat in load_seed()["chats"] for m in chat["messages"] if m["type"] == "ai"]
+    wide = [t for a in answers for t in markdown_tables(rendered(a["content"])) if t.column_count == 18]
+    assert wide, "no answer of the demo holds an 18-column table"
+    table = wide[0]
+    assert "customer_lifetime_value_eur" in table.header
+    assert 3 <= len(table.rows) <= 10
+    widget = TableViewDialog(table)
+    qtbot.addWidget(widget)
+    assert widget.model.columnCount() == 18
+    revenue = table.header.index("revenue_total_eur")
+    assert widget.model.is_numeric(revenue)
