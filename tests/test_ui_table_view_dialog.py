@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from local_disks import fill, remount_read_only, tmpfs
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QTextDocument
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPalette, QTextDocument
 from PySide6.QtWidgets import QApplication
 
+from galileio_desktop.ui.conversation.code_highlight import contrast_ratio
 from galileio_desktop.ui.conversation.safe_markdown import render_markdown
 from galileio_desktop.ui.conversation.table_view_dialog import (
     MAX_COLUMN_CHARS,
@@ -284,6 +285,24 @@ def test_a_full_disk_keeps_the_earlier_file_whole(qtbot, dialog: TableViewDialog
 def test_a_path_that_is_a_folder_is_refused_in_words(dialog: TableViewDialog, tmp_path: Path) -> None:
     assert not dialog.save_csv(tmp_path)
     assert dialog.status.text().startswith(f"Not saved. Cannot write {tmp_path}:")
+    # the error is shown in the error colour, readable on the window (WCAG AA)
+    shown = QColor(dialog.status.styleSheet().removeprefix("color: ").rstrip(";"))
+    assert shown.isValid() and shown != dialog.palette().color(QPalette.ColorRole.WindowText)
+    assert contrast_ratio(shown, dialog.palette().color(QPalette.ColorRole.Window)) >= 4.5
+    assert dialog.save_csv(tmp_path / "fine.csv")
+    assert dialog.status.styleSheet() == ""
+
+
+def test_a_table_with_a_header_only_opens_and_copies(qtbot) -> None:
+    (table,) = markdown_tables(rendered("| name | amount |\n|---|---:|\n"))
+    assert table.header == ("name", "amount") and table.rows == ()
+    widget = TableViewDialog(table)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert "0 rows × 2 columns" in widget.summary.text()
+    assert widget.copy_table() == "name\tamount"
+    assert widget.copy_selection() == ""
+    assert "Select cells" in widget.status.text()
 
 
 def test_keyboard_and_screen_reader_use(qtbot, dialog: TableViewDialog) -> None:

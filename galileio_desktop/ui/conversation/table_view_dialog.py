@@ -27,7 +27,16 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeyEvent, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -44,6 +53,7 @@ from PySide6.QtWidgets import (
 from ...data.errors import GalileioError
 from ...data.export import write_table_csv
 from .. import links, theme
+from .code_highlight import readable
 
 log = logging.getLogger(__name__)
 
@@ -410,8 +420,12 @@ class TableViewDialog(QDialog):
     # -- helpers -------------------------------------------------------------------------------
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        colour = theme.error(self.palette()).name() if error else ""
-        self.status.setStyleSheet(f"color: {colour};" if error else "")
+        if error:
+            palette = self.palette()
+            colour = readable(theme.error(palette), palette.color(QPalette.ColorRole.Window))
+            self.status.setStyleSheet(f"color: {colour.name()};")
+        else:
+            self.status.setStyleSheet("")
         self.status.setText(text)
         self.status.setAccessibleDescription(text)
         self.status.setToolTip("")
