@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QMessageBox
 from ui_helpers import link_point, offline_factory, seed_long_chat
 
 from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
@@ -114,7 +115,12 @@ def test_clicking_an_answer_selects_it_and_asks_for_its_sources(qtbot, pane: Mes
     assert blocker.args[0] == model.row_at(row).message_id
 
 
-def test_links_open_only_http_and_only_on_click(qtbot, pane: MessagePane) -> None:
+def _message_box(pane: MessagePane) -> QMessageBox | None:
+    boxes = [box for box in pane.findChildren(QMessageBox) if box.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def test_links_open_only_http_only_on_click_and_after_a_confirmation(qtbot, pane: MessagePane) -> None:
     opened = Opened()
     for scheme in ("https", "http", "javascript"):
         QDesktopServices.setUrlHandler(scheme, opened, "handle")
@@ -127,9 +133,24 @@ def test_links_open_only_http_and_only_on_click(qtbot, pane: MessagePane) -> Non
         qtbot.mouseMove(pane.view.viewport(), point)
         assert opened.urls == []  # hovering opens nothing
         qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+        box = _message_box(pane)
+        assert box is not None and "https://example.com/docs" in box.informativeText()
+        assert opened.urls == []  # asked first, with the whole address shown
+        box.button(QMessageBox.StandardButton.Cancel).click()
+        assert opened.urls == []
+        qtbot.waitUntil(lambda: _message_box(pane) is None, timeout=3000)
+        qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+        box = _message_box(pane)
+        assert box is not None
+        box.button(QMessageBox.StandardButton.Open).click()
         assert opened.urls == ["https://example.com/docs"]
+        qtbot.waitUntil(lambda: _message_box(pane) is None, timeout=3000)
         js_point = link_point(pane.view, row, "javascript:alert(1)")
         qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=js_point)
+        refused = _message_box(pane)
+        assert refused is not None and refused.windowTitle() == "Link not opened"
+        assert refused.button(QMessageBox.StandardButton.Open) is None
+        refused.button(QMessageBox.StandardButton.Ok).click()
         assert opened.urls == ["https://example.com/docs"]
     finally:
         for scheme in ("https", "http", "javascript"):

@@ -201,6 +201,7 @@ class MainWindow(QMainWindow, WindowMenus):
             part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         # The window's Copy covers the message list: one Ctrl+C, never an ambiguous one.
         pane.view.removeAction(pane.copy_action)
+        pane.removeAction(pane.find_action)  # the window's Find in chat, from anywhere in it
         composer.setEnabled(False)
         layout = self._center.layout()
         assert isinstance(layout, QVBoxLayout)
@@ -226,6 +227,8 @@ class MainWindow(QMainWindow, WindowMenus):
         self.setTabOrder(composer.send_button, drawer.scroll_area)
         pane.sig_answer_selected.connect(drawer.show_answer)
         pane.sig_sources_requested.connect(self._on_pane_sources_requested)
+        pane.sig_citation_clicked.connect(self._on_pane_citation_clicked)
+        pane.actions.sig_edit_requested.connect(composer.edit)
         pane.sig_question_stored.connect(composer.question_stored)
         pane.sig_question_refused.connect(self._on_pane_question_refused)
         pane.sig_answering_changed.connect(self._on_pane_answering_changed)
@@ -387,6 +390,13 @@ class MainWindow(QMainWindow, WindowMenus):
         self.set_drawer_visible(True)
         self.drawer.show_answer(message_id)
 
+    @Slot(str, int)
+    def _on_pane_citation_clicked(self, message_id: str, number: int) -> None:
+        """A citation [n]: the drawer opens on that answer's source n and highlights it."""
+        self.set_drawer_visible(True)
+        self.drawer.show_answer(message_id)
+        self.drawer.show_source(number)
+
     @Slot(str, str, str)
     def _on_pane_question_refused(self, chat_id: str, text: str, message: str) -> None:
         self.composer.question_refused(chat_id, text)
@@ -408,7 +418,10 @@ class MainWindow(QMainWindow, WindowMenus):
         if not self.sidebar.select_chat(chat_id):
             self.status.showMessage("That chat is no longer here.", 6_000)
             return
-        if message_id:
+        terms = self.search_dialog.chosen_terms
+        if message_id and terms:
+            self.pane.find(terms[0], message_id, alternatives=terms[1:])
+        elif message_id:
             self.pane.reveal_message(message_id)
         self.pane.view.setFocus()
 
@@ -481,6 +494,10 @@ class MainWindow(QMainWindow, WindowMenus):
     @Slot()
     def _on_view_message_action_triggered(self) -> None:
         self.pane.view_current()
+
+    @Slot()
+    def _on_find_in_chat_action_triggered(self) -> None:
+        self.pane.open_find()
 
     @Slot()
     def _on_stop_action_triggered(self) -> None:

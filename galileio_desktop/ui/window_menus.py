@@ -47,6 +47,7 @@ class WindowMenus:
         def _on_export_action_triggered(self) -> None: ...
         def _on_copy_action_triggered(self) -> None: ...
         def _on_view_message_action_triggered(self) -> None: ...
+        def _on_find_in_chat_action_triggered(self) -> None: ...
         def _on_drawer_action_toggled(self) -> None: ...
         def _on_stop_action_triggered(self) -> None: ...
         def _on_about_action_triggered(self) -> None: ...
@@ -88,9 +89,15 @@ class WindowMenus:
         self.view_message_action = self._action(
             "&View message…", None, self._on_view_message_action_triggered
         )
+        self.find_in_chat_action = self._action(
+            "F&ind in chat…",
+            QKeySequence(QKeySequence.StandardKey.Find),
+            self._on_find_in_chat_action_triggered,
+        )
         self.find_action = self._action("&Find in all chats…", QKeySequence("Ctrl+K"), self.open_search)
+        # Ctrl+F finds in the chat; the filter keeps F, with Shift.
         self.filter_action = self._action(
-            "Filter chats", QKeySequence(QKeySequence.StandardKey.Find), self.sidebar.focus_filter
+            "Filter chats", QKeySequence("Ctrl+Shift+F"), self.sidebar.focus_filter
         )
         self.drawer_action = self._action(
             "&Sources panel", QKeySequence("Ctrl+Shift+S"), self._on_drawer_action_toggled
@@ -132,6 +139,7 @@ class WindowMenus:
         edit_menu.addAction(self.copy_action)
         edit_menu.addAction(self.view_message_action)
         edit_menu.addSeparator()
+        edit_menu.addAction(self.find_in_chat_action)
         edit_menu.addAction(self.find_action)
         edit_menu.addAction(self.filter_action)
         chat_menu = bar.addMenu("&Chat")

@@ -348,13 +348,17 @@ class ChatLibrary:
                     raise InvalidInput("An item outside this account's partition cannot be stored.")
                 items.put_remote(conn, item, seq, op_chats)
 
-    def delete_message(self, chat_id: str, message_id: str) -> int:
+    def delete_message(self, chat_id: str, message_id: str, not_before_ms: int | None = None) -> int:
+        """Hide the message (and its sources) now, delete it on the server later; returns the
+        op id (Undo: :meth:`cancel`). ``not_before_ms``: not sent before then."""
         now = self._clock()
         with self._mirror.write() as conn:
             found = items.visible_message(conn, message_id)
             if found is None or found.get("chatId", {}).get("S", chat_id) != chat_id:
                 raise NotFound(f"Message {message_id} does not exist in chat {chat_id}.")
-            op_id = outbox.enqueue(conn, outbox.DELETE_MESSAGE, chat_id, {}, now, message_id=message_id)
+            op_id = outbox.enqueue(
+                conn, outbox.DELETE_MESSAGE, chat_id, {}, now, message_id=message_id, not_before=not_before_ms or 0
+            )
             self._refresh(conn, op_id)
         return op_id
 

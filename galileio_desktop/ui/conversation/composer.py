@@ -177,6 +177,16 @@ class Composer(QWidget):
             self._drafts.set(chat_id, text if not existing.strip() else f"{text}\n\n{existing}")
         self.save_draft()
 
+    def edit(self, text: str) -> None:
+        """Put a question back to be edited and sent again (before what is typed already)."""
+        current = self.text()
+        self.editor.setPlainText(text if not current.strip() else f"{text}\n\n{current}")
+        cursor = self.editor.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.editor.setTextCursor(cursor)
+        self.editor.setFocus()
+        self.save_draft()
+
     @Slot()
     def save_draft(self) -> None:
         self._save_timer.stop()

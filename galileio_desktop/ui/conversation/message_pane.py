@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
@@ -18,10 +19,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from .. import bidi, links, theme
+from ..toast import Toast
 from ..workers.operation import LibraryOp, OpFailure
 from .ask_tracker import AskTracker
+from .citation_previews import CitationPreviews
+from .find_bar import FindBar
+from .message_actions import MessageActions
 from .message_delegate import MessageDelegate
-from .message_list_model import AI, MessageListModel, MessageRoles
+from .message_list_model import AI, HUMAN, MessageListModel, MessageRoles
 from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, fetch_op, page_op
 from .message_view import MessageListView
 from .view_message_dialog import ViewMessageDialog
@@ -53,6 +58,7 @@ class MessagePane(QWidget):
         sig_answering_changed(chat_id, running): an answer started or ended in a chat.
         sig_messages_shown(chat_id): the first page of a chat is on screen.
         sig_chat_ready(chat_id): ... and the messages fetched from the network are in too.
+        sig_citation_clicked(message_id, number): a citation [n] of an answer was clicked.
     """
 
     sig_answer_selected = Signal(str)
@@ -69,6 +75,8 @@ class MessagePane(QWidget):
     """A chat's first page is loaded into the view."""
     sig_chat_ready = Signal(str)
     """A chat's first page is shown and its network top-up (if any) has been folded in."""
+    sig_citation_clicked = Signal(str, int)
+    """A citation of an answer was clicked: show source ``number`` (1-based) of ``message_id``."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,10 +111,18 @@ class MessagePane(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setAccessibleName("No messages")
-        self.copy_action = QAction("Copy message", self)
+        self.copy_action = QAction("Copy", self)
         self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_action.setToolTip("Copy the selected text, or the whole message as you read it")
+        self.copy_markdown_action = QAction("Copy as Markdown", self)
+        self.copy_markdown_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.citations = CitationPreviews(client, self)
+        self.toast = Toast(self)
+        self.actions = MessageActions(client, self, self.toast)
         self.view_action = QAction("View message…", self)
         self.view_action.setShortcut(QKeySequence(Qt.Key.Key_Return))
+        self.find_bar = FindBar(client, self)
+        self.find_action = QAction("Find in chat…", self)
 
         # Setup
         self.setObjectName("messagePane")
@@ -118,7 +134,7 @@ class MessagePane(QWidget):
         self.delegate.set_style(self.view.font(), self.view.palette())
         self.delegate.defer_heights = True
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        for action in (self.copy_action, self.view_action):
+        for action in (self.copy_action, self.copy_markdown_action, self.view_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.view.addAction(action)
         self.placeholder.setText("Select a chat or start a new one.")
@@ -134,6 +150,7 @@ class MessagePane(QWidget):
         header.setContentsMargins(18, 12, 18, 8)
         header.addWidget(self.title_label)
         layout.addLayout(header)
+        layout.addWidget(self.find_bar)
         layout.addLayout(self._stack, 1)
         self._stack.setCurrentWidget(self.placeholder)
 
@@ -151,12 +168,17 @@ class MessagePane(QWidget):
         self.view.sig_sources_clicked.connect(self._on_view_sources_clicked)
         self.view.sig_width_changed.connect(self._on_view_width_changed)
         self.copy_action.triggered.connect(self.copy_current)
+        self.copy_markdown_action.triggered.connect(self.copy_current_markdown)
+        self.view.sig_citation_clicked.connect(self._on_view_citation_clicked)
+        self.view.sig_citation_hovered.connect(self._on_view_citation_hovered)
+        self.view.sig_table_requested.connect(self._on_view_table_requested)
         self.view_action.triggered.connect(self.view_current)
         self.asks.sig_question_stored.connect(self.sig_question_stored)
         self.asks.sig_question_refused.connect(self.sig_question_refused)
         self.asks.sig_answering_changed.connect(self.sig_answering_changed)
         client.events.sig_data_changed.connect(self.refresh)
         client.events.sig_chat_changed.connect(self._on_events_chat_changed)
+        self._setup_find()
 
     # -- public -------------------------------------------------------------------------
 
@@ -176,12 +198,16 @@ class MessagePane(QWidget):
         if chat_id == self._chat_id and chat_id:
             return
         self._chat_id = chat_id
+        self.find_bar.set_chat(chat_id)
         for op in (self._page_op, self._older_op, self._open_op, self._refresh_op):
             if op is not None:
                 op.cancel()  # what was asked for the chat left behind is not shown here
         self._page_op = self._older_op = self._open_op = self._refresh_op = None
         self._stick_to_bottom = True
         self._pending_highlight = ""
+        self.view.clear_text_selection()
+        self.delegate.focus_part = None
+        self.delegate.code_offsets.clear()
         self._adjusting = True
         try:
             self.model.set_chat(chat_id or None)
@@ -260,18 +286,83 @@ class MessagePane(QWidget):
 
     @Slot()
     def copy_current(self) -> None:
-        index = self.view.currentIndex()
-        if index.isValid():
-            links.copy_text(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        """The selected text as read; with no selection, the current message as read."""
+        text = self.view.selected_text()
+        if not text:
+            text = self.view.message_plain_text(self.current_row_key())
+        if text:
+            links.copy_text(text)
+
+    @Slot()
+    def copy_current_markdown(self) -> None:
+        """The selection as Markdown; with no selection, the current message's source."""
+        text = self.view.selected_text(markdown=True)
+        if not text:
+            index = self.view.currentIndex()
+            text = str(index.data(Qt.ItemDataRole.DisplayRole) or "") if index.isValid() else ""
+        if text:
+            links.copy_text(text)
 
     @Slot()
     def view_current(self) -> None:
+        if self.view.activate_focus_part():
+            return  # Enter on a focused link or Copy button
         index = self.view.currentIndex()
         row = index.data(MessageRoles.ROW) if index.isValid() else None
         if row is None:
             return
         dialog = ViewMessageDialog(row, str(index.data(MessageRoles.TIME_TEXT) or ""), self)
         dialog.open()
+
+    # -- find in chat -------------------------------------------------------------------
+
+    def _setup_find(self) -> None:
+        self.find_bar.hide()
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.find_action)
+        self.find_action.triggered.connect(self.open_find)
+        self.find_bar.sig_marks_changed.connect(self._on_find_bar_marks_changed)
+        self.find_bar.sig_hit_chosen.connect(self._on_find_bar_hit_chosen)
+        self.find_bar.sig_closed.connect(self._on_find_bar_closed)
+
+    @Slot()
+    def open_find(self) -> None:
+        """Ctrl+F: the find bar, focused, over the open chat."""
+        if self._chat_id:
+            self.find_bar.open_bar()
+
+    def find(self, term: str, message_id: str = "", *, alternatives: Sequence[str] = ()) -> None:
+        """Open the find bar on ``term`` and go to its first occurrence in ``message_id``
+        (without one: its newest hit). ``alternatives``: terms tried in turn when
+        ``term`` is not in that message. The message is shown whatever is found."""
+        if self._chat_id:
+            self.find_bar.find([term, *alternatives], message_id)
+
+    @Slot(str, str, int)
+    def _on_find_bar_marks_changed(self, term: str, message_id: str, occurrence: int) -> None:
+        self.delegate.set_find_highlight(term, (message_id, occurrence) if message_id else None)
+        self.view.viewport().update()
+
+    @Slot(str, int)
+    def _on_find_bar_hit_chosen(self, message_id: str, newer: int) -> None:
+        self._load_older_through(newer)
+        self.reveal_message(message_id)
+
+    def _load_older_through(self, newer: int) -> None:
+        """A hit far up the chat (``newer`` messages after it): every message down to it
+        (and a little above) comes in one read and one layout, not page by page."""
+        missing = newer + 1 - self.model.stored_count()
+        oldest = self.model.oldest_created_at()
+        if missing <= 0 or oldest is None or self._page_op or self._older_op or not self.model.has_older():
+            return
+        self._older_op = self._run(
+            page_op(self._chat_id, missing + PAGE_SIZE // 2, before=oldest), self._on_older_loaded
+        )
+
+    @Slot()
+    def _on_find_bar_closed(self) -> None:
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- loading ------------------------------------------------------------------------
 
@@ -501,7 +592,42 @@ class MessagePane(QWidget):
 
     @Slot(str)
     def _on_view_link_clicked(self, href: str) -> None:
-        links.open_on_click(href)
+        links.confirm_and_open(href, self)
+
+    @Slot(str, int)
+    def _on_view_citation_clicked(self, key: str, number: int) -> None:
+        self.select_key(key)
+        row_number = self.model.row_for(key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is not None and row.message_id:
+            self.sig_citation_clicked.emit(row.message_id, number)
+
+    @Slot(str, int, QPoint)
+    def _on_view_citation_hovered(self, key: str, number: int, where: QPoint) -> None:
+        row_number = self.model.row_for(key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is not None and row.message_id:
+            self.citations.show(
+                row.message_id,
+                number,
+                where,
+                self.view.viewport(),
+                lambda: self.view.hovered_citation() == (key, number),
+            )
+
+    @Slot(str, int)
+    def _on_view_table_requested(self, key: str, number: int) -> None:
+        row_number = self.model.row_for(key)
+        row = self.model.row_at(row_number) if row_number is not None else None
+        if row is None:
+            return
+        tables = self.delegate.document(row).parts.tables
+        if 0 <= number < len(tables):
+            from .table_view_dialog import TableViewDialog
+
+            dialog = TableViewDialog(tables[number], self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
 
     @Slot(str)
     def _on_view_retry_clicked(self, key: str) -> None:
@@ -523,6 +649,7 @@ class MessagePane(QWidget):
         self.view.setCurrentIndex(index)
         menu = QMenu(self)
         menu.addAction(self.copy_action)
+        menu.addAction(self.copy_markdown_action)
         menu.addAction(self.view_action)
         href = self.view.link_at(pos)
         if href:
@@ -530,6 +657,14 @@ class MessagePane(QWidget):
         row = index.data(MessageRoles.ROW)
         if row is not None and row.failed:
             menu.addAction("Retry").setData(("retry", row.key))
+        if row is not None:
+            menu.addSeparator()
+            if row.kind == AI and self.actions.can_regenerate(row):
+                menu.addAction("Regenerate").setData(("regenerate", row.key))
+            if row.kind == HUMAN and row.text:
+                menu.addAction("Edit and resend").setData(("edit", row.key))
+            if row.message_id:
+                menu.addAction("Delete message").setData(("delete", row.key))
         menu.triggered.connect(self._on_context_menu_triggered)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -543,6 +678,21 @@ class MessagePane(QWidget):
             links.copy_text(str(value))
         elif what == "retry":
             self.retry(str(value))
+        elif what in ("regenerate", "edit", "delete"):
+            self._on_row_action(what, str(value))
+
+    def _on_row_action(self, what: str, key: str) -> None:
+        number = self.model.row_for(key)
+        row = self.model.row_at(number) if number is not None else None
+        if row is None:
+            return
+        if what == "regenerate":
+            self.actions.regenerate()
+        elif what == "edit":
+            self.actions.edit_and_resend(row)
+        elif what == "delete" and row.message_id:
+            who = "question" if row.kind == HUMAN else "answer"
+            self.actions.delete([row.message_id], f"Deleted the {who}.")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

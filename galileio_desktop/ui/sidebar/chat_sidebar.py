@@ -43,7 +43,7 @@ from ..workers.operation import LibraryOp
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
 from .chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_screen_op
-from .toast import DEFAULT_TIMEOUT_MS, Toast
+from ..toast import DEFAULT_TIMEOUT_MS, Toast
 
 if TYPE_CHECKING:
     from ...data.sync import ChatView
