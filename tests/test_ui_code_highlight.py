@@ -197,6 +197,14 @@ def test_colours_line_up_after_wide_characters(qapp) -> None:
     assert colour_at(document, import_at + len("import ")) is not None  # "os", a namespace
 
 
+def test_blocks_found_once_can_be_handed_in(qapp) -> None:
+    document = rendered("```python\nimport os\n```\n\n```sql\nselect 1\n```\n")
+    python, sql = code_blocks(document)
+    highlight_code_blocks(document, dark=False, blocks=[sql])
+    assert colours_in(document, sql)
+    assert not colours_in(document, python)  # only the blocks handed in
+
+
 def test_the_document_text_is_unchanged(qapp) -> None:
     markdown = "Intro\n\n```python\nfor i in range(3):\n\tprint(i)  # 😀\n```\n\nEnd"
     document = rendered(markdown)
@@ -302,7 +310,8 @@ def test_a_2000_line_block_costs_well_under_50_ms(qapp, language: str, line: str
 
 
 def test_a_block_over_the_cap_stays_plain_and_costs_nothing(qapp) -> None:
-    code = "\n".join(f"select {i}" for i in range(MAX_HIGHLIGHT_CHARS // 8))
+    # a dump, such as a log pasted whole: 1,000 long lines
+    code = "\n".join(f"select {i}, " + "'x', " * 20 + "1" for i in range(1000))
     assert len(code) > MAX_HIGHLIGHT_CHARS
     elapsed, document = _best_of(1, f"```sql\n{code}\n```\n\nNext:\n\n```sql\nselect 1\n```\n")
     big, small = code_blocks(document)

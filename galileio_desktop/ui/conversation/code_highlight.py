@@ -97,14 +97,16 @@ def code_blocks(document: QTextDocument) -> list[CodeBlock]:
                 CodeBlock(key[1], text, first.blockNumber(), last.blockNumber(), first.position(), end)
             )
 
+    # Lines of one block share one format; read each format's fence and language once.
+    keys: dict[int, tuple[str, str] | None] = {}
     block = document.begin()
     while block.isValid():
-        fmt = block.blockFormat()
-        if fmt.hasProperty(QTextFormat.Property.BlockCodeFence):
-            this_key = (
-                str(fmt.property(QTextFormat.Property.BlockCodeFence) or ""),
-                str(fmt.property(QTextFormat.Property.BlockCodeLanguage) or ""),
-            )
+        index = block.blockFormatIndex()
+        if index in keys:
+            this_key = keys[index]
+        else:
+            this_key = keys[index] = _fence_key(block)
+        if this_key is not None:
             if this_key != key:
                 close()
                 lines, first, key = [], block, this_key
@@ -118,8 +120,24 @@ def code_blocks(document: QTextDocument) -> list[CodeBlock]:
     return found
 
 
-def highlight_code_blocks(document: QTextDocument, dark: bool) -> None:
+def _fence_key(block: QTextBlock) -> tuple[str, str] | None:
+    """(fence character, language) of a line of a fenced block; None for any other line."""
+    fmt = block.blockFormat()
+    if not fmt.hasProperty(QTextFormat.Property.BlockCodeFence):
+        return None
+    return (
+        str(fmt.property(QTextFormat.Property.BlockCodeFence) or ""),
+        str(fmt.property(QTextFormat.Property.BlockCodeLanguage) or ""),
+    )
+
+
+def highlight_code_blocks(document: QTextDocument, dark: bool, blocks: list[CodeBlock] | None = None) -> None:
     """Colour the code of every fenced block whose language Pygments knows, in place.
+
+    ``blocks`` is :func:`code_blocks` of ``document`` when the caller already has it (the
+    walk over every line is then not made twice). Meant for a freshly rendered document:
+    colours are only ever added, so a document highlighted for the other theme keeps
+    some of that theme's colours.
 
     Colours are merged into the existing character formats (the fixed-width font set by
     the renderer stays); text Pygments leaves plain keeps the palette's text colour.
@@ -129,7 +147,7 @@ def highlight_code_blocks(document: QTextDocument, dark: bool) -> None:
     cursor = QTextCursor(document)
     cursor.beginEditBlock()
     try:
-        for block in code_blocks(document):
+        for block in code_blocks(document) if blocks is None else blocks:
             if not _highlight(cursor, block, dark, deadline):
                 log.debug("highlighting stopped at its time budget; the rest stays plain")
                 break
