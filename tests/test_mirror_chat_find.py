@@ -40,6 +40,7 @@ def test_hits_are_occurrences_oldest_first_inside_words_too(library: ChatLibrary
     assert _found(library, chat_id, "HELLO") == [(a, 1), (c, 3)]
     hits = library.find_in_chat(chat_id, "hello")
     assert [h.created_at for h in hits] == sorted(h.created_at for h in hits)
+    assert [h.newer for h in hits] == [3, 1]  # how many messages come after each
     assert _found(library, chat_id, "aaa") == []
 
 
@@ -127,7 +128,8 @@ def test_a_10000_message_chat_is_scanned_quickly(library: ChatLibrary) -> None:
     rare_time = time.perf_counter() - started
     print(f"10,000 messages: common term {common * 1000:.0f} ms, rare term {rare_time * 1000:.0f} ms")
     assert len(hits) == 10_000 and sum(h.count for h in hits) == 120_000
-    assert [h.message_id for h in rare] == ["m09999"]
+    assert [(h.message_id, h.newer) for h in rare] == [("m09999", 0)]
+    assert hits[0].newer == 9_999
     assert common < 1.5 and rare_time < 1.5
 
 

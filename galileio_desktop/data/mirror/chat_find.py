@@ -31,17 +31,23 @@ from .codec import loads
 
 
 class FindHit(NamedTuple):
-    """A message of the chat holding the term, and how many times it does."""
+    """A message of the chat holding the term, and how many times it does.
+
+    ``newer``: how many visible messages of the chat come after it, so a view showing the
+    newest messages knows how far up it is and can load the pages down to it at once.
+    """
 
     message_id: str
     created_at: int
     count: int
+    newer: int = 0
 
 
 class MessageText(NamedTuple):
     message_id: str
     created_at: int
     text: str
+    newer: int = 0
 
 
 # Visible messages of one chat, oldest first (the order the pane shows them in), with
@@ -65,12 +71,13 @@ def fold(text: str) -> str:
 
 def message_texts(conn: sqlite3.Connection, chat_id: str) -> list[MessageText]:
     """The text of every visible message of ``chat_id``, oldest first."""
+    rows = conn.execute(_TEXTS_SQL, (chat_id,)).fetchall()
     found = []
-    for message_id, created_at, text, whole in conn.execute(_TEXTS_SQL, (chat_id,)):
+    for number, (message_id, created_at, text, whole) in enumerate(rows):
         if whole is not None:
             text = _content(loads(whole))
         if isinstance(text, str) and text:
-            found.append(MessageText(str(message_id), int(created_at), text))
+            found.append(MessageText(str(message_id), int(created_at), text, len(rows) - 1 - number))
     return found
 
 
@@ -89,5 +96,5 @@ def find(texts: Iterable[MessageText], term: str) -> list[FindHit]:
     for message in texts:
         count = fold(message.text).count(needle)
         if count:
-            hits.append(FindHit(message.message_id, message.created_at, count))
+            hits.append(FindHit(message.message_id, message.created_at, count, message.newer))
     return hits

@@ -222,9 +222,14 @@ def count_messages(conn: sqlite3.Connection, chat_id: str) -> int:
     return int(row[0])
 
 
+# By message id, through its index: SQLite, without statistics, would rather take the
+# (kind, hidden) index, as selective-looking, and scan every visible message for each one.
+_BY_MESSAGE = "SELECT COALESCE(local, remote) FROM item INDEXED BY item_message WHERE message_id = ?"
+
+
 def visible_message(conn: sqlite3.Connection, message_id: str) -> TypedItem | None:
     row = conn.execute(
-        "SELECT COALESCE(local, remote) FROM item WHERE message_id = ? AND kind = 'MESSAGE' AND hidden = 0",
+        _BY_MESSAGE + " AND kind = 'MESSAGE' AND hidden = 0",
         (message_id,),
     ).fetchone()
     return loads(row[0]) if row else None
@@ -232,7 +237,7 @@ def visible_message(conn: sqlite3.Connection, message_id: str) -> TypedItem | No
 
 def source_items(conn: sqlite3.Connection, message_id: str) -> list[TypedItem]:
     rows = conn.execute(
-        "SELECT COALESCE(local, remote) FROM item WHERE message_id = ? AND kind = 'SOURCE' AND hidden = 0",
+        _BY_MESSAGE + " AND kind = 'SOURCE' AND hidden = 0",
         (message_id,),
     )
     return [loads(r[0]) for r in rows]
