@@ -3,12 +3,13 @@ hits are counted and reached even when not loaded yet, Ctrl+K hits open with the
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from ui_helpers import USER, local_docs_factory, offline_factory, write_docs
+from ui_helpers import USER, local_docs_factory, offline_factory, seed_big_mirror, write_docs
 
 from galileio_desktop.data.schema import Chat, Message
 from galileio_desktop.data.sync import ChatLibrary
@@ -100,6 +101,15 @@ def _at(qtbot, window: MainWindow, message_id: str, occurrence: int) -> None:
     assert index.data(MessageRoles.HIGHLIGHTED) is True
 
 
+def _page_reads(window: MainWindow) -> list[object]:
+    """The pages of messages read from now on."""
+    reads: list[object] = []
+    window.client.events.sig_op_finished.connect(
+        lambda op, _result, _failure: reads.append(op) if op.name == "read messages" else None
+    )
+    return reads
+
+
 def test_ctrl_f_opens_find_in_chat_and_the_filter_moved(qtbot, window: MainWindow) -> None:
     assert window.find_in_chat_action.shortcut().toString() == "Ctrl+F"
     assert window.filter_action.shortcut().toString() == "Ctrl+Shift+F"
@@ -131,10 +141,12 @@ def test_find_in_chat_reaches_a_hit_that_is_not_loaded_yet(qtbot, window: MainWi
     _enter(qtbot, window)
     assert bar.count_label.text() == "3 of 4"
     _at(qtbot, window, _mid(1500), 0)
+    reads = _page_reads(window)
     _enter(qtbot, window)
     assert bar.count_label.text() == "4 of 4"
     _at(qtbot, window, _mid(3), 0)  # 1,997 messages up: the pages above were loaded to reach it
     assert pane.model.row_for(_mid(3)) is not None
+    assert len(reads) == 1  # in one read, not page by page
     _enter(qtbot, window)  # wraps around to the newest
     assert bar.count_label.text() == "1 of 4"
     _at(qtbot, window, _mid(1998), 1)
@@ -239,3 +251,30 @@ def test_a_ctrl_k_title_hit_opens_the_chat_without_the_bar(qtbot, window: MainWi
         qtbot.keyClick(dialog.query_edit, Qt.Key.Key_Return)
     assert dialog.chosen_terms == [] and window.pane.title_label.text() == "Other chat"
     assert window.pane.find_bar.isHidden() and window.pane.delegate.find_term == ""
+
+
+def test_the_oldest_hit_of_a_10000_message_chat_is_reached_quickly(qtbot, tmp_path: Path) -> None:
+    mirror = tmp_path / "big.sqlite3"
+    seed_big_mirror(mirror, 3, 10_000)
+    window = build_window(
+        offline_factory(mirror),
+        local_docs_factory(write_docs(tmp_path / "docs"), tmp_path / "docs-index.sqlite3"),
+        "analyst@example.com",
+        tmp_path / "settings",
+    )
+    qtbot.addWidget(window)
+    window.resize(1200, 760)
+    window.show()
+    with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=10_000):
+        window.start()
+    pane = window.pane
+    pane.open_find()
+    started = time.perf_counter()
+    assert _type_term(qtbot, window, "Message 3:") == 1
+    searched = time.perf_counter() - started
+    started = time.perf_counter()
+    _at(qtbot, window, "msg-00003", 0)
+    reached = time.perf_counter() - started
+    print(f"10,000 messages: found in {searched:.2f} s, reached 9,996 up in {reached:.2f} s")
+    assert searched < 3 and reached < 8
+    window.close()

@@ -71,14 +71,16 @@ class FindBar(QWidget):
         sig_marks_changed(term, message_id, occurrence): mark every occurrence of ``term``
             ("" for none) and, when ``message_id`` is not "", that message's occurrence
             number ``occurrence`` (counted from 0 in its text) as the current one.
-        sig_hit_chosen(message_id): go to this message (the current hit is in it).
+        sig_hit_chosen(message_id, newer): go to this message (the current hit is in it, or
+            it is the message :meth:`find` was asked to land on); ``newer``: how many
+            messages of the chat come after it (-1: not known).
         sig_results_shown(count): the latest search's result is shown (occurrences found).
         sig_closed(): the user closed the bar.
     """
 
     sig_marks_changed = Signal(str, str, int)
     """What the messages mark changed."""
-    sig_hit_chosen = Signal(str)
+    sig_hit_chosen = Signal(str, int)
     """The current hit moved to a message: show it."""
     sig_results_shown = Signal(int)
     """A search's result is in (how many occurrences)."""
@@ -196,7 +198,8 @@ class FindBar(QWidget):
 
     def find(self, terms: Sequence[str], message_id: str = "") -> None:
         """Show the bar searching the first of ``terms`` found in ``message_id`` and make
-        its first occurrence there current; without ``message_id``, the newest hit."""
+        its first occurrence there current; without ``message_id``, the newest hit.
+        The message is gone to whether a term is found in it or not."""
         terms = [term for term in terms if term]
         if not terms:
             return
@@ -264,6 +267,8 @@ class FindBar(QWidget):
         self.sig_results_shown.emit(self._total)
         if self._position is None:
             self.sig_marks_changed.emit(self._term, "", 0)
+            if landing is not None and self._go_on_landing:
+                self.sig_hit_chosen.emit(landing[0], -1)  # shown, though the term is not in it
         elif self._go_on_landing:
             self._go()
         else:
@@ -311,9 +316,9 @@ class FindBar(QWidget):
 
     def _go(self) -> None:
         self._emit_marks()
-        current = self.current_hit()
-        if current is not None:
-            self.sig_hit_chosen.emit(current[0])
+        if self._position is not None:
+            hit = self._hits[bisect.bisect_right(self._starts, self._position) - 1]
+            self.sig_hit_chosen.emit(hit.message_id, hit.newer)
 
     def _emit_marks(self) -> None:
         current = self.current_hit()
