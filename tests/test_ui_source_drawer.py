@@ -172,13 +172,18 @@ def test_narrow_drawer_elides_and_never_overflows(qtbot, client) -> None:
             ),
         ],
     )
-    qtbot.waitUntil(lambda: drawer.cards[0].width() > 0)
+    qtbot.waitUntil(lambda: drawer.scroll_area.verticalScrollBar().isVisible())  # laid out, scrolling
     viewport = drawer.scroll_area.viewport().width()
     for card in drawer.cards:
         assert card.width() <= viewport
         for child in card.findChildren(QWidget):
             if child.isVisibleTo(card):
                 assert child.mapTo(card, QPoint(child.width(), 0)).x() <= card.width(), child
+    passages = [card.passage_view for card in drawer.cards]
+    # The passage is as tall as its text once laid out: no last line cut off.
+    qtbot.waitUntil(
+        lambda: all(p.safe_document.size().height() <= p.height() for p in passages), timeout=3000
+    )
     field = drawer.cards[0].location_field
     assert "…" in field.shown_text() and field.shown_text().endswith("report.pdf")  # middle elided
     assert drawer.cards[1].name_label.is_elided()

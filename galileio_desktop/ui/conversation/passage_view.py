@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
 from .. import theme
@@ -47,6 +47,7 @@ class PassageView(QTextBrowser):
         # Attributes
         self.passage = text
         self._link_colour: QColor | None = None
+        self._heights: dict[int, int] = {}
         self.safe_document = SafeMarkdownDocument(self)
 
         # Setup
@@ -60,6 +61,9 @@ class PassageView(QTextBrowser):
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
         )
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # Wrapped at the width heightForWidth measured (QTextEdit's own wrap leaves room
+        # for a scroll bar this view never shows, and the last lines would be cut).
+        self.setLineWrapMode(QTextBrowser.LineWrapMode.FixedPixelWidth)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
@@ -82,6 +86,7 @@ class PassageView(QTextBrowser):
             base_font=self.font(),
         )
         self.safe_document = document
+        self._heights.clear()
         self._colour_links()
         self.setDocument(document)
         document.documentLayout().documentSizeChanged.connect(self._on_document_size_changed)
@@ -120,11 +125,18 @@ class PassageView(QTextBrowser):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        margins = self.contentsMargins()
-        text_width = max(1, width - margins.left() - margins.right())
-        if self.safe_document.textWidth() != text_width:
-            self.safe_document.setTextWidth(text_width)
-        return math.ceil(self.safe_document.size().height()) + margins.top() + margins.bottom()
+        """The height the passage needs at ``width`` (measured once a width; the shown
+        document keeps its own wrap width, or the layout's trial widths would stick)."""
+        height = self._heights.get(width)
+        if height is None:
+            margins = self.contentsMargins()
+            document = self.safe_document
+            shown_width = document.textWidth()
+            document.setTextWidth(max(1, width - margins.left() - margins.right()))
+            height = math.ceil(document.size().height()) + margins.top() + margins.bottom()
+            document.setTextWidth(shown_width)
+            self._heights[width] = height
+        return height
 
     def sizeHint(self) -> QSize:
         width = max(self.width(), 100)
@@ -132,6 +144,12 @@ class PassageView(QTextBrowser):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(60, self.heightForWidth(max(self.width(), 100)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = max(1, self.viewport().width())
+        if self.lineWrapColumnOrWidth() != width:
+            self.setLineWrapColumnOrWidth(width)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -247,7 +247,6 @@ class SourceCard(QFrame):
         self.setObjectName("sourceCard")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName(bidi.inline(f"Source {number}: {self.name}", 400))
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.toggle_button.setAutoRaise(True)
         self.toggle_button.setAccessibleName(bidi.inline(f"Source {number}: {self.name}", 400))
         self._show_state()
