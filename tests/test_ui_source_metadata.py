@@ -37,6 +37,12 @@ def test_known_keys_come_first_in_words_then_the_others_as_they_are() -> None:
     ]
 
 
+def test_a_collapsed_card_says_where_in_the_document() -> None:
+    assert sm.short_summary({"page": 4, "section_index": 8, "score": 0.5}) == "p. 4 · § 8"
+    assert sm.short_summary({"x-amz-bedrock-kb-document-page-number": 12.0, "page": 12}) == "p. 12"
+    assert sm.short_summary({"page": "4", "section_index": True}) == ""  # only numbers, briefly
+
+
 def test_what_the_heading_and_location_show_is_not_listed_again() -> None:
     local = {
         "source_location": "/docs/travel-policy.md",

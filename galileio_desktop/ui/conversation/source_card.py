@@ -242,6 +242,7 @@ class SourceCard(QFrame):
         self.toggle_button = QToolButton(self)
         self.badge = NumberBadge(number, self)
         self.name_label = ElidedLabel(self.name, self)
+        self.summary_label = ElidedLabel(sm.short_summary(source.metadata), self)
 
         # Setup
         self.setObjectName("sourceCard")
@@ -253,6 +254,8 @@ class SourceCard(QFrame):
         self.name_label.setFont(theme.scaled_font(self.name_label.font(), 1.0, bold=True))
         self.name_label.setForegroundRole(QPalette.ColorRole.Text)
         self.name_label.setToolTip(tooltip(self.name))
+        self.summary_label.setAccessibleName("Where in the document")
+        self.summary_label.setMinimumWidth(self.summary_label.sizeHint().width())
         self.name_label.setAccessibleName("Document")
         self.name_label.setAccessibleDescription(bidi.inline(self.name))
 
@@ -262,6 +265,7 @@ class SourceCard(QFrame):
         self.header.addWidget(self.toggle_button)
         self.header.addWidget(self.badge)
         self.header.addWidget(self.name_label, 1)
+        self.header.addWidget(self.summary_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 10, 6)
         layout.setSpacing(6)
@@ -287,6 +291,7 @@ class SourceCard(QFrame):
 
     def _show_state(self) -> None:
         expanded = self._expanded
+        self.summary_label.setVisible(not expanded and bool(self.summary_label.full_text()))
         self.toggle_button.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.toggle_button.setToolTip(
             "Hide the details" if expanded else "Show the location, details and passage"
@@ -377,6 +382,7 @@ class SourceCard(QFrame):
     def _apply_colours(self) -> None:
         colours = self.colours()
         tint(self.name_label, colours.text)
+        tint(self.summary_label, colours.muted)
         if self._body is not None:
             self._body.apply_colours(colours)
 

@@ -174,6 +174,21 @@ def metadata_rows(metadata: Mapping[str, Any]) -> list[MetadataRow]:
     return rows
 
 
+#: Known keys a collapsed card names beside the document, and how, briefly.
+SHORT_FORMS = {"page": "p. {}", "x-amz-bedrock-kb-document-page-number": "p. {}", "section_index": "§ {}"}
+
+
+def short_summary(metadata: Mapping[str, Any]) -> str:
+    """Where in the document the passage is, in a few characters ("p. 4 · § 8"): what
+    tells apart the one-line cards of one document."""
+    parts = []
+    for key, form in SHORT_FORMS.items():
+        value = metadata.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            parts.append(form.format(format_value(value)))
+    return " · ".join(dict.fromkeys(parts))[:40]
+
+
 def _section_only_repeats_page(metadata: Mapping[str, Any]) -> bool:
     """Local documents without headings name their section "page N" beside ``page`` N."""
     section, page = metadata.get("section"), metadata.get("page")
