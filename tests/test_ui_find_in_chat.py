@@ -101,12 +101,18 @@ def _at(qtbot, window: MainWindow, message_id: str, occurrence: int) -> None:
     assert index.data(MessageRoles.HIGHLIGHTED) is True
 
 
-def _page_reads(window: MainWindow) -> list[object]:
-    """The pages of messages read from now on."""
+def _older_page_reads(window: MainWindow) -> list[object]:
+    """The pages of messages older than those loaded read from now on (the newest page,
+    read again when the offline opening gives up, is not one)."""
+    oldest = window.pane.model.oldest_created_at()
     reads: list[object] = []
-    window.client.events.sig_op_finished.connect(
-        lambda op, _result, _failure: reads.append(op) if op.name == "read messages" else None
-    )
+
+    def record(op: object, result: object, _failure: object) -> None:
+        views = getattr(result, "views", None)
+        if views and oldest is not None and views[-1].message.created_at < oldest:
+            reads.append(result)
+
+    window.client.events.sig_op_finished.connect(record)
     return reads
 
 
@@ -141,7 +147,7 @@ def test_find_in_chat_reaches_a_hit_that_is_not_loaded_yet(qtbot, window: MainWi
     _enter(qtbot, window)
     assert bar.count_label.text() == "3 of 4"
     _at(qtbot, window, _mid(1500), 0)
-    reads = _page_reads(window)
+    reads = _older_page_reads(window)
     _enter(qtbot, window)
     assert bar.count_label.text() == "4 of 4"
     _at(qtbot, window, _mid(3), 0)  # 1,997 messages up: the pages above were loaded to reach it
@@ -278,3 +284,22 @@ def test_the_oldest_hit_of_a_10000_message_chat_is_reached_quickly(qtbot, tmp_pa
     print(f"10,000 messages: found in {searched:.2f} s, reached 9,996 up in {reached:.2f} s")
     assert searched < 3 and reached < 8
     window.close()
+
+
+def test_new_messages_are_counted_and_the_current_hit_stays(
+    qtbot, tmp_path: Path, window: MainWindow
+) -> None:
+    pane = window.pane
+    pane.open_find()
+    assert _type_term(qtbot, window, "okapi") == 4
+    _enter(qtbot, window)
+    _at(qtbot, window, _mid(1998), 0)
+    assert pane.find_bar.count_label.text() == "2 of 4"
+    # Another writer (the command line, a sync) adds a message; the window is told.
+    news = Message("m-news", BIG, USER, "human", "More okapi news", BASE + COUNT * 1_000)
+    with ChatLibrary(tmp_path / "mirror.sqlite3", USER, None) as library:
+        library.store_remote_items([news.to_item()])
+    with qtbot.waitSignal(pane.find_bar.sig_results_shown, timeout=5000) as shown:
+        window.client.events.sig_data_changed.emit()
+    assert shown.args == [5] and pane.find_bar.count_label.text() == "3 of 5"
+    assert pane.delegate.find_current == (_mid(1998), 0) and pane.current_row_key() == _mid(1998)
