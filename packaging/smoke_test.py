@@ -46,6 +46,10 @@ class SmokeFailure(Exception):
 
 def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """What a freshly logged-in user has, minus any Python set-up."""
+    if sys.platform in ("win32", "darwin"):  # the system's own variables are needed there
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+        env.update({"HOME": str(home), "QT_QPA_PLATFORM": "offscreen", **(extra or {})})
+        return env
     env = {
         "HOME": str(home),
         "PATH": "/usr/local/bin:/usr/bin:/bin",

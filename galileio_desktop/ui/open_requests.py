@@ -114,12 +114,14 @@ class OpenRequests(QObject):
 
 
 def bring_to_front(widget: QWidget) -> None:
-    """Un-minimise, raise and activate ``widget`` (the window manager has the last word)."""
+    """Un-minimise, raise and activate ``widget``; the window manager has the last word, so
+    the window also asks for attention (a blinking taskbar entry) where focus is refused."""
     if widget.isMinimized():
         widget.setWindowState(widget.windowState() & ~Qt.WindowState.WindowMinimized)
     widget.show()
     widget.raise_()
     widget.activateWindow()
+    QApplication.alert(widget)
 
 
 def _shown_top_level() -> QWidget | None:
