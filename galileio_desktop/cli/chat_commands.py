@@ -21,9 +21,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = table_sub.add_parser("create", help="create the table as the web app's stack does")
     create.set_defaults(func=table_create)
 
-    chats = sub.add_parser("chats", help="list, create, rename and delete chats")
+    chats = sub.add_parser("chats", help="list, create, rename, pin and delete chats")
     chats_sub = chats.add_subparsers(dest="chats_command", required=True, metavar="COMMAND")
-    chats_sub.add_parser("list", help="chats, most recent first").set_defaults(func=chats_list)
+    chats_sub.add_parser("list", help="chats, pinned first, then most recent first").set_defaults(
+        func=chats_list
+    )
     p = chats_sub.add_parser("create", help="create a chat")
     p.add_argument("title")
     p.set_defaults(func=chats_create)
@@ -31,6 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("chat_id")
     p.add_argument("title")
     p.set_defaults(func=chats_rename)
+    for name, pinned, text in (("pin", True, "pin a chat (listed first)"), ("unpin", False, "unpin a chat")):
+        p = chats_sub.add_parser(name, help=text)
+        p.add_argument("chat_id")
+        p.set_defaults(func=chats_pin, pinned=pinned)
     p = chats_sub.add_parser("delete", help="delete a chat with all its messages and sources")
     p.add_argument("chat_id")
     p.set_defaults(func=chats_delete)
@@ -94,7 +100,8 @@ def chats_list(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(
         [c.as_json() for c in chats],
         "\n".join(
-            f"{one_line(c.chat.chat_id)}  {one_line(c.chat.title)}{'  (pending)' if c.pending else ''}"
+            f"{one_line(c.chat.chat_id)}  {'(pinned) ' if c.pinned else ''}{one_line(c.chat.title)}"
+            f"{'  (pending)' if c.pending else ''}"
             for c in chats
         )
         or "No chats.",
@@ -123,6 +130,21 @@ def chats_rename(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(
         {**view.chat.as_json(), "pending": pending},
         f"Renamed {one_line(args.chat_id)} to {one_line(title)!r}.",
+    )
+    return 0
+
+
+def chats_pin(ctx: Context, args: argparse.Namespace) -> int:
+    library = ctx.library()
+    require_chat(ctx, library, args.chat_id)
+    library.pin_chat(args.chat_id, args.pinned)
+    pending = push_now(ctx, library, of_chat(args.chat_id, "pin_chat"))
+    view = library.get_chat(args.chat_id)
+    if view is None:
+        raise NotFound(f"Chat {args.chat_id} was deleted (on another device or in the web app).")
+    ctx.out(
+        {**view.as_json(), "pending": pending},
+        f"{'Pinned' if view.pinned else 'Unpinned'} {one_line(args.chat_id)}.",
     )
     return 0
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from .dynamo.item_size import MAX_ITEM_BYTES, item_size
 from .errors import InvalidInput, ItemTooLarge
+from .pins import PINNED_AT, pin_time
 from .timestamps import UNKNOWN_MS, parse_ms
 
 log = logging.getLogger(__name__)
@@ -284,8 +285,14 @@ class Chat:
     title: str
     created_at: int
     updated_at: int | None = None
-    #: Attributes written by others that we carry along untouched (typed form).
+    #: Attributes written by others that we carry along untouched (typed form), and
+    #: ``pinnedAt``, kept here as stored so no value of it is lost (see :mod:`.pins`).
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def pinned_at(self) -> int | None:
+        """When the user pinned the chat (epoch ms); None when it is not pinned."""
+        return pin_time(self.extra.get(PINNED_AT))
 
     def to_item(self) -> TypedItem:
         item: TypedItem = {
@@ -320,6 +327,8 @@ class Chat:
         out: dict[str, Any] = {"chatId": self.chat_id, "title": self.title, "createdAt": self.created_at}
         if self.updated_at is not None:
             out["updatedAt"] = self.updated_at
+        if self.pinned_at is not None:
+            out["pinnedAt"] = self.pinned_at
         out["userId"] = self.user_id
         return out
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from ..aws_errors import dynamo_errors
 from ..errors import NotDynamoDB, NotFound, RemoteRejected
+from ..pins import PinChange
 from ..schema import (
     Chat,
     Message,
@@ -308,6 +309,24 @@ class ChatGateway:
         attributes = response.get("Attributes")
         if not isinstance(attributes, dict) or "PK" not in attributes:
             raise NotDynamoDB("Renaming chat: the answer does not hold the renamed chat.")
+        return attributes
+
+    def pin_chat(self, chat_id: str, change: PinChange) -> TypedItem:
+        """Set or remove the chat's ``pinnedAt`` only; returns the chat as stored.
+
+        Raises NotFound (a condition failure) when the chat is gone or holds a later pin:
+        the caller reads the chat to tell which (see :mod:`..pins`).
+        """
+        with dynamo_errors("Pinning chat" if change.pinned else "Unpinning chat"):
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=chat_key(self.user_id, chat_id),
+                ReturnValues="ALL_NEW",
+                **change.update_request(),
+            )
+        attributes = response.get("Attributes")
+        if not isinstance(attributes, dict) or "PK" not in attributes:
+            raise NotDynamoDB("Pinning chat: the answer does not hold the chat.")
         return attributes
 
     def put_message(

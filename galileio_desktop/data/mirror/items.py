@@ -15,6 +15,7 @@ from ..schema import TypedItem
 from ..timestamps import EARLIEST_MS, LATEST_MS
 from . import outbox, overlay
 from .codec import ItemKey, dumps, key_of_item, loads
+from .migrations import PINNED_CHAT_ROWS
 
 
 def put_remote(conn: sqlite3.Connection, item: TypedItem, seq: int, op_chats: set[str] | None = None) -> bool:
@@ -142,7 +143,7 @@ _LAST_MESSAGE_AT = (
 # row until ``limit`` are found. A first screen reads a few dozen rows whatever the
 # number of chats and messages.
 _RECENT_CHATS_SQL = f"""
-SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT}
+SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT}, c.chat_id
 FROM chat_activity a INDEXED BY chat_activity_recent
 JOIN item c INDEXED BY item_chat ON c.chat_id = a.chat_id AND c.kind = 'CHAT' AND c.hidden = 0
 ORDER BY a.activity DESC, a.chat_id DESC
@@ -151,19 +152,36 @@ LIMIT ?
 
 
 def visible_chats(conn: sqlite3.Connection, limit: int | None = None) -> list[ChatRow]:
-    """Chats the user sees; with ``limit``, only the most recently active ones, newest first.
+    """Chats the user sees; with ``limit``, only the most recently active ones, newest
+    first, and every chat that may be pinned (see :func:`pinned_chats`).
 
     Activity here is the later of the row's ``created_at`` and its newest message, the
     order :class:`~galileio_desktop.data.sync.ChatLibrary` lists chats in.
     """
     if limit is not None:
-        rows = conn.execute(_RECENT_CHATS_SQL, (max(0, limit),))
-    else:
-        rows = conn.execute(
-            f"SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT} FROM item c "
-            "WHERE c.kind = 'CHAT' AND c.hidden = 0"
-        )
+        recent = conn.execute(_RECENT_CHATS_SQL, (max(0, limit),)).fetchall()
+        listed = {r[2] for r in recent}
+        pinned = [r for r in conn.execute(_PINNED_CHATS_SQL) if r[2] not in listed]
+        return [ChatRow(loads(r[0]), None if r[1] is None else int(r[1])) for r in recent + pinned]
+    rows = conn.execute(
+        f"SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT} FROM item c WHERE c.kind = 'CHAT' AND c.hidden = 0"
+    )
     return [ChatRow(loads(r[0]), None if r[1] is None else int(r[1])) for r in rows]
+
+
+# Visible chats whose ``pinnedAt`` is a Number (a few, through the ``item_pinned`` index):
+# a pinned chat is on the first screen however long ago it was active.
+_PINNED_CHATS_SQL = (
+    f"SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT}, c.chat_id FROM item c INDEXED BY item_pinned "
+    f"WHERE {PINNED_CHAT_ROWS}"
+)
+
+
+def pinned_chats(conn: sqlite3.Connection) -> list[ChatRow]:
+    """The visible chats that may be pinned (whether each is, its item says)."""
+    return [
+        ChatRow(loads(r[0]), None if r[1] is None else int(r[1])) for r in conn.execute(_PINNED_CHATS_SQL)
+    ]
 
 
 def visible_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRow | None:

@@ -12,6 +12,9 @@ step, and its data carried along (tests open files of every earlier version).
 - v4: ``known_sources``, the messages whose sources the mirror holds completely (see
   ``sync/known_sources.py``), backfilled with what earlier versions fetched for sure:
   the answers of fully cached chats (their sources were queried or reconciled).
+- v5: ``chat_activity``, each chat's last activity, kept by triggers.
+- v6: ``item_pinned``, a partial index of the visible chats that hold a ``pinnedAt``
+  Number, so the first screen finds the pinned chats without reading every chat.
 
 Several processes (the window, the CLI) or connections may open a new mirror at the
 same moment: each step takes the write lock first and re-reads the version under it,
@@ -233,7 +236,18 @@ def _v5(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+#: The rows ``item_pinned`` holds: a query must state this condition word for word for
+#: SQLite to use the index. Which of them are pins is decided in Python (``data/pins.py``).
+PINNED_CHAT_ROWS = (
+    "kind = 'CHAT' AND hidden = 0 AND json_type(COALESCE(local, remote), '$.pinnedAt.N') IS NOT NULL"
+)
+
+
+def _v6(conn: sqlite3.Connection) -> None:
+    conn.execute(f"CREATE INDEX item_pinned ON item(chat_id) WHERE {PINNED_CHAT_ROWS}")
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -27,7 +27,9 @@ RENAME_CHAT = "rename_chat"
 DELETE_CHAT = "delete_chat"
 PUT_MESSAGE = "put_message"
 DELETE_MESSAGE = "delete_message"
-KINDS = (CREATE_CHAT, RENAME_CHAT, DELETE_CHAT, PUT_MESSAGE, DELETE_MESSAGE)
+#: Pin or unpin a chat: payload ``{"pinned": bool, "at": ms}`` (see ``data/pins.py``).
+PIN_CHAT = "pin_chat"
+KINDS = (CREATE_CHAT, RENAME_CHAT, DELETE_CHAT, PUT_MESSAGE, DELETE_MESSAGE, PIN_CHAT)
 DELETE_KINDS = frozenset({DELETE_CHAT, DELETE_MESSAGE})
 
 PENDING = "pending"

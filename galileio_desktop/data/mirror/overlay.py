@@ -10,6 +10,7 @@ Rules, as the user should see them:
 
 - a create or a new message shows at once (the server's copy wins once it exists);
 - a rename shows the new title on a chat that exists; it never brings back a deleted one;
+- a pin or unpin sets or removes the chat's ``pinnedAt`` the same way;
 - a delete hides the item and, for a chat, everything in it;
 - a parked delete (refused for good) hides nothing: the item is shown with its error.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 
+from ..pins import PINNED_AT, PinChange
 from ..schema import TypedItem, chat_key
 from . import outbox
 from .codec import ItemKey, decode, dumps, key_of_item, loads
@@ -61,6 +63,12 @@ def apply_op(
             "title": {"S": str(op.payload["title"])},
             "updatedAt": {"N": str(int(op.payload["updatedAt"]))},
         }
+    if kind == outbox.PIN_CHAT and key.sk == chat_sk(op.chat_id):
+        if state is None:
+            return None  # nor does a pin
+        change = PinChange.from_payload(op.payload)
+        unpinned = {name: value for name, value in state.items() if name != PINNED_AT}
+        return {**unpinned, PINNED_AT: {"N": str(change.at)}} if change.pinned else unpinned
     if kind in (outbox.CREATE_CHAT, outbox.PUT_MESSAGE) and state is None:
         if created is not None:
             return created.get(key.sk)
@@ -118,7 +126,7 @@ def key_row(conn: sqlite3.Connection, sk: str) -> ItemKey | None:
 def keys_touched(conn: sqlite3.Connection, op: Op) -> list[ItemKey]:
     """Item keys whose view ``op`` can change (for a chat delete: see :func:`refresh_chat`)."""
     keys = [key_of_item(item) for item in payload_items(op)]
-    if op.kind == outbox.RENAME_CHAT:
+    if op.kind in (outbox.RENAME_CHAT, outbox.PIN_CHAT):
         found = key_row(conn, chat_sk(op.chat_id))
         keys += [found] if found else []
     elif op.kind == outbox.DELETE_MESSAGE:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LocalStorageError
+from ..pins import PinChange
 from . import outbox, overlay
 
 log = logging.getLogger(__name__)
@@ -348,6 +349,11 @@ def _usable(row: tuple[Any, ...]) -> bool:
         payload.get("item"), dict
     ):
         return False
+    if values["kind"] == outbox.PIN_CHAT:
+        try:
+            PinChange.from_payload(payload)
+        except ValueError:
+            return False
     numbers = ("op_id", "created", "not_before", "attempts", "next_attempt", "doubt")
     return all(isinstance(values[name], int) for name in numbers)
 

@@ -24,6 +24,7 @@ from ..mirror.codec import encode
 from ..mirror.database import Mirror
 from ..mirror.recovery import MirrorRecovery
 from ..mirror.search import SearchHit
+from ..pins import PinChange
 from ..schema import (
     DEFAULT_CHAT_TITLE,
     Chat,
@@ -115,10 +116,11 @@ class ChatLibrary:
     # -- reads ------------------------------------------------------------------------------
 
     def list_chats(self, limit: int | None = None, offset: int = 0) -> list[ChatView]:
-        """Chats as the user sees them, most recent activity first.
+        """Chats as the user sees them: pinned ones first, then the rest, each part by
+        most recent activity.
 
-        With ``limit``, only that many from ``offset``: only those rows are read and
-        decoded, so the first screen of a long list comes quickly.
+        With ``limit``, only that many from ``offset``: only those rows (and the pinned
+        chats) are read and decoded, so the first screen of a long list comes quickly.
         """
         with self._mirror.read() as conn:
             ops_by_chat: dict[str, list[outbox.Op]] = {}
@@ -137,7 +139,7 @@ class ChatLibrary:
                     ghost = self._ghost_view(conn, chat_id)
                     if ghost is not None:
                         views.append(ghost)
-        views.sort(key=lambda v: (v.last_activity, v.chat.chat_id), reverse=True)
+        views.sort(key=lambda v: (v.pinned, v.last_activity, v.chat.chat_id), reverse=True)
         return views[offset:] if limit is None else views[offset : offset + limit]
 
     def get_chat(self, chat_id: str) -> ChatView | None:
@@ -279,6 +281,28 @@ class ChatLibrary:
                 self._refresh(conn, last.op_id)
             else:
                 self._refresh(conn, outbox.enqueue(conn, outbox.RENAME_CHAT, chat_id, payload, now))
+
+    def pin_chat(self, chat_id: str, pinned: bool) -> None:
+        """Pin (or unpin) a chat: shown at once, sent to DynamoDB as an update of the
+        chat's ``pinnedAt`` only (see :mod:`..pins`). Pinning a pinned chat changes nothing."""
+        if not isinstance(pinned, bool):
+            raise InvalidInput("Say whether the chat is to be pinned (true) or unpinned (false).")
+        now = self._clock()
+        with self._mirror.write() as conn:
+            row = items.visible_chat(conn, chat_id)
+            chat = decode(row.item) if row is not None else None
+            if not isinstance(chat, Chat):
+                raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
+            if (chat.pinned_at is not None) == pinned:
+                return
+            payload = PinChange(pinned, now).payload()
+            ops = outbox.light_ops(conn, chat_id)
+            last = ops[-1] if ops else None
+            if last is not None and last.kind == outbox.PIN_CHAT and last.cancellable and last.attempts == 0:
+                outbox.replace_payload(conn, last.op_id, payload)  # nothing sent yet: one change
+                self._refresh(conn, last.op_id)
+            else:
+                self._refresh(conn, outbox.enqueue(conn, outbox.PIN_CHAT, chat_id, payload, now))
 
     def delete_chat(self, chat_id: str, not_before_ms: int | None = None) -> int:
         """Hide the chat now, delete it on the server later; returns the op id (Undo: cancel)."""

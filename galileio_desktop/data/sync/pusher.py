@@ -17,7 +17,8 @@ Order and blocking (the choice, and why):
   delete was refused is what the user sees and expects.
 
 Replays: every write carries client-generated ids. Creates and new messages are
-conditional puts, deletes are idempotent, renames only update an existing chat. A
+conditional puts, deletes are idempotent, renames and pins only update an existing
+chat (a pin also only when no later pin is stored, see :mod:`..pins`). A
 message is only written while its chat still exists (delete beats new messages:
 otherwise the message is parked as unsent, the chat never comes back): a condition of
 the one transaction that writes the message with its sources, or, on a server without
@@ -47,6 +48,7 @@ from ..mirror import items, outbox, overlay
 from ..mirror.codec import decode
 from ..mirror.database import Mirror
 from ..mirror.outbox import Op
+from ..pins import PinChange
 from ..schema import Chat, Message, TypedItem, chat_key, key_of, now_ms
 from . import known_sources
 from .backoff import retry_delay_ms
@@ -225,6 +227,8 @@ class Pusher:
             return self._create_chat(op)
         if op.kind == outbox.RENAME_CHAT:
             return self._rename_chat(op)
+        if op.kind == outbox.PIN_CHAT:
+            return self._pin_chat(op)
         if op.kind == outbox.DELETE_CHAT:
             return self._delete_chat(op)
         if op.kind == outbox.PUT_MESSAGE:
@@ -259,6 +263,27 @@ class Pusher:
                 items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
                 overlay.refresh_for_op(conn, op)
             log.info("rename of a chat deleted elsewhere dropped (delete wins)")
+            return _Outcome(removed={op.op_id}, dropped=1)
+        return self._confirm(op, [stored])
+
+    def _pin_chat(self, op: Op) -> _Outcome:
+        change = PinChange.from_payload(op.payload)
+        try:
+            stored = self.gateway.pin_chat(op.chat_id, change)
+        except NotFound as exc:
+            if not is_condition_failure(exc):
+                raise
+            # The chat is gone (delete wins), or it holds a later pin (that pin wins):
+            # a consistent read says which, and the mirror takes what DynamoDB holds.
+            existing = self.gateway.get_item(chat_key(self.mirror.user_id, op.chat_id))
+            if existing is not None:
+                log.info("pin change superseded by a later pin")
+                return self._confirm(op, [existing])
+            with self.mirror.write() as conn:
+                outbox.remove(conn, op.op_id)
+                items.forget_remote(conn, [overlay.chat_sk(op.chat_id)])
+                overlay.refresh_for_op(conn, op)
+            log.info("pin change of a chat deleted elsewhere dropped (delete wins)")
             return _Outcome(removed={op.op_id}, dropped=1)
         return self._confirm(op, [stored])
 
@@ -441,4 +466,8 @@ class Pusher:
             existing = self.gateway.get_item(chat_key(user_id, op.chat_id))
             title = (existing or {}).get("title", {}).get("S")
             return [existing] if existing is not None and title == op.payload.get("title") else None
+        if op.kind == outbox.PIN_CHAT:
+            existing = self.gateway.get_item(chat_key(user_id, op.chat_id))
+            settled = existing is not None and PinChange.from_payload(op.payload).settled_by(existing)
+            return [existing] if existing is not None and settled else None
         return None

@@ -17,6 +17,7 @@ class ChatView:
     ``pending``: some operation on the chat or its messages is still to be sent.
     ``unsent``: messages written here that DynamoDB does not have yet.
     ``parked_error``: why an operation on this chat was refused for good, if one was.
+    ``pinned_at``: when the user pinned it (None: not pinned), as shown, pending pins included.
     """
 
     chat: Chat
@@ -24,12 +25,18 @@ class ChatView:
     pending: bool = False
     unsent: int = 0
     parked_error: str | None = None
+    pinned_at: int | None = None
+
+    @property
+    def pinned(self) -> bool:
+        return self.pinned_at is not None
 
     def as_json(self) -> dict[str, Any]:
         out = self.chat.as_json()
         out.update(
             {
                 "lastActivity": self.last_activity,
+                "pinned": self.pinned,
                 "pending": self.pending,
                 "unsent": self.unsent,
                 "error": self.parked_error,
@@ -196,6 +203,7 @@ def chat_view(chat: Chat, last_message_at: int | None, ops: list[Op]) -> ChatVie
         pending=bool(ops),
         unsent=sum(1 for op in ops if op.kind == PUT_MESSAGE),
         parked_error=next((op.error for op in ops if op.parked), None),
+        pinned_at=chat.pinned_at,
     )
 
 

@@ -40,6 +40,7 @@ OP_LABELS = {
     "put_message": "Send message",
     "add_message": "Send message",
     "delete_message": "Delete message",
+    "pin_chat": "Pin or unpin chat",
 }
 
 ERROR_HINTS = {
