@@ -11,10 +11,13 @@ import argparse
 import getpass
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..data.auth.accounts import AUTH_KINDS, Account, AccountStore
+from ..data.auth.account_file import read_account_file
+from ..data.auth.accounts import API, AUTH_KINDS, DYNAMODB, TRANSPORTS, Account, AccountStore
+from ..data.auth.runtime_config import FETCH_DEADLINE_S, fetch_runtime_config
 from ..data.auth.secrets import SECRET_ACCESS_KEY, SecretStore
 from ..data.auth.sessions import login, logout, open_session
 from ..data.errors import CredentialsError, InvalidInput
@@ -34,7 +37,18 @@ def register(subparsers: Any) -> None:
         "(or read with --secret-stdin) and kept in the system keyring.",
     )
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--auth", required=True, choices=AUTH_KINDS, help="how to sign in")
+    add.add_argument(
+        "--website",
+        metavar="URL",
+        help="the Galileo website's address: its settings are read from it (implies --auth cognito)",
+    )
+    add.add_argument("--auth", choices=AUTH_KINDS, help="how to sign in (required without --website)")
+    add.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="how to reach the chats: the deployment's API, or the table "
+        "(default: api with --website and no --table, else dynamodb)",
+    )
     add.add_argument("--region", dest="acct_region", metavar="R", help="AWS region of the deployment")
     add.add_argument("--table", dest="acct_table", metavar="T", help="the chat table")
     add.add_argument("--index", dest="acct_index", metavar="NAME", help="the time-order index (default GSI1)")
@@ -54,6 +68,18 @@ def register(subparsers: Any) -> None:
     )
     add.add_argument("--replace", action="store_true", help="replace an account of the same name")
     add.set_defaults(func=add_account)
+
+    imported = actions.add_parser(
+        "import",
+        help="add an account from a file your administrator hands out",
+        description="Add an account from an account file (the DesktopAccountFile output of "
+        "deploy/galileio-desktop.yaml). The file holds no secret; sign in afterwards with 'login'.",
+    )
+    imported.add_argument("file", metavar="FILE", help="the account file (JSON)")
+    imported.add_argument("--username", required=True, metavar="U", help="your user name")
+    imported.add_argument("--name", dest="import_name", metavar="NAME", help="the account's name")
+    imported.add_argument("--replace", action="store_true", help="replace an account of the same name")
+    imported.set_defaults(func=import_account)
 
     listing = actions.add_parser("list", help="list the accounts")
     listing.set_defaults(func=list_accounts)
@@ -92,6 +118,10 @@ def register(subparsers: Any) -> None:
 
 
 def add_account(ctx: Any, args: argparse.Namespace) -> int:
+    if args.website:
+        return _add_from_website(ctx, args)
+    if not args.auth:
+        raise InvalidInput("An account needs --website URL, or --auth and the deployment's settings.")
     region = args.acct_region or getattr(args, "region", None)
     table = args.acct_table or getattr(args, "table", None)
     if not region or not table:
@@ -113,13 +143,11 @@ def add_account(ctx: Any, args: argparse.Namespace) -> int:
         identity_pool_id=args.identity_pool_id,
         username=args.username,
         history_limit=10 if args.history_limit is None else args.history_limit,
+        transport=args.transport or DYNAMODB,
     ).validate()
     store = AccountStore(ctx.paths.config_dir)
     if not args.replace:
-        # Refuse a duplicate before asking for a secret that would then be thrown away.
-        names = {existing.name for existing in store.list()}
-        if account.name in names:
-            raise InvalidInput(f"An account named {account.name!r} already exists (use --replace).")
+        _refuse_taken(store, account.name)
     secrets = _secrets(ctx)
     if account.auth == "keys":
         secret = _read_secret(ctx, "Secret access key: ", args.secret_stdin)
@@ -135,6 +163,72 @@ def add_account(ctx: Any, args: argparse.Namespace) -> int:
     )
     ctx.out(_describe(account, store.current_name()), f"Added account {account.name} ({account.auth}).{hint}")
     return 0
+
+
+def _add_from_website(ctx: Any, args: argparse.Namespace) -> int:
+    """``--website``: the deployment's settings come from its ``runtime-config.json``."""
+    if args.auth not in (None, "cognito"):
+        raise InvalidInput("--website signs in with the website's Galileo users: leave out --auth.")
+    if not args.username:
+        raise InvalidInput("An account with --website needs --username.")
+    for option, value in (
+        ("--user-pool-id", args.user_pool_id),
+        ("--client-id", args.client_id),
+        ("--identity-pool-id", args.identity_pool_id),
+        ("--region", args.acct_region),
+        ("--aws-profile", args.aws_profile),
+        ("--access-key-id", args.access_key_id),
+        ("--secret-stdin", args.secret_stdin),
+    ):
+        if value:
+            raise InvalidInput(f"{option} does not go with --website: the website names its own settings.")
+    store = AccountStore(ctx.paths.config_dir)
+    if not args.replace:
+        _refuse_taken(store, args.name)
+    deadline = getattr(ctx.args, "timeout", None) or FETCH_DEADLINE_S
+    config = fetch_runtime_config(args.website, deadline_s=min(deadline, FETCH_DEADLINE_S))
+    _info(ctx, config.describe())
+    account = config.account(
+        args.name,
+        args.username,
+        table=args.acct_table or getattr(args, "table", None),
+        index=args.acct_index or getattr(args, "index", None),
+        transport=args.transport,
+        endpoint_url=args.acct_endpoint_url or getattr(args, "endpoint_url", None) or None,
+    )
+    if args.history_limit is not None:
+        account = replace(account, history_limit=args.history_limit).validate()
+    return _save_cognito(ctx, store, account, args.replace)
+
+
+def import_account(ctx: Any, args: argparse.Namespace) -> int:
+    """``account import FILE``: the administrator's account file, then the user's own name."""
+    found = read_account_file(args.file)
+    store = AccountStore(ctx.paths.config_dir)
+    taken = [] if args.replace else [existing.name for existing in store.list()]
+    account = found.account(args.username, name=args.import_name, taken=taken)
+    if not args.replace:
+        _refuse_taken(store, account.name)
+    _info(ctx, found.describe())
+    return _save_cognito(ctx, store, account, args.replace)
+
+
+def _save_cognito(ctx: Any, store: AccountStore, account: Account, replace_existing: bool) -> int:
+    store.add(account, replace_existing=replace_existing)
+    _warn_if_memory_only(ctx, _secrets(ctx), True)
+    ctx.out(
+        _describe(account, store.current_name()),
+        f"Added account {account.name} ({account.auth}, chats through "
+        f"{'the API' if account.transport == API else 'the table'}). "
+        f"Sign in with 'galileio-desktop --account {account.name} login'.",
+    )
+    return 0
+
+
+def _refuse_taken(store: AccountStore, name: str) -> None:
+    """Refuse a duplicate before a look-up or a secret that would then be thrown away."""
+    if name in {existing.name for existing in store.list()}:
+        raise InvalidInput(f"An account named {name!r} already exists (use --replace).")
 
 
 def list_accounts(ctx: Any, args: argparse.Namespace) -> int:

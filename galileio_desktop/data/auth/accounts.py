@@ -1,7 +1,8 @@
 """Accounts: which deployment to reach and how to sign in, kept in ``accounts.json``.
 
 An account is a deployment (region, table, index, endpoint override, assistant
-settings) plus a way to sign in. Several live side by side in the config folder,
+settings, the website it was found through, the way to the chats) plus a way to
+sign in. Several live side by side in the config folder,
 one of them current. Nothing secret is ever written here: passwords, refresh tokens
 and secret keys live only in the keyring (:mod:`.secrets`). The file is 0600 in a
 0700 folder and replaced atomically, so a crash never leaves half an accounts file.
@@ -15,7 +16,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,10 @@ AUTH_KINDS: tuple[str, ...] = ("cognito", "profile", "keys", "demo", "env")
 AuthKind = Literal["cognito", "profile", "keys", "demo", "env"]
 #: The user id a demo account uses when none is configured.
 DEMO_USER_ID = "demo-user"
+#: The ways to the chats: the table itself, or the deployment's own REST API.
+DYNAMODB = "dynamodb"
+API = "api"
+TRANSPORTS: tuple[str, ...] = (DYNAMODB, API)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Assistant settings are free form; keys that name a secret are refused so that an
@@ -68,6 +73,12 @@ class Account:
     username: str | None = None
     assistant: dict[str, Any] = field(default_factory=dict)
     history_limit: int = 10
+    #: The Galileo website the account was found through (its ``runtime-config.json``).
+    website: str | None = None
+    #: The deployment's REST API (``apiUrl`` of the website's runtime config).
+    api_url: str | None = None
+    #: How the chats are reached: ``dynamodb`` (the table) or ``api`` (the REST API).
+    transport: str = DYNAMODB
 
     def validate(self) -> Account:
         """Raise :class:`InvalidInput` naming what is missing or wrong; return self."""
@@ -80,8 +91,17 @@ class Account:
             raise InvalidInput(f"Unknown sign-in kind {self.auth!r}: use one of {', '.join(AUTH_KINDS)}.")
         if not self.region:
             raise InvalidInput(f"Account {self.name}: a region is required.")
-        if not self.table:
+        if self.transport not in TRANSPORTS:
+            raise InvalidInput(
+                f"Account {self.name}: unknown transport {self.transport!r}; use one of {', '.join(TRANSPORTS)}."
+            )
+        if not self.table and self.transport == DYNAMODB:
             raise InvalidInput(f"Account {self.name}: a table is required.")
+        if self.transport == API and not self.api_url:
+            raise InvalidInput(
+                f"Account {self.name}: the API transport needs the deployment's API address, "
+                "which its website names; without it, name the table (--table)."
+            )
         if not self.index:
             raise InvalidInput(f"Account {self.name}: an index name is required.")
         missing = [name for name in _REQUIRED[self.auth] if not getattr(self, name)]
@@ -128,6 +148,21 @@ class Account:
             return cls(**values)
         except TypeError as exc:
             raise InvalidInput(f"An account in the accounts file is incomplete: {exc}") from exc
+
+
+def default_transport(website: str | None, table: str | None) -> str:
+    """``api`` for an account found through its website with no table named, else ``dynamodb``."""
+    return API if website and not table else DYNAMODB
+
+
+def unique_name(wanted: str, taken: Iterable[str]) -> str:
+    """A valid account name like ``wanted`` (a host name, a file's suggestion) that is not taken."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", wanted).strip("-._")[:56] or "galileo"
+    names = set(taken)
+    name, n = base, 2
+    while name in names:
+        name, n = f"{base}-{n}", n + 1
+    return name
 
 
 def validate_user_id(user_id: str) -> str:
