@@ -80,6 +80,14 @@ class Workspace:
 
     @property
     def mirror_path(self) -> Any:
+        if self.uses_api:  # one mirror per deployment API, beside the table's
+            return mirror_path_for(
+                self.paths.data_dir,
+                self.user_id,
+                "",
+                getattr(self.account, "api_url", None),
+                region=self.account.region,
+            )
         return mirror_path_for(
             self.paths.data_dir,
             self.user_id,
@@ -164,13 +172,30 @@ class Workspace:
                 self._report(error)
             raise
 
+    @property
+    def uses_api(self) -> bool:
+        """True when the chats are reached through the deployment's REST API."""
+        return getattr(self.account, "transport", "dynamodb") == "api"
+
     def make_gateway(self, max_workers: int | None = None) -> Any:
-        """A gateway on a new client bound to the user's partition; ``max_workers``: its
-        pool's size (None: the gateway's default)."""
+        """A gateway on a new client bound to the user's partition (or on the deployment's
+        API, for an account with that transport); ``max_workers``: its pool's size (None:
+        the gateway's default)."""
         from .data.dynamo.dynamo_client import make_dynamodb_client
         from .data.dynamo.gateway import DEFAULT_NETWORK_THREADS, ChatGateway
 
         session = self.session()
+        if self.uses_api:
+            from .data.api.gateway import ApiGateway
+
+            return ApiGateway(
+                str(getattr(self.account, "api_url", "") or ""),
+                self.account.region,
+                session.boto3_session,
+                session.user_id,
+                session.id_token,
+                max_workers=max_workers or DEFAULT_NETWORK_THREADS,
+            )
         client = make_dynamodb_client(self.account.region, self.account.endpoint_url, session.boto3_session)
         session.guard(client)
         credentials = session.boto3_session.get_credentials()
@@ -216,6 +241,18 @@ class Workspace:
         from .data.assistants.settings import GALILEO, LOCAL_DOCS
 
         settings = self.assistant_settings()
+        chosen = (self.assistant_override or {}).get("backend") or (self.account.assistant or {}).get(
+            "backend"
+        )
+        if self.uses_api and (settings.backend == GALILEO or not chosen) and not settings.url:
+            # The deployment's own ask route: the server stores question and answer once.
+            url = getattr(self.account, "api_url", None)
+            settings = replace(
+                settings,
+                backend=GALILEO,
+                url=url,
+                options={**settings.options, "signing_service": "execute-api"},
+            )
         if settings.backend == LOCAL_DOCS:
             index = self.paths.data_dir / "docs-index" / "index.sqlite3"
             return make_assistant(settings, index_path=index)

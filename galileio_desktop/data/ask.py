@@ -109,7 +109,10 @@ def ask(
         v.message for v in library.list_messages(chat_id, limit=window) if v.message.message_id != retry_of
     ]
     history = history_of(earlier, history_limit)
-    server_stores = getattr(assistant, "name", "") in SERVER_STORED_BACKENDS
+    server_stores = (
+        bool(getattr(assistant, "stores_turns", False))
+        or getattr(assistant, "name", "") in SERVER_STORED_BACKENDS
+    )
     result = AskResult(question=None, answer=None)
     if retry_of is None and not server_stores:
         result.question = library.add_message(chat_id, "human", question)

@@ -79,6 +79,9 @@ def message_url(endpoint: str, chat_id: str, service: str) -> str:
 class GalileoEndpointAssistant:
     """Asks the Galileo inference endpoint; the server stores the turn itself."""
 
+    #: The server writes the question and the answer: the caller writes neither.
+    stores_turns = True
+
     def __init__(
         self,
         settings: AssistantSettings,
