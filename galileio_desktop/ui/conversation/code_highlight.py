@@ -39,6 +39,10 @@ MAX_HIGHLIGHT_CHARS = 100_000
 #: this much time in one call the remaining code stays plain, so no answer can hold up
 #: the window for longer, whatever its code and whatever the lexer does with it.
 TIME_BUDGET_SECONDS = 0.025
+#: The first characters of code in a message are coloured whatever the clock says (about
+#: 300 lines, a few milliseconds of lexing): an answer's code looks the same on a busy
+#: machine as on an idle one; only the part beyond is subject to the time budget.
+ALWAYS_COLOURED_CHARS = 16_000
 
 #: WCAG 2.x level AA for normal text.
 MIN_CONTRAST = 4.5
@@ -146,17 +150,20 @@ def highlight_code_blocks(document: QTextDocument, dark: bool, blocks: list[Code
     deadline = time.perf_counter() + TIME_BUDGET_SECONDS
     cursor = QTextCursor(document)
     cursor.beginEditBlock()
+    free = ALWAYS_COLOURED_CHARS  # characters still coloured without looking at the clock
     try:
         for block in code_blocks(document) if blocks is None else blocks:
-            if not _highlight(cursor, block, dark, deadline):
+            if not _highlight(cursor, block, dark, deadline, free):
                 log.debug("highlighting stopped at its time budget; the rest stays plain")
                 break
+            free = max(0, free - len(block.text))
     finally:
         cursor.endEditBlock()
 
 
-def _highlight(cursor: QTextCursor, block: CodeBlock, dark: bool, deadline: float) -> bool:
-    """Colour one block; False when the deadline passed before its end."""
+def _highlight(cursor: QTextCursor, block: CodeBlock, dark: bool, deadline: float, free: int) -> bool:
+    """Colour one block; False when the deadline passed before its end (the clock is only
+    looked at beyond its first ``free`` characters)."""
     if not block.text or len(block.text) > MAX_HIGHLIGHT_CHARS:
         return True
     lexer = lexer_for(block.language)
@@ -179,7 +186,7 @@ def _highlight(cursor: QTextCursor, block: CodeBlock, dark: bool, deadline: floa
         if fmt is not run_format:
             _apply(cursor, run_start, position, run_format)
             run_start, run_format = position, fmt
-        if count % 64 == 63 and time.perf_counter() > deadline:
+        if count % 64 == 63 and index > free and time.perf_counter() > deadline:
             _apply(cursor, run_start, position, run_format)
             return False
     _apply(cursor, run_start, block.end, run_format)
