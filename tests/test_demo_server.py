@@ -86,5 +86,10 @@ def test_demo_server_command_prints_its_url_and_serves_the_cli(tmp_path: Path) -
     finally:
         server.send_signal(signal.SIGINT)
         # communicate() reads both pipes to the end and closes them (wait() would leave them open).
-        _, stderr = server.communicate(timeout=30)
+        try:
+            _, stderr = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()  # the pipes closed even so
+            raise
         assert server.returncode == 0, stderr
