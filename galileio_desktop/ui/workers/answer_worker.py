@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Slot
+
 from .events import LibraryEvents
 from .op_worker import OpWorker, describe_failure
 from .operation import LibraryOp, OpContext
@@ -45,6 +47,17 @@ class AnswerWorker(OpWorker):
             self._problem, _ = describe_failure(exc)
         if self._assistant is None and self._problem is None:
             self._problem = NO_ASSISTANT
+
+    @Slot()
+    def reload(self) -> None:
+        """Make the assistant again from the factory (the account's assistant was changed).
+
+        Before the worker's thread started there is nothing to remake: it is made then."""
+        if self.thread_ident is None:
+            return
+        self._close()
+        self._problem = None
+        self._open()
 
     @property
     def assistant_name(self) -> str:

@@ -74,6 +74,8 @@ class WorkerClient(QObject):
 
     _sig_sync_now = Signal()
     _sig_status_wanted = Signal()
+    _sig_sync_interval = Signal(int)
+    _sig_reload_assistant = Signal()
     _sig_stop_background = Signal()
     _sig_stop_library = Signal()
 
@@ -109,6 +111,8 @@ class WorkerClient(QObject):
         self.worker.sig_started.connect(self._on_worker_started)
         self._sig_sync_now.connect(self.sync_worker.sync_now)
         self._sig_status_wanted.connect(self.sync_worker.emit_status)
+        self._sig_sync_interval.connect(self.sync_worker.set_interval)
+        self._sig_reload_assistant.connect(self.answerer.reload)
         self._sig_stop_background.connect(self.sync_worker.shutdown)
         self._sig_stop_background.connect(self.answerer.shutdown)
         self._sig_stop_library.connect(self.worker.shutdown)
@@ -197,6 +201,15 @@ class WorkerClient(QObject):
     def sync_now(self) -> None:
         """Sync at once (the user's Sync now)."""
         self._sig_sync_now.emit()
+
+    def set_sync_interval(self, interval_ms: int) -> None:
+        """Sync every ``interval_ms`` from now on (in the sync worker's thread once it runs)."""
+        self._sig_sync_interval.emit(int(interval_ms))
+
+    def reload_assistant(self) -> None:
+        """Make the assistant again (its settings changed); a question asked meanwhile
+        waits for it in the answer worker's queue."""
+        self._sig_reload_assistant.emit()
 
     def request_status(self) -> None:
         """Have the sync worker report its status (``events.sig_status_changed``)."""

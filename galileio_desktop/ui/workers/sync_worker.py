@@ -91,6 +91,20 @@ class SyncWorker(OpWorker):
         self._sync()
 
     @Slot(int)
+    def set_interval(self, interval_ms: int) -> None:
+        """Sync every ``interval_ms`` from now on (the user's Settings); a wait already
+        planned for longer is cut to the new interval."""
+        self._interval_ms = max(1, int(interval_ms))
+        timer = self._timer
+        if timer is not None and self._periodic and self._online is not False and not self._syncing:
+            if timer.isActive() and timer.remainingTime() > self._interval_ms:
+                timer.start(self._interval_ms)
+
+    @property
+    def interval_ms(self) -> int:
+        return self._interval_ms
+
+    @Slot(int)
     def push_soon(self, delay_ms: int) -> None:
         """A write was made: sync within ``delay_ms`` unless one is planned sooner."""
         timer = self._timer

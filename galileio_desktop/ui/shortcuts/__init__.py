@@ -1,0 +1,1 @@
+"""Keyboard shortcuts: every one of the window's, read from its actions, and the list shown to the user."""
