@@ -201,10 +201,13 @@ def test_clicking_a_citation_asks_for_that_source(qtbot, pane: MessagePane) -> N
 def test_hovering_a_citation_previews_its_passage(qtbot, pane: MessagePane) -> None:
     doc = pane.delegate.document(_row(pane, 1))
     first = next(a for a in doc.parts.anchors if citation_number(a.href) == 1)
-    point = _text_point(pane, 1, first.start + 1)
     pane.citations.last_text = ""
-    qtbot.mouseMove(pane.view.viewport(), point)
-    assert pane.view.hovered_citation() == (_row(pane, 1).key, 1)
+
+    def hover() -> bool:  # rows may still settle (a late layout): aim again each time
+        qtbot.mouseMove(pane.view.viewport(), _text_point(pane, 1, first.start + 1))
+        return pane.view.hovered_citation() == (_row(pane, 1).key, 1)
+
+    qtbot.waitUntil(hover, timeout=3000)
     qtbot.waitUntil(lambda: pane.citations.last_text != "", timeout=3000)
     assert pane.citations.last_text.startswith("[1] counting.md\n")
     assert "Each row is counted once per customer." in pane.citations.last_text
@@ -301,3 +304,39 @@ def test_a_selection_survives_an_older_page_inserted_above(pane: MessagePane) ->
     before = pane.view.selected_text()
     assert before.startswith("are rows counted?")
     assert pane.view.selected_text(markdown=True).startswith("are **rows** counted?")
+
+
+def test_in_the_window_a_citation_click_opens_the_drawer_on_that_source(qtbot, tmp_path: Path, chat) -> None:
+    from ui_helpers import local_docs_factory, write_docs
+
+    from galileio_desktop.ui.app_window import build_window
+
+    window = build_window(
+        offline_factory(chat[0]),
+        local_docs_factory(write_docs(tmp_path / "docs"), tmp_path / "index.sqlite3"),
+        "analyst@example.com",
+        tmp_path / "settings",
+    )
+    qtbot.addWidget(window)
+    window.resize(1400, 1000)
+    window.show()
+    with qtbot.waitSignal(window.pane.sig_messages_shown, timeout=10_000):
+        window.start()
+    pane = window.pane
+    if pane.chat_id != chat[1]:
+        with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
+            window.sidebar.select_chat(chat[1])
+    window.set_drawer_visible(False)
+    qtbot.waitUntil(lambda: not pane.delegate.has_pending(), timeout=3000)
+    pane.view.scrollTo(pane.model.index(1, 0))
+    doc = pane.delegate.document(_row(pane, 1))
+    second = next(a for a in doc.parts.anchors if citation_number(a.href) == 2)
+    with qtbot.waitSignal(window.drawer.sig_source_revealed, timeout=5000) as revealed:
+        qtbot.mouseClick(
+            pane.view.viewport(), Qt.MouseButton.LeftButton, pos=_text_point(pane, 1, second.start + 1)
+        )
+    assert revealed.args == [2]
+    assert window.drawer.isVisible()  # shown again for the citation
+    assert window.drawer.highlighted_number == 2
+    assert "runbook" in window.drawer.cards[1].source.page_content
+    window.close()

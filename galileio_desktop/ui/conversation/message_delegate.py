@@ -250,12 +250,10 @@ class MessageDelegate(QStyledItemDelegate):
         """Where each code block of ``doc`` is, in document coordinates (see :class:`CodeArea`)."""
         doc = doc if doc is not None else self.document(row)
         areas: list[CodeArea] = []
-        layout = doc.documentLayout()
         header = self.code_header_height()
         width = doc.textWidth()
         for number, code in enumerate(doc.parts.code):
             blocks = code.blocks(doc)
-            last = layout.blockBoundingRect(blocks[-1])
             widest = max(
                 (b.layout().lineAt(0).naturalTextWidth() for b in blocks if b.layout().lineCount()),
                 default=0,
@@ -263,17 +261,17 @@ class MessageDelegate(QStyledItemDelegate):
             # Where the first line's text starts; the header sits in the margin above it.
             lines_top = blocks[0].layout().position().y()
             top = lines_top - header
-            bottom = max(
-                last.bottom(),
-                blocks[-1].layout().position().y() + blocks[-1].layout().boundingRect().height(),
-            )
+            overflow = max(0.0, widest + 8 - width)
+            last = blocks[-1].layout()
+            bottom = last.position().y() + last.boundingRect().height()
+            if overflow > 0:  # the scroll bar, in the last line's bottom margin (_fit_code_areas)
+                bottom += SCROLL_BAR_PX + 4
             rect = QRectF(0, top, width, bottom - top)
             lines = QRectF(0, lines_top, width, bottom - lines_top)
             small = QFontMetrics(self._small_font())
             label = "Copied" if self.copied_code == (row.key, number) else "Copy"
             button_w = small.horizontalAdvance(label) + 16
             copy = QRectF(width - button_w - 4, top + 3, button_w, header - 6)
-            overflow = max(0.0, widest + 8 - width)
             areas.append(CodeArea(number, rect, lines, copy, overflow, code.language))
         return areas
 

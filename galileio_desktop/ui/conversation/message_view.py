@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QToolT
 
 from .. import bidi, links
 from .message_delegate import MessageDelegate
-from .message_document import citation_number, table_number
+from .message_document import MessageDocument, citation_number, table_number
 from .message_list_model import MessageListModel, MessageRoles, MessageRow
 from .text_selection import (
     MESSAGE_SEPARATOR,
@@ -152,7 +152,8 @@ class MessageListView(QListView):
         state = str(index.data(MessageRoles.STATE_TEXT) or "")
         return TextPoint(row.key, self.message_delegate().text_position(row, state, local))
 
-    def _row_document(self, key: str):  # noqa: ANN202 - a MessageDocument or None
+    def _row_document(self, key: str) -> tuple[MessageRow | None, MessageDocument | None]:
+        """The row ``key`` and its laid-out document (None, None when it is not loaded)."""
         model = self.message_model()
         number = model.row_for(key)
         row = model.row_at(number) if number is not None else None
