@@ -1,5 +1,7 @@
 """Sidebar groups by last activity (Today, Yesterday, Previous 7 days...) and short time labels.
 
+Pinned chats sit apart, above all of these, under :data:`PINNED`.
+
 Pure Python, so the grouping is testable without Qt and cheap enough to run for
 10,000 rows on every filter keystroke. Days follow the local calendar, as a
 person reading the sidebar counts them.
@@ -16,6 +18,8 @@ import datetime as dt
 from ..data.timestamps import UNKNOWN_DATE, is_known, local_text
 from ..data.timestamps import local_datetime as _local_datetime
 
+#: Chats the user pinned, whatever their last activity: listed first.
+PINNED = "Pinned"
 TODAY = "Today"
 YESTERDAY = "Yesterday"
 PREVIOUS_7_DAYS = "Previous 7 days"
@@ -25,7 +29,7 @@ OLDER = "Older"
 UNKNOWN = "Unknown date"
 
 #: The groups in display order.
-GROUPS: tuple[str, ...] = (TODAY, YESTERDAY, PREVIOUS_7_DAYS, PREVIOUS_30_DAYS, OLDER, UNKNOWN)
+GROUPS: tuple[str, ...] = (PINNED, TODAY, YESTERDAY, PREVIOUS_7_DAYS, PREVIOUS_30_DAYS, OLDER, UNKNOWN)
 
 
 def local_datetime(ms: int) -> dt.datetime | None:

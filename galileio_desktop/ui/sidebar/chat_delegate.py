@@ -1,4 +1,5 @@
-"""Paints sidebar rows: group headers, chat titles with their time, pending / unsent / error badges.
+"""Paints sidebar rows: group headers, chat titles with their time, a pin on pinned chats,
+pending / unsent / error badges.
 
 Every row has the same height (the view uses uniform item sizes), and headers
 draw their label at the bottom of the row so the empty top part reads as the
@@ -12,7 +13,7 @@ reorder or overlap the time and badges drawn beside it.
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .. import bidi, theme
@@ -24,6 +25,8 @@ H_PAD = 10
 ROW_MARGIN = 4
 #: More characters than any sidebar row shows: a longer title is cut before it is measured.
 MAX_TITLE_CHARS = 400
+#: Width the pin marker takes before a pinned chat's title.
+PIN_WIDTH = 16
 
 
 def row_title(title: str, metrics: QFontMetrics, width: int) -> str:
@@ -111,13 +114,43 @@ class ChatDelegate(QStyledItemDelegate):
             )
             right -= diameter + 8
 
+        left = inner.left()
+        if index.data(ChatRoles.PINNED):
+            pin_pen = theme.accent(palette)
+            if state & QStyle.StateFlag.State_Selected:
+                pin_pen = palette.color(QPalette.ColorRole.Text)
+            self._pin(painter, QRectF(left, inner.center().y() - 6, 12, 12), pin_pen)
+            left += PIN_WIDTH
         painter.setFont(option.font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title_rect = QRect(inner.left(), inner.top(), max(0, right - inner.left()), inner.height())
+        title_rect = QRect(left, inner.top(), max(0, right - left), inner.height())
         title = row_title(
             str(index.data(Qt.ItemDataRole.DisplayRole) or ""), QFontMetrics(option.font), title_rect.width()
         )
         painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
+
+    @staticmethod
+    def _pin(painter: QPainter, box: QRectF, colour: QColor) -> None:
+        """A push pin leaning right, drawn in ``box`` (about 12 x 12)."""
+        painter.save()
+        painter.translate(box.center())
+        painter.rotate(35)
+        pen = QPen(colour, 1.6)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.drawLine(0, 1, 0, 6)  # the needle
+        head = QPainterPath()
+        head.moveTo(-2.5, -6)
+        head.lineTo(2.5, -6)
+        head.lineTo(2.5, -2)
+        head.lineTo(4.5, 1)
+        head.lineTo(-4.5, 1)
+        head.lineTo(-2.5, -2)
+        head.closeSubpath()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawPath(head)
+        painter.restore()
 
     @staticmethod
     def _badge(painter: QPainter, right: int, inner: QRect, text: str, colour: QColor) -> int:

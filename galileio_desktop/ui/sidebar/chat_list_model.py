@@ -1,4 +1,5 @@
-"""The sidebar's rows: chats by last activity, with group headers and a title filter.
+"""The sidebar's rows: pinned chats, then chats by last activity, with group headers and a
+title filter.
 
 Headers live in the model as rows of their own, so every row has the same
 height and the view can keep ``setUniformItemSizes`` on for 10,000 chats.
@@ -56,11 +57,19 @@ class ChatRoles:
     UNSENT = Qt.ItemDataRole.UserRole + 7
     PARKED_ERROR = Qt.ItemDataRole.UserRole + 8
     TIME_TEXT = Qt.ItemDataRole.UserRole + 9
+    PINNED = Qt.ItemDataRole.UserRole + 10
 
 
-def _sort_key(view: ChatView) -> tuple[bool, int, int, str]:
-    # An unknown time (bounded to year 9999 or year 1, see data.timestamps) sorts last.
-    return (not is_known(view.last_activity), -view.last_activity, -view.chat.created_at, view.chat.chat_id)
+def _sort_key(view: ChatView) -> tuple[bool, bool, int, int, str]:
+    # Pinned chats first; an unknown time (bounded to year 9999 or year 1, see
+    # data.timestamps) sorts last in its part.
+    return (
+        not view.pinned,
+        not is_known(view.last_activity),
+        -view.last_activity,
+        -view.chat.created_at,
+        view.chat.chat_id,
+    )
 
 
 class ChatListModel(QAbstractListModel):
@@ -117,7 +126,9 @@ class ChatListModel(QAbstractListModel):
         if role == ChatRoles.CHAT_VIEW:
             return view
         if role == ChatRoles.GROUP:
-            return time_groups.group_of(view.last_activity, self._bounds)
+            return self._group(view)
+        if role == ChatRoles.PINNED:
+            return view.pinned
         if role == ChatRoles.LAST_ACTIVITY:
             return view.last_activity
         if role == ChatRoles.PENDING:
@@ -181,6 +192,14 @@ class ChatListModel(QAbstractListModel):
 
     def filter_text(self) -> str:
         return self._filter
+
+    def shown_chat_count(self) -> int:
+        """Chats the filter lets through."""
+        return len(self._row_of)
+
+    def hidden_by_filter(self, chat_id: str) -> bool:
+        """True when ``chat_id`` is held but the filter hides it."""
+        return chat_id in self._views and chat_id not in self._row_of
 
     # -- updates ------------------------------------------------------------------------
 
@@ -254,19 +273,21 @@ class ChatListModel(QAbstractListModel):
 
     def _build_rows(self) -> list[RowKey]:
         needle = self._filter.casefold()
-        bounds = self._bounds
         rows: list[RowKey] = []
         current_group = None
         for chat_id in self._order:
             view = self._views[chat_id]
             if needle and needle not in view.chat.title.casefold():
                 continue
-            group = time_groups.group_of(view.last_activity, bounds)
+            group = self._group(view)
             if group != current_group:
                 rows.append(("h", group))
                 current_group = group
             rows.append(("c", chat_id))
         return rows
+
+    def _group(self, view: ChatView) -> str:
+        return time_groups.PINNED if view.pinned else time_groups.group_of(view.last_activity, self._bounds)
 
     def _reindex(self) -> None:
         self._row_of = {key: row for row, (kind, key) in enumerate(self._rows) if kind == "c"}
@@ -311,6 +332,8 @@ class ChatListModel(QAbstractListModel):
     @staticmethod
     def _tooltip(view: ChatView) -> str:
         lines = [bidi.inline(view.chat.title), f"Last activity {time_groups.full_time(view.last_activity)}"]
+        if view.pinned:
+            lines.append("Pinned")
         if view.pending:
             lines.append("Changes waiting to be sent")
         if view.unsent:
@@ -322,6 +345,8 @@ class ChatListModel(QAbstractListModel):
     @staticmethod
     def _accessible_text(view: ChatView) -> str:
         parts = [bidi.inline(view.chat.title)]
+        if view.pinned:
+            parts.append("pinned")
         if view.pending:
             parts.append("pending")
         if view.unsent:

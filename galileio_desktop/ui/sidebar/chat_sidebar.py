@@ -1,9 +1,14 @@
-"""The sidebar: filter box, New chat, and the chat list with rename in place and delete with Undo.
+"""The sidebar: filter box, New chat, and the chat list with rename in place, pins and
+delete with Undo.
 
-It runs its own operations on the library: it loads the list, renames and deletes,
-and applies one-chat updates as writes report them. A delete hides the chat at once
+It runs its own operations on the library: it loads the list, renames, pins and
+deletes, and applies one-chat updates as writes report them. A delete hides the chat at once
 and is queued with ``not_before_ms`` a few seconds ahead, so Undo can cancel the
 operation before anything is sent.
+
+The filter matches titles only. When it matches none, the list says so and points to
+Ctrl+K, which searches messages and sources; when it hides the open chat, a line under
+the filter box says so and offers to show it.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
+    QKeyCombination,
     QModelIndex,
     QObject,
     QPoint,
@@ -39,11 +47,11 @@ from PySide6.QtWidgets import (
 
 from ...data.schema import now_ms
 from .. import bidi
+from ..toast import DEFAULT_TIMEOUT_MS, Toast
 from ..workers.operation import LibraryOp
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
 from .chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_screen_op
-from ..toast import DEFAULT_TIMEOUT_MS, Toast
 
 if TYPE_CHECKING:
     from ...data.sync import ChatView
@@ -52,6 +60,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILTER_DELAY_MS = 120
+FILTER_KEYS = QKeyCombination(
+    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier, Qt.Key.Key_F
+)
+NO_MATCH_TEXT = "No titles match.\nCtrl+K searches messages and sources."
 #: The delete is sent this long after the toast is gone, so a late Undo still wins.
 UNDO_GRACE_MS = 500
 
@@ -118,6 +130,8 @@ class ChatSidebar(QWidget):
     """(chat id) its delete waits in the outbox; Undo can still take it back."""
     sig_delete_undone = Signal(str, bool)
     """(chat id, in time) Undo took the delete back, or it had been sent already."""
+    sig_search_requested = Signal(str)
+    """(text) The filter matched no title; the user asked to search messages and sources for it."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +146,8 @@ class ChatSidebar(QWidget):
         self._toast_chat = ""
         self._loaded_once = False
         self._first_shown = False
+        #: The open chat is moving in the list (pinned, new activity): it stays open.
+        self._moving_current = False
         #: How long Undo is offered after a delete (the delete is sent only after it).
         self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
         self.model = ChatListModel(self)
@@ -159,12 +175,37 @@ class ChatSidebar(QWidget):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setAccessibleName("No chats")
         self.empty_label.setEnabled(False)
+        self.hidden_chat_label = QLabel("The open chat is hidden by the filter.", self)
+        self.hidden_chat_label.setProperty("muted", True)
+        self.hidden_chat_label.setWordWrap(True)
+        self.show_hidden_button = QPushButton("Show", self)
+        self.show_hidden_button.setAccessibleName("Show the open chat")
+        self.show_hidden_button.setToolTip("Clear the filter and show the open chat")
+        self.show_hidden_button.setFlat(True)
+        self.show_hidden_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.hidden_chat_hint = QWidget(self)
+        self.hidden_chat_hint.setObjectName("hiddenChatHint")
+        self.hidden_chat_hint.setAccessibleName("The open chat is hidden by the filter")
+        self.no_match = QWidget(self)
+        self.no_match.setObjectName("noMatch")
+        self.no_match_label = QLabel(NO_MATCH_TEXT, self.no_match)
+        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match_label.setWordWrap(True)
+        self.no_match_label.setProperty("muted", True)
+        self.no_match_label.setAccessibleName("No titles match")
+        self.search_button = QPushButton("Search messages and sources", self.no_match)
+        self.search_button.setAccessibleName("Search messages and sources")
+        self.search_button.setToolTip("Search every message and source for this text (Ctrl+K)")
+        self.search_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.toast = Toast(self)
         self.rename_action = QAction("Rename", self)
         self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
         self.delete_action = QAction("Delete", self)
         self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.export_action = QAction("Export…", self)
+        self.pin_action = QAction("Pin", self)
+        self.pin_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pin_action.setToolTip("Pin the chat at the top of the list, or unpin it (Ctrl+Shift+P)")
 
         # Setup
         self.setObjectName("sidebar")
@@ -175,7 +216,11 @@ class ChatSidebar(QWidget):
         for action in (self.rename_action, self.delete_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.list_view.addAction(action)
+        self.addAction(self.pin_action)  # the whole window's shortcut, wherever the focus is
+        self.pin_action.setEnabled(False)
         self.empty_label.hide()
+        self.hidden_chat_hint.hide()
+        self.no_match.hide()
 
         # Layout
         top = QHBoxLayout()
@@ -186,8 +231,21 @@ class ChatSidebar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
         layout.setSpacing(8)
+        hint = QHBoxLayout(self.hidden_chat_hint)
+        hint.setContentsMargins(4, 0, 0, 0)
+        hint.setSpacing(4)
+        hint.addWidget(self.hidden_chat_label, 1)
+        hint.addWidget(self.show_hidden_button)
+        no_match = QVBoxLayout(self.no_match)
+        no_match.setContentsMargins(8, 24, 8, 8)
+        no_match.setSpacing(10)
+        no_match.addWidget(self.no_match_label)
+        no_match.addWidget(self.search_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        no_match.addStretch(1)
         layout.addLayout(top)
+        layout.addWidget(self.hidden_chat_hint)
         layout.addWidget(self.list_view, 1)
+        layout.addWidget(self.no_match, 1)
         layout.addWidget(self.empty_label, 1)
         self.setTabOrder(self.filter_edit, self.new_button)
         self.setTabOrder(self.new_button, self.list_view)
@@ -200,6 +258,9 @@ class ChatSidebar(QWidget):
         self.rename_action.triggered.connect(self.rename_current)
         self.delete_action.triggered.connect(self.delete_current)
         self.export_action.triggered.connect(self._on_export_action_triggered)
+        self.pin_action.triggered.connect(self.pin_current)
+        self.show_hidden_button.clicked.connect(self._on_show_hidden_button_clicked)
+        self.search_button.clicked.connect(self._on_search_button_clicked)
         self.list_view.customContextMenuRequested.connect(self._on_list_view_context_menu)
         selection = self.list_view.selectionModel()
         selection.currentChanged.connect(self._on_selection_current_changed)
@@ -279,6 +340,19 @@ class ChatSidebar(QWidget):
             self.list_view.edit(index)
 
     @Slot()
+    def pin_current(self) -> None:
+        """Pin the open chat, or unpin it when it is pinned."""
+        view = self.model.view(self._current_id) if self._current_id else None
+        if view is not None:
+            self.pin_chat(view.chat.chat_id, not view.pinned)
+
+    def pin_chat(self, chat_id: str, pinned: bool) -> None:
+        """Pin or unpin a chat; the list moves it when the library has stored the change."""
+        LibraryOp(lambda lib: lib.pin_chat(chat_id, pinned), name="pin chat").touching(
+            chat_id
+        ).after_write().run_in(self._client.local)
+
+    @Slot()
     def delete_current(self) -> None:
         chat_id = self._current_id
         if chat_id:
@@ -324,8 +398,11 @@ class ChatSidebar(QWidget):
     def _on_chats_loaded(self, op: LibraryOp[list[ChatView]], views: list[ChatView]) -> None:
         first_screen = op is self._first_op and len(views) >= FIRST_SCREEN_CHATS
         self._loaded_once = True
-        self.model.set_chats(v for v in views if v.chat.chat_id not in self._deleting)
+        kept = [v for v in views if v.chat.chat_id not in self._deleting]
+        with self._keeping_current(any(v.chat.chat_id == self._current_id for v in kept)):
+            self.model.set_chats(kept)
         self._update_empty()
+        self._update_pin_action()
         self._restore_selection()
         if first_screen:  # the rest, while this screen paints
             self._load(all_chats_op())
@@ -339,8 +416,10 @@ class ChatSidebar(QWidget):
         if view is None:
             self.model.remove_chat(chat_id)
         else:
-            self.model.upsert_chat(view)
+            with self._keeping_current(self.model.view(self._current_id) is not None):
+                self.model.upsert_chat(view)
         self._update_empty()
+        self._update_pin_action()
 
     def _on_chat_created(self, view: ChatView | None) -> None:
         if view is None:
@@ -396,9 +475,12 @@ class ChatSidebar(QWidget):
 
     @Slot(QModelIndex, QModelIndex)
     def _on_selection_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if self._moving_current:
+            return  # the view moved the selection off a row being moved: not the user's choice
         chat_id = self.model.chat_id_at(current.row()) if current.isValid() else None
         if chat_id and chat_id != self._current_id:
             self._current_id = chat_id
+            self._update_pin_action()
             self.sig_chat_selected.emit(chat_id)
 
     @Slot(str, str)
@@ -410,21 +492,40 @@ class ChatSidebar(QWidget):
 
     @Slot(QPoint)
     def _on_list_view_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu_at(pos)
+        if menu is not None:
+            menu.popup(self.list_view.viewport().mapToGlobal(pos))
+
+    def context_menu_at(self, pos: QPoint) -> QMenu | None:
+        """The menu of the chat at ``pos`` (in the list's viewport), which becomes current;
+        None over a header or empty space."""
         index = self.list_view.indexAt(pos)
         if not index.isValid() or not self.model.chat_id_at(index.row()):
-            return
+            return None
         self.list_view.setCurrentIndex(index)
+        self._update_pin_action()
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.pin_action)
         menu.addAction(self.rename_action)
         menu.addAction(self.export_action)
         menu.addSeparator()
         menu.addAction(self.delete_action)
-        menu.popup(self.list_view.viewport().mapToGlobal(pos))
+        return menu
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
         if self._current_id:
             self.sig_export_requested.emit(self._current_id)
+
+    @Slot()
+    def _on_show_hidden_button_clicked(self) -> None:
+        if self._current_id and self.select_chat(self._current_id):
+            self.list_view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def _on_search_button_clicked(self) -> None:
+        self.sig_search_requested.emit(self.model.filter_text())
 
     # -- selection upkeep ---------------------------------------------------------------
 
@@ -435,11 +536,27 @@ class ChatSidebar(QWidget):
 
     @Slot()
     def _on_model_reset(self) -> None:
+        self._update_empty()
         self._restore_selection()
+
+    @contextmanager
+    def _keeping_current(self, keep: bool) -> Iterator[None]:
+        """While the model moves rows, the open chat stays open (when ``keep``): a row
+        removed to be inserted elsewhere must not open its neighbour."""
+        if not keep or self._moving_current:
+            yield
+            return
+        self._moving_current = True
+        try:
+            yield
+        finally:
+            self._moving_current = False
+            self._restore_selection()
 
     def _restore_selection(self) -> None:
         """Keep the current chat selected across list changes; pick one when there is none."""
         if self._current_id and self.model.view(self._current_id) is not None:
+            # Hidden by the filter, the open chat stays open (a line says so).
             index = self.model.index_of(self._current_id)
             if index.isValid() and self.list_view.currentIndex() != index:
                 selection = self.list_view.selectionModel()
@@ -488,12 +605,24 @@ class ChatSidebar(QWidget):
         self.sig_first_list_shown.emit()
 
     def _update_empty(self) -> None:
+        """Show the list, "no chats yet", or "no titles match"; and whether the filter
+        hides the open chat."""
         empty = self._loaded_once and self.model.chat_count() == 0
+        no_match = not empty and bool(self.model.filter_text()) and self.model.shown_chat_count() == 0
         self.empty_label.setVisible(empty)
-        self.list_view.setVisible(not empty)
+        self.no_match.setVisible(no_match)
+        self.list_view.setVisible(not empty and not no_match)
+        hidden = bool(self._current_id) and self.model.hidden_by_filter(self._current_id)
+        self.hidden_chat_hint.setVisible(hidden)
+
+    def _update_pin_action(self) -> None:
+        view = self.model.view(self._current_id) if self._current_id else None
+        self.pin_action.setEnabled(view is not None)
+        self.pin_action.setText("Unpin" if view is not None and view.pinned else "Pin")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.matches(QKeySequence.StandardKey.Find):
+        # Ctrl+F finds in the open chat (the window's); the filter is Ctrl+Shift+F.
+        if event.keyCombination() == FILTER_KEYS:
             self.focus_filter()
             return
         super().keyPressEvent(event)
