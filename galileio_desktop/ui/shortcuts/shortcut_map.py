@@ -23,14 +23,25 @@ WINDOW = "Anywhere"
 _WIDE = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
 
 
+#: The dynamic property that holds a widget's own keys (see :func:`register_keys`).
+KEYS_PROPERTY = "galileioKeys"
+
+
 @dataclass(frozen=True)
 class Shortcut:
-    """One action with its keys, as the list shows it."""
+    """One action (or a key a widget handles itself, ``action`` None) with its keys, as listed."""
 
-    action: QAction
+    action: QAction | None
     name: str
     keys: tuple[str, ...]
     place: str
+
+
+def register_keys(widget: QWidget, keys: list[tuple[str, str]]) -> None:
+    """Name the keys ``widget`` handles in its own ``keyPressEvent`` ((key, what it does),
+    e.g. ``("Shift+Return", "Previous match")``), beside the code that handles them, so
+    the shortcuts list shows them too. Use an action instead wherever one can do."""
+    widget.setProperty(KEYS_PROPERTY, [f"{key}\t{name}" for key, name in keys])
 
 
 def plain_text(text: str) -> str:
@@ -61,6 +72,10 @@ def shortcuts(window: QWidget) -> list[Shortcut]:
             continue
         name = plain_text(action.text()) or action.toolTip() or action.objectName()
         rows.append(Shortcut(action, name, keys, place_of(action)))
+    for widget in (window, *window.findChildren(QWidget)):
+        for entry in widget.property(KEYS_PROPERTY) or []:
+            key, _, name = str(entry).partition("\t")
+            rows.append(Shortcut(None, name, (key,), _part_name(widget)))
     return sorted(rows, key=lambda row: (row.place != WINDOW, row.place.casefold(), row.name.casefold()))
 
 
