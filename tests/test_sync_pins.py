@@ -394,3 +394,30 @@ def test_chats_pin_and_unpin_from_the_command_line(
     assert code == 0 and unpinned["pinned"] is False and "pinnedAt" not in unpinned
     assert web.chats()["web-1"] == original
     assert cli("chats", "pin", "no-such-chat")[0] == 5
+
+
+def test_a_damaged_pin_row_is_not_carried_into_a_recovered_mirror() -> None:
+    from galileio_desktop.data.mirror import recovery
+
+    def row(payload: str) -> tuple:
+        values = {
+            "op_id": 1,
+            "kind": PIN_CHAT,
+            "chat_id": "c1",
+            "message_id": "",
+            "payload": payload,
+            "created": 5,
+            "not_before": 0,
+            "attempts": 0,
+            "next_attempt": 0,
+            "state": "pending",
+            "error": None,
+            "error_kind": None,
+            "sending": 0,
+            "doubt": 0,
+        }
+        return tuple(values[name] for name in recovery._OUTBOX_COLUMNS)
+
+    assert recovery._usable(row(json.dumps({"pinned": True, "at": 5})))
+    assert not recovery._usable(row(json.dumps({"pinned": "yes", "at": 5})))
+    assert not recovery._usable(row(json.dumps({"title": "a rename's payload"})))
