@@ -17,6 +17,8 @@ from . import theme
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_MS = 6_000
+#: Space between the toast and its parent's edges, in pixels.
+MARGIN = 8
 
 
 class Toast(QFrame):
@@ -49,8 +51,6 @@ class Toast(QFrame):
         # Setup
         self.setObjectName("toast")
         self.setAccessibleName("Notification")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
         self._apply_palette()
         self.hide()
 
@@ -67,13 +67,25 @@ class Toast(QFrame):
         parent.installEventFilter(self)
 
     def _apply_palette(self) -> None:
-        palette = self.palette()
-        base = palette.color(QPalette.ColorRole.Text)
-        text = palette.color(QPalette.ColorRole.Base)
-        palette.setColor(QPalette.ColorRole.Window, base)
-        palette.setColor(QPalette.ColorRole.WindowText, text)
-        self.setPalette(palette)
-        self.setStyleSheet(f"QFrame#toast {{ border-radius: {theme.RADIUS}px; }}")
+        """Dark on light, or light on dark: the palette's text and base swapped, with the
+        action button drawn as a link in the same colours (rebuilt when the theme changes)."""
+        palette = self.parentWidget().palette() if self.parentWidget() is not None else self.palette()
+        fill = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
+        text = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Base)
+        style = (
+            f"QFrame#toast {{ background: {fill.name()}; border-radius: {theme.RADIUS}px; }}"
+            f"QFrame#toast QLabel {{ color: {text.name()}; background: transparent; }}"
+            f"QFrame#toast QPushButton {{ color: {text.name()}; background: transparent;"
+            f" border: 1px solid {text.name()}; border-radius: 6px; padding: 4px 12px; font-weight: bold; }}"
+            f"QFrame#toast QPushButton:focus {{ border: 2px solid {text.name()}; padding: 3px 11px; }}"
+        )
+        if style != self.styleSheet():
+            self.setStyleSheet(style)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
 
     def show_message(self, text: str, action: str = "Undo", timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         """Show ``text``; a toast still showing expires first (its delete goes ahead)."""
@@ -114,13 +126,21 @@ class Toast(QFrame):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parent() and event.type() == QEvent.Type.Resize:
             self._reposition()
+        elif watched is self.parent() and event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
         return super().eventFilter(watched, event)
 
     def _reposition(self) -> None:
+        """Across the bottom of the parent, as tall as its wrapped message needs (never
+        taller than the parent): a narrow sidebar wraps the message on more lines."""
         parent = self.parentWidget()
         if parent is None:
             return
-        width = max(160, parent.width() - 16)
-        self.setFixedWidth(width)
-        self.adjustSize()
-        self.move(8, parent.height() - self.height() - 8)
+        width = max(1, parent.width() - 2 * MARGIN)
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            height = layout.totalHeightForWidth(width)
+        else:
+            height = self.sizeHint().height()
+        height = max(1, min(height, parent.height() - 2 * MARGIN))
+        self.setGeometry(MARGIN, parent.height() - height - MARGIN, width, height)

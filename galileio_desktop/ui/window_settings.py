@@ -1,5 +1,8 @@
 """The window's remembered layout (geometry, dock state, splitter sizes, drawer shown) in an INI file.
 
+Panel sizes are kept per screen size (a laptop's screen and a large monitor each get
+their own), with the last sizes left anywhere as the fallback.
+
 The file lives in the folder the app names (its config folder, or a test's
 temporary folder), never in Qt's default per-user location, so tests and
 ``--data-dir`` runs never touch the real user's settings.
@@ -19,9 +22,15 @@ FILE_NAME = "window.ini"
 GEOMETRY = "window/geometry"
 STATE = "window/state"
 SPLITTER = "window/splitter"
+SPLITTER_BY_SCREEN = "window/splitter_by_screen"
 DRAWER_VISIBLE = "window/drawer_visible"
 LAST_CHAT = "window/last_chat"
 VERSION = "version"
+
+
+def splitter_key(width: int, height: int) -> str:
+    """Where the panel sizes left on a screen of ``width`` x ``height`` pixels are kept."""
+    return f"{SPLITTER_BY_SCREEN}/{width}x{height}"
 
 
 def open_settings(settings_dir: Path) -> QSettings:
