@@ -33,6 +33,8 @@ class Sizes:
     stall_delete_items: int = 5_000
     #: runs of each start-up and memory measurement (the median is kept)
     gui_runs: int = 3
+    #: scroll: a chat of this many messages (answers in rich Markdown) scrolled to the top
+    scroll_messages: int = 10_000
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,4 +52,5 @@ QUICK = replace(
     stall_messages=5_000,
     stall_delete_items=2_500,
     gui_runs=2,
+    scroll_messages=2_000,
 )
