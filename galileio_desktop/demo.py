@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import sys
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -208,3 +209,26 @@ def seed_demo(info: DemoInfo, seed: dict[str, Any] | None = None, now: int | Non
     finally:
         gateway.close()
     return written
+
+
+def start_demo_api(info: DemoInfo) -> Any:
+    """The demo's chats behind a stand-in of the deployment's REST API (``--demo
+    --transport api``): signed requests from the demo's credentials, the demo user, and
+    answers from the demo documents, stored by the stand-in as a deployment's would."""
+    import boto3
+
+    from .data.assistants.local_docs import LocalDocsAssistant
+    from .data.assistants.settings import AssistantSettings
+    from .data.dynamo.dynamo_client import make_dynamodb_client
+    from .demo_api import FixedUser, SigningKey, start_stand_in
+
+    keys = {DEMO_ACCESS_KEY: SigningKey(DEMO_SECRET_KEY)}
+    chain = boto3.Session(region_name=info.region).get_credentials()
+    if chain is not None:  # the demo session signs with the standard chain when it has one
+        frozen = chain.get_frozen_credentials()
+        keys[frozen.access_key] = SigningKey(frozen.secret_key, frozen.token)
+    settings = AssistantSettings(backend="local-docs", docs_dir=str(demo_documents_dir()))
+    index = Path(tempfile.mkdtemp(prefix="galileio-demo-api-")) / "index.sqlite3"
+    client = make_dynamodb_client(info.region, info.endpoint_url, demo_session())
+    assistant = LocalDocsAssistant(settings, index)
+    return start_stand_in(client, info.table, info.region, keys, FixedUser(info.user_id), assistant=assistant)

@@ -25,10 +25,23 @@ from .data.paths import AppPaths, private_dir
 log = logging.getLogger(__name__)
 
 
-def demo_account(info: Any) -> Any:
+def demo_account(info: Any, api_url: str | None = None) -> Any:
+    """The demo's account; with ``api_url``, reaching the chats through the API stand-in
+    and asking its assistant (the answers are stored by the stand-in)."""
     from .data.auth.accounts import Account
     from .demo import demo_documents_dir
 
+    if api_url:
+        return Account(
+            name="demo",
+            auth="demo",
+            region=info.region,
+            table=info.table,
+            user_id=info.user_id,
+            transport="api",
+            api_url=api_url,
+            assistant={"backend": "galileo", "url": api_url, "options": {"signing_service": "execute-api"}},
+        )
     return Account(
         name="demo",
         auth="demo",
@@ -86,15 +99,23 @@ def _launch_demo(ctx: Any, screenshot: Path | None, requests: Any) -> int:
     throwaway = None if ctx.args.data_dir else tempfile.mkdtemp(prefix="galileio-demo-")
     paths = AppPaths.resolve(ctx.args.data_dir or throwaway)
     server = DemoServer()
+    api = None
     try:
         info = server.start()
         ctx.info(
             f"Demo endpoint {info.endpoint_url} (table {info.table}, user {info.user_id}).\n"
             f"Use the CLI against it while the window is open, for example:\n  {info.cli_hint()}"
         )
-        workspace = Workspace(demo_account(info), paths, offline=ctx.offline)
+        if getattr(ctx.args, "demo_transport", None) == "api":
+            from .demo import start_demo_api
+
+            api = start_demo_api(info)
+            ctx.info(f"The demo's chats are reached through its API stand-in at {api.url}")
+        workspace = Workspace(demo_account(info, api.url if api else None), paths, offline=ctx.offline)
         return _run(workspace, paths, screenshot, ctx, requests)
     finally:
+        if api is not None:
+            api.stop()
         server.stop()
         if throwaway:
             shutil.rmtree(throwaway, ignore_errors=True)
@@ -112,7 +133,7 @@ def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any, req
             settings_dir,
             screenshot=screenshot,
             history_limit=workspace.history_limit,
-            on_window=requests.adopt,
+            on_window=lambda window: (window.set_region(workspace.account.region), requests.adopt(window)),
         )
         missing = requests.opener.missing if requests.opener is not None else ""
         if missing:  # the screenshot shows the window without it; say so
@@ -136,15 +157,16 @@ def _run_accounts(ctx: Any, workspace: Any, requests: Any) -> tuple[int, bool]:
 
 
 def _first_start(ctx: Any, reason: str, screenshot: Path | None, requests: Any) -> int:
-    """No account yet: sign in (adding the account), open the demo, or quit."""
-    from .ui.accounts.welcome_dialog import DEMO, SIGN_IN, ask_first_start
+    """No account yet: the welcome page offers to sign in, to import an account file, or the demo."""
+    from .ui.accounts.account_switcher import run_first_start
 
-    while True:
-        choice = ask_first_start(reason)
-        if choice == DEMO:
-            return _launch_demo(ctx, screenshot, requests)
-        if choice != SIGN_IN:
-            return 0
-        code, shown = _run_accounts(ctx, None, requests)
-        if shown:
-            return code
+    log.info("first start: %s", reason)
+    code = run_first_start(
+        ctx.paths,
+        secrets=getattr(ctx, "secrets", None),
+        offline=bool(getattr(ctx, "offline", False)),
+        on_window=requests.adopt,
+    )
+    if code is None:  # "Try the demo"
+        return _launch_demo(ctx, screenshot, requests)
+    return code

@@ -171,3 +171,39 @@ def test_refused_credentials_are_a_sign_in_error(api_deployment: ApiDeployment) 
     with pytest.raises(CredentialsError) as raised:
         gateway.list_chat_items()
     assert raised.value.exit_code == 4
+
+
+def test_the_demo_runs_through_its_api_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from galileio_desktop.data.paths import AppPaths
+    from galileio_desktop.demo import DemoServer, start_demo_api
+    from galileio_desktop.desktop import demo_account
+    from galileio_desktop.workspace import Workspace
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    with DemoServer() as info:
+        api = start_demo_api(info)
+        try:
+            workspace = Workspace(demo_account(info, api.url), AppPaths.resolve(tmp_path / "demo"))
+            with workspace.make_library() as library:
+                library.sync()
+                chats = library.list_chats()
+                assert len(chats) == len(api.handlers.list_chats(info.user_id)["chats"]) > 0
+                chat_id = chats[0].chat.chat_id
+                before = library.count_messages(chat_id)
+                result = ask(library, workspace.make_assistant(), chat_id, "What is the retention of chats?")
+                assert result.answer is not None and library.status().pending == 0
+                library.sync()
+                assert library.count_messages(chat_id) == before + 2
+                assert api.requests["PUT /chat/{id}/message"] == 1
+        finally:
+            api.stop()
+            # moto keeps its tables for the whole process: leave none behind for other tests
+            from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+            from galileio_desktop.demo import demo_session
+
+            make_dynamodb_client(info.region, info.endpoint_url, demo_session()).delete_table(
+                TableName=info.table
+            )

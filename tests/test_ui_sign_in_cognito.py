@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import Qt
 from servers import dynamodb_client
 from test_auth_cognito import PASSWORD, TABLE, Deployment, create_deployment
-from test_ui_sign_in_dialog import MemoryKeyring, fill, guard_every_request
+from test_ui_sign_in_dialog import MemoryKeyring, choose_kind, fill, guard_every_request
 from ui_helpers import GuiThreadGuard
 
 from galileio_desktop.data.auth.accounts import AccountStore
@@ -100,6 +100,7 @@ def fill_cognito(
     switcher.start(None)
     dialog = switcher.dialog
     assert dialog is not None and dialog.isVisible()
+    choose_kind(dialog, "cognito")
     fill(
         qtbot,
         dialog,

@@ -16,15 +16,14 @@ from typing import Any
 
 import keyring.backend
 import pytest
-from PySide6.QtCore import Qt, QThread, QTimer
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 from ui_helpers import GuiThreadGuard
 
 from galileio_desktop.data.auth.accounts import Account, AccountStore
 from galileio_desktop.data.auth.secrets import SECRET_ACCESS_KEY, SERVICE, SecretStore
 from galileio_desktop.ui.accounts.sign_in_dialog import SignInDialog
 from galileio_desktop.ui.accounts.sign_in_worker import SignInRunner
-from galileio_desktop.ui.accounts.welcome_dialog import SIGN_IN, ask_first_start
 
 pytestmark = pytest.mark.gui
 
@@ -155,6 +154,10 @@ def test_missing_fields_are_named_and_focused_before_anything_is_sent(
     qtbot: Any, store: AccountStore, runner: SignInRunner
 ) -> None:
     dialog = open_dialog(qtbot, store, runner)
+    assert dialog.kind == "website"  # the first choice: the organisation's website
+    assert dialog.heading.text() == "Sign in to your organisation's Galileo"
+    assert dialog.visible_fields() == ["website", "username", "password"]
+    choose_kind(dialog, "cognito")
     assert dialog.heading.text() == "Add an account"
     assert dialog.fields["name"].text() == "work"  # the first account gets a name to start from
     fill(qtbot, dialog, table="galileo-chats", user_pool_id="eu-west-1_AbC123")
@@ -278,7 +281,7 @@ def test_every_control_has_an_accessible_name_and_a_label(
     qtbot: Any, store: AccountStore, runner: SignInRunner
 ) -> None:
     dialog = open_dialog(qtbot, store, runner)
-    for kind in ("cognito", "profile", "keys"):
+    for kind in ("website", "cognito", "profile", "keys"):
         choose_kind(dialog, kind)
         controls = [
             w
@@ -287,7 +290,7 @@ def test_every_control_has_an_accessible_name_and_a_label(
             and w.isVisibleTo(dialog)
             and not w.objectName().startswith("qt_")
         ]
-        assert len(controls) >= 8
+        assert len(controls) >= (6 if kind == "website" else 8)
         assert [w for w in controls if not w.accessibleName()] == []
         labelled = {label.buddy() for label in dialog.findChildren(QLabel) if label.buddy() is not None}
         edits = [w for w in controls if isinstance(w, QLineEdit)]
@@ -323,15 +326,3 @@ def test_an_existing_account_asks_only_for_its_secret(
     qtbot.keyClick(dialog.fields["password"], Qt.Key.Key_Return)
     assert dialog.error_label.text() == "Enter the password."
 
-
-def test_the_welcome_offers_to_sign_in(qapp: QApplication) -> None:
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, click)
-            return
-        assert box.defaultButton().text() == "Sign in…"
-        box.defaultButton().click()
-
-    QTimer.singleShot(0, click)
-    assert ask_first_start("no account configured") == SIGN_IN

@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop network work after S seconds (default 30); sync then exits 3",
     )
     parser.add_argument("--demo", action="store_true", help="run on the embedded demo endpoint")
+    parser.add_argument(
+        "--transport",
+        dest="demo_transport",
+        choices=("dynamodb", "api"),
+        default="dynamodb",
+        help="with --demo: reach the demo's chats in its table (dynamodb) or through its API stand-in (api)",
+    )
     parser.add_argument("--screenshot", metavar="FILE", help="open the window, save a PNG of it and exit")
     parser.add_argument(
         "--chat",

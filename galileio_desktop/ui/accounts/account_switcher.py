@@ -8,6 +8,9 @@ window. Layout and drafts live in the window settings of the workspace's config
 folder (the same for every stored account, so the new window opens where the
 old one was; the demo's throwaway folder for the demo).
 
+With no account at all, a :class:`~.welcome_page.WelcomePage` stands in for the
+window: the sign-in dialog opens over it, and it goes once an account's window shows.
+
 Sign-in runs on the :class:`~.sign_in_worker.SignInRunner` thread, never the GUI
 thread. When the sign-in of the account shown is missing or can no longer be
 renewed, the workspace says so from the worker thread that found out, and the
@@ -39,6 +42,7 @@ from .account_menu import AccountEntry, AccountMenu
 from .sign_in_dialog import SignInDialog
 from .sign_in_worker import SignInRunner
 from .sign_out_dialog import SignOutDialog
+from .welcome_page import WelcomePage
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,9 @@ class AccountSwitcher(QObject):
         self.dialog: SignInDialog | None = None
         self.sign_out_dialog: SignOutDialog | None = None
         self.message_box: QMessageBox | None = None
+        self.welcome: WelcomePage | None = None
+        #: The welcome page's "Try the demo" was chosen: the caller opens the demo.
+        self.demo_requested = False
         self.windows_shown = 0
         self._generation = 0
         self._asked_generation = -1
@@ -121,6 +128,48 @@ class AccountSwitcher(QObject):
         if not self._is_stored(workspace.account.name):
             self._unstored[workspace.account.name] = workspace
         self.open(workspace)
+
+    def show_welcome(self) -> None:
+        """No account yet: the welcome page, until an account's window replaces it."""
+        install_app_icon()
+        page = WelcomePage()
+        page.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        page.sig_sign_in_requested.connect(self.add_account)
+        page.sig_import_requested.connect(self.import_account_file)
+        page.sig_demo_requested.connect(self._on_welcome_demo_requested)
+        page.sig_closed.connect(self._on_welcome_closed)
+        self.welcome = page
+        page.show()
+
+    @Slot()
+    def import_account_file(self) -> None:
+        """The sign-in dialog, asking first for the administrator's account file."""
+        self._ask_sign_in(None)
+        if self.dialog is not None:
+            self.dialog.choose_account_file()
+
+    @Slot()
+    def _on_welcome_demo_requested(self) -> None:
+        self.demo_requested = True
+        self._close_welcome()
+        self.sig_finished.emit()
+
+    @Slot()
+    def _on_welcome_closed(self) -> None:
+        page, self.welcome = self.welcome, None
+        if page is not None:
+            page.deleteLater()
+        if self.dialog is not None:
+            self.dialog.reject()
+        if self.window is None:
+            self.sig_finished.emit()
+
+    def _close_welcome(self) -> None:
+        page, self.welcome = self.welcome, None
+        if page is not None:
+            page.closing_for_window = True
+            page.close()
+            page.deleteLater()
 
     def open(self, workspace: Workspace, session: AccountSession | None = None) -> None:
         """Show ``workspace``; when it needs a password or secret key, ask for it first."""
@@ -194,7 +243,7 @@ class AccountSwitcher(QObject):
                 account_name=name,
                 reason=reason,
                 lock_account=lock,
-                parent=self.window,
+                parent=self.window if self.window is not None else self.welcome,
             )
         except GalileioError as exc:  # the accounts file cannot be read
             self._tell(exc.message)
@@ -218,7 +267,7 @@ class AccountSwitcher(QObject):
             if account.auth in TYPED_SECRET_KINDS and not self.secrets.usable:
                 self._keyring_warning_due = True
             self.open(self._workspace_for(account), session)
-        elif self.window is None:
+        elif self.window is None and self.welcome is None:
             self.sig_finished.emit()
 
     # -- windows --------------------------------------------------------------------------
@@ -252,6 +301,7 @@ class AccountSwitcher(QObject):
                     log.warning("could not remember the account in use: %s", exc)
             window.installEventFilter(self)
             window.show()
+            self._close_welcome()
             self.windows_shown += 1
         finally:
             app.setQuitOnLastWindowClosed(quit_on_close)
@@ -298,6 +348,7 @@ class AccountSwitcher(QObject):
         """Close what is open and stop the sign-in thread."""
         if self.dialog is not None:
             self.dialog.reject()
+        self._close_welcome()
         if self.window is not None:
             self._close_window(self.window)
         self.runner.shutdown()
@@ -460,6 +511,33 @@ def run_accounts(
     ``on_window`` is given each window as it shows (one per account opened). Returns
     (exit code, whether any window was shown).
     """
+    switcher, code = _run_switcher(paths, secrets, offline, on_window, lambda s: s.start(workspace))
+    return code, switcher.windows_shown > 0
+
+
+def run_first_start(
+    paths: AppPaths,
+    *,
+    secrets: SecretStore | None = None,
+    offline: bool = False,
+    on_window: Callable[[MainWindow], object] | None = None,
+) -> int | None:
+    """No account yet: the welcome page, then whatever the user chose, until they are done.
+
+    Returns the exit code, or None when the user chose to try the demo (which the
+    caller opens, on its own endpoint).
+    """
+    switcher, code = _run_switcher(paths, secrets, offline, on_window, AccountSwitcher.show_welcome)
+    return None if switcher.demo_requested and not switcher.windows_shown else code
+
+
+def _run_switcher(
+    paths: AppPaths,
+    secrets: SecretStore | None,
+    offline: bool,
+    on_window: Callable[[MainWindow], object] | None,
+    begin: Callable[[AccountSwitcher], object],
+) -> tuple[AccountSwitcher, int]:
     app = ensure_application(icon=False)  # the first window or dialog sets it
     qt_log.install()
     app.setQuitOnLastWindowClosed(False)
@@ -467,10 +545,11 @@ def run_accounts(
     switcher.sig_finished.connect(app.quit)
     if on_window is not None:
         switcher.sig_window_shown.connect(on_window)
-    switcher.start(workspace)
+    begin(switcher)
     try:
-        code = app.exec() if (switcher.window is not None or switcher.dialog is not None) else 0
+        shown = (switcher.window, switcher.dialog, switcher.welcome)
+        code = app.exec() if any(part is not None for part in shown) else 0
     finally:
         switcher.shutdown()
         app.setQuitOnLastWindowClosed(True)
-    return int(code), switcher.windows_shown > 0
+    return switcher, int(code)

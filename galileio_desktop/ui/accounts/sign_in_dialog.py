@@ -1,7 +1,11 @@
 """Add an account and sign in to it, or sign in again to one already added.
 
 One dialog serves the first start, "Add account…", a switch to an account whose
-sign-in is missing, and "sign in again" when renewal failed. It collects the
+sign-in is missing, and "sign in again" when renewal failed. Its first choice is
+the organisation's Galileo website: the deployment's settings are read from the
+website (on the sign-in thread) and shown, so the user types only a user name and
+a password. An account file from an administrator ("Import account file…") does
+the same without the website. It collects the
 fields on the GUI thread, checks them, and hands the sign-in to a
 :class:`~.sign_in_worker.SignInRunner` (Cognito SRP is network work). A new
 account is saved only once its sign-in worked; the secret goes to the keyring
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -30,8 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...data.auth.accounts import Account, AccountStore
+from ...data.auth.account_file import AccountFile, read_account_file
+from ...data.auth.accounts import Account, AccountStore, unique_name
+from ...data.auth.runtime_config import RuntimeConfig
 from ...data.auth.sessions import AccountSession
+from ...data.auth.web_address import website_root
 from ...data.errors import GalileioError, InvalidInput
 from .. import theme
 from .sign_in_fields import (
@@ -41,6 +49,8 @@ from .sign_in_fields import (
     KIND_FIELDS,
     KINDS,
     SECRET_FIELDS,
+    USER_FIELDS,
+    WEBSITE,
     describe_account,
     field_label,
     field_named_in,
@@ -84,6 +94,15 @@ class SignInDialog(QDialog):
         self._request_account: Account | None = None
         self._new_password_stage = False
         self._locked = lock_account
+        #: The administrator's account file, once imported.
+        self.imported: AccountFile | None = None
+        #: The website's settings, and the address they were read from.
+        self.found: RuntimeConfig | None = None
+        self._found_for = ""
+        self._lookup = 0
+        self._lookup_for = ""
+        self._sign_in_after_lookup = False
+        self.file_dialog: QFileDialog | None = None
         self.account: Account | None = None
         self.session: AccountSession | None = None
 
@@ -102,6 +121,7 @@ class SignInDialog(QDialog):
         self.busy = QProgressBar(self)
         self.buttons = QDialogButtonBox(self)
         self.sign_in_button = QPushButton("Sign in", self)
+        self.import_button = QPushButton("Import account file…", self)
         self.cancel_button = QPushButton("Cancel", self)
 
         # Setup
@@ -140,11 +160,16 @@ class SignInDialog(QDialog):
         self.sign_in_button.setAutoDefault(True)
         self.cancel_button.setAccessibleName("Cancel")
         self.cancel_button.setAutoDefault(False)
+        self.import_button.setAccessibleName("Import account file")
+        self.import_button.setToolTip("Add the account from a file your administrator gave you")
+        self.import_button.setAutoDefault(False)
+        self.buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
 
         # Layout
         self.form.addRow("Account", self.account_box)
+        self.form.addRow("Sign in with", self.kind_box)
         self.form.addRow("", self.summary_label)
         for field, text, placeholder in FIELDS:
             edit = QLineEdit(self)
@@ -158,8 +183,6 @@ class SignInDialog(QDialog):
                 )
             self.fields[field] = edit
             self.form.addRow(text, edit)
-            if field == "name":
-                self.form.addRow("Sign in with", self.kind_box)
         for row in range(self.form.rowCount()):
             label_item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             field_item = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
@@ -181,16 +204,22 @@ class SignInDialog(QDialog):
         self.kind_box.currentIndexChanged.connect(self._on_kind_box_changed)
         self.fields["user_pool_id"].textEdited.connect(self._on_user_pool_edited)
         self.fields["region"].textEdited.connect(self._on_region_edited)
+        self.fields["website"].editingFinished.connect(self._on_website_editing_finished)
         self.sign_in_button.clicked.connect(self.submit)
+        self.import_button.clicked.connect(self.choose_account_file)
         self.cancel_button.clicked.connect(self.reject)
         runner.sig_signed_in.connect(self._on_runner_signed_in)
         runner.sig_failed.connect(self._on_runner_failed)
+        runner.sig_website_found.connect(self._on_runner_website_found)
 
         start = account_name if account_name in self._accounts else NEW_ACCOUNT
         self.account_box.setCurrentIndex(self.account_box.findData(start))
         self.account_box.setEnabled(not lock_account)
         if not self._accounts and start == NEW_ACCOUNT:
             self.fields["name"].setText("work")
+        self.fields["website"].setInputMethodHints(
+            Qt.InputMethodHint.ImhUrlCharactersOnly | Qt.InputMethodHint.ImhNoAutoUppercase
+        )
         self._refresh()
 
     # -- state ----------------------------------------------------------------------------
@@ -202,8 +231,17 @@ class SignInDialog(QDialog):
 
     @property
     def kind(self) -> str:
+        """The sign-in kind: an account's auth kind, or :data:`WEBSITE`; an account file is Cognito."""
         existing = self.existing
-        return existing.auth if existing is not None else str(self.kind_box.currentData())
+        if existing is not None:
+            return existing.auth
+        return "cognito" if self.imported is not None else str(self.kind_box.currentData())
+
+    @property
+    def found_here(self) -> RuntimeConfig | None:
+        """The website's settings, when they were read for the address in the field."""
+        text = self._text("website")
+        return self.found if self.found is not None and text and text == self._found_for else None
 
     @property
     def busy_now(self) -> bool:
@@ -216,27 +254,45 @@ class SignInDialog(QDialog):
         existing = self.existing
         if existing is not None:
             return list(EXISTING_FIELDS.get(existing.auth, ()))
+        if self.imported is not None:
+            return list(USER_FIELDS)
+        if self.kind == WEBSITE:
+            return list(KIND_FIELDS[WEBSITE])
         return [*DEPLOYMENT_FIELDS, *KIND_FIELDS[self.kind]]
 
     def _refresh(self) -> None:
         existing = self.existing
         shown = set(self.visible_fields())
+        adding = existing is None and not self._new_password_stage
         self.form.setRowVisible(self.account_box, bool(self._accounts) and not self._new_password_stage)
-        self.form.setRowVisible(self.kind_box, existing is None and not self._new_password_stage)
-        self.form.setRowVisible(self.summary_label, existing is not None and not self._new_password_stage)
+        self.form.setRowVisible(self.kind_box, adding and self.imported is None)
         for field, edit in self.fields.items():
             self.form.setRowVisible(edit, field in shown)
         self.reason_label.setVisible(bool(self.reason_label.text()) and not self._new_password_stage)
+        self.import_button.setVisible(adding)
+        summary = ""
         if self._new_password_stage:
             self.heading.setText("Choose a new password")
             self.sign_in_button.setText("Set password and sign in")
         elif existing is not None:
             self.heading.setText(f"Sign in to {existing.name}")
-            self.summary_label.setText(describe_account(existing))
+            summary = describe_account(existing)
             self.sign_in_button.setText("Sign in")
+        elif self.imported is not None or self.kind == WEBSITE:
+            self.heading.setText("Sign in to your organisation's Galileo")
+            self.sign_in_button.setText("Sign in")
+            found = self.found_here
+            if self.imported is not None:
+                summary = self.imported.describe()
+            elif found is not None:
+                summary = found.describe()
+            elif self._lookup and self._lookup_for == self._text("website"):
+                summary = "Looking up the website…"
         else:
             self.heading.setText("Add an account")
             self.sign_in_button.setText("Sign in")
+        self.summary_label.setText(summary)
+        self.form.setRowVisible(self.summary_label, bool(summary))
         self.adjustSize()
 
     def _first_field(self) -> QWidget:
@@ -261,7 +317,7 @@ class SignInDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
-        for widget in (self.account_box, self.kind_box, *self.fields.values()):
+        for widget in (self.account_box, self.kind_box, self.import_button, *self.fields.values()):
             widget.setEnabled(not busy)
         self.sign_in_button.setEnabled(not busy)
         self.account_box.setEnabled(not busy and not self._locked)
@@ -282,6 +338,14 @@ class SignInDialog(QDialog):
                 raise invalid_field(f"Enter the {field_label(field).lower()}.", field)
         if existing is not None:
             return existing
+        try:
+            if self.imported is not None:
+                return self.imported.account(self._text("username"), taken=self._accounts)
+            if self.kind == WEBSITE:
+                return self._website_account()
+        except InvalidInput as exc:
+            message = in_window_words(exc.message)
+            raise invalid_field(message, getattr(exc, "field", None) or field_named_in(message)) from None
         kind = self.kind
         region = self._text("region")
         if not region and kind == "cognito":
@@ -313,6 +377,14 @@ class SignInDialog(QDialog):
             message = in_window_words(exc.message)
             raise invalid_field(message, field_named_in(message)) from None
 
+    def _website_account(self) -> Account:
+        found = self.found_here
+        if found is None:
+            raise invalid_field("The website has not been read yet.", "website")
+        host = found.website.split("://", 1)[1].split(":", 1)[0].strip("/[]")
+        label = "galileo" if host.replace(".", "").isdigit() or ":" in host else host.split(".", 1)[0]
+        return found.account(unique_name(label, self._accounts), self._text("username"))
+
     def _text(self, field: str) -> str:
         text = self.fields[field].text()
         return text if field in SECRET_FIELDS else text.strip()
@@ -323,6 +395,8 @@ class SignInDialog(QDialog):
     def submit(self) -> None:
         """Check the fields and start signing in (Enter does this)."""
         if self.busy_now:
+            return
+        if self._needs_lookup():
             return
         try:
             account = self.build_account()
@@ -347,6 +421,115 @@ class SignInDialog(QDialog):
         self._set_busy(True)
         self._request_account = account
         self._request = self._runner.sign_in(account, secret, new_password)
+
+    # -- the website and the account file ----------------------------------------------------
+
+    def _needs_lookup(self) -> bool:
+        """For a website sign-in whose settings are not read yet: check the fields typed,
+        then read the website and sign in once it answers. True when that started (or failed)."""
+        if self.existing is not None or self.imported is not None or self.kind != WEBSITE:
+            return False
+        if self.found_here is not None:
+            return False
+        for field in self.visible_fields():
+            if not self._text(field):
+                self.show_error(f"Enter the {field_label(field).lower()}.", field)
+                return True
+        if not self._look_up(self._text("website")):
+            return True
+        self.show_error("")
+        self._sign_in_after_lookup = True
+        self._set_busy(True)
+        return True
+
+    def _look_up(self, text: str) -> bool:
+        """Start reading the website's settings (unless already under way for it); False when
+        the address itself is not valid (the error is shown)."""
+        try:
+            website_root(text)
+        except InvalidInput as exc:
+            self.show_error(exc.message, "website")
+            return False
+        if not (self._lookup and self._lookup_for == text):
+            if self._lookup:
+                self._runner.abandon(self._lookup)
+            self._lookup_for = text
+            self._lookup = self._runner.look_up_website(text)
+            self._refresh()
+        return True
+
+    @Slot()
+    def _on_website_editing_finished(self) -> None:
+        """Read the website as soon as its address is typed, to show what it is."""
+        text = self._text("website")
+        if text and self.kind == WEBSITE and text != self._found_for and not self.busy_now:
+            if self._look_up(text):
+                self.show_error("")
+
+    @Slot(int, object)
+    def _on_runner_website_found(self, request_id: int, config: RuntimeConfig) -> None:
+        if request_id != self._lookup:
+            return
+        self._lookup = 0
+        self.found, self._found_for = config, self._lookup_for
+        self._refresh()
+        if self._sign_in_after_lookup:
+            self._sign_in_after_lookup = False
+            self._set_busy(False)
+            self.submit()
+
+    def _on_lookup_failed(self, message: str) -> None:
+        self._lookup = 0
+        self.found, self._found_for = None, ""
+        if self._sign_in_after_lookup:
+            self._sign_in_after_lookup = False
+            self._set_busy(False)
+        self._refresh()
+        self.show_error(message, "website")
+
+    @Slot()
+    def choose_account_file(self) -> None:
+        """Ask for the account file (a Qt file dialog, so that it is the same everywhere)."""
+        if self.file_dialog is not None:
+            self.file_dialog.raise_()
+            return
+        dialog = QFileDialog(self, "Import account file")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["Account files (*.json)", "All files (*)"])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        dialog.fileSelected.connect(self.import_file)
+        dialog.finished.connect(self._on_file_dialog_finished)
+        self.file_dialog = dialog
+        dialog.open()
+
+    @Slot(int)
+    def _on_file_dialog_finished(self, result: int) -> None:
+        dialog, self.file_dialog = self.file_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot(str)
+    def import_file(self, path: str) -> bool:
+        """Take the deployment's settings from an account file; False (and the error shown) if
+        it is not one. The user then types a user name and a password."""
+        if self.busy_now:
+            return False
+        try:
+            imported = read_account_file(path)
+        except InvalidInput as exc:
+            self.show_error(exc.message)
+            return False
+        if self.existing is not None:
+            self.account_box.setCurrentIndex(self.account_box.findData(NEW_ACCOUNT))
+        self.imported = imported
+        self._new_password_stage = False
+        self.show_error("")
+        self._refresh()
+        self._first_field().setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    # -- results ------------------------------------------------------------------------------
 
     @Slot(int, object)
     def _on_runner_signed_in(self, request_id: int, session: AccountSession) -> None:
@@ -374,6 +557,9 @@ class SignInDialog(QDialog):
 
     @Slot(int, str, str)
     def _on_runner_failed(self, request_id: int, kind: str, message: str) -> None:
+        if request_id and request_id == self._lookup:
+            self._on_lookup_failed(message)
+            return
         if request_id != self._request:
             return
         self._request, self._request_account = 0, None
@@ -386,13 +572,18 @@ class SignInDialog(QDialog):
                 self.fields["new_password_again"].clear()
             self.show_error(message, "new_password")
             return
-        field = "password" if self.kind == "cognito" else "secret_key" if self.kind == "keys" else None
+        field = (
+            "password" if self.kind in ("cognito", WEBSITE) else "secret_key" if self.kind == "keys" else None
+        )
         if self._new_password_stage:
             self._new_password_stage = False
             self._refresh()
         self.show_error(message, field if field in self.visible_fields() else None)
 
     def done(self, result: int) -> None:
+        if self._lookup:
+            self._runner.abandon(self._lookup)
+            self._lookup = 0
         if self._request:
             existing = self._request_account is not None and self._request_account.name in self._accounts
             drop = None if existing or self._request_account is None else self._request_account.name

@@ -10,14 +10,19 @@ from __future__ import annotations
 from ...data.auth.accounts import Account
 from ...data.errors import InvalidInput
 
-#: The ways to sign in the dialog offers, as (auth kind, label).
+#: Signing in as a Galileo user found through the website's address: the first choice.
+WEBSITE = "website"
+#: The ways to sign in the dialog offers, as (kind, label); kinds are Account's auth kinds,
+#: plus the website, which is a Cognito sign-in whose settings come from the website.
 KINDS = (
-    ("cognito", "Galileo user (Cognito)"),
+    (WEBSITE, "Galileo website"),
+    ("cognito", "Galileo user, with the ids (advanced)"),
     ("profile", "AWS profile"),
     ("keys", "Access key"),
 )
 #: (field, label, placeholder); the field names are Account's, plus the secrets.
 FIELDS = (
+    ("website", "Website", "https://galileo.example.com"),
     ("name", "Account name", "work"),
     ("region", "Region", "eu-west-1"),
     ("table", "Table", "the chat history table"),
@@ -36,7 +41,10 @@ FIELDS = (
 )
 SECRET_FIELDS = ("password", "secret_key", "new_password", "new_password_again")
 DEPLOYMENT_FIELDS = ("name", "region", "table", "endpoint_url")
+#: What a website or an account file leaves to type: the deployment's settings come with them.
+USER_FIELDS = ("username", "password")
 KIND_FIELDS = {
+    WEBSITE: ("website", *USER_FIELDS),
     "cognito": ("user_pool_id", "client_id", "identity_pool_id", "username", "password"),
     "profile": ("aws_profile", "user_id"),
     "keys": ("access_key_id", "secret_key", "user_id"),
@@ -63,6 +71,7 @@ def field_named_in(message: str) -> str | None:
         ("user pool id", "user_pool_id"),
         ("identity pool id", "identity_pool_id"),
         ("user id", "user_id"),
+        ("website", "website"),
         ("region", "region"),
         ("table", "table"),
     ):

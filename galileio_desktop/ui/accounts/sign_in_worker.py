@@ -1,5 +1,8 @@
 """Signing in and out on a thread of their own, so the window never waits on Cognito.
 
+Reading a Galileo website's settings (``runtime-config.json``) before a sign-in
+is network work too, and runs there as well.
+
 Cognito's SRP sign-in is several round trips, and revoking a refresh token at
 sign-out is one more: the GUI thread never makes them. The dialogs collect the
 password on the GUI thread and hand it to :class:`SignInRunner`, whose worker
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ...data.auth.cognito import UnsupportedChallenge
+from ...data.auth.runtime_config import fetch_runtime_config
 from ...data.auth.sessions import login, logout, open_session
 from ...data.errors import CredentialsError, EndpointUnreachable, GalileioError, InvalidInput
 from ..workers.op_worker import describe_failure
@@ -58,7 +62,7 @@ class SignInWorker(QObject):
     """Runs sign-in and sign-out calls in its thread; see the module docstring.
 
     Signals: sig_signed_in(request_id, AccountSession), sig_failed(request_id, kind, message),
-    sig_signed_out(request_id, kinds of secret removed).
+    sig_signed_out(request_id, kinds of secret removed), sig_website_found(request_id, RuntimeConfig).
     """
 
     sig_signed_in = Signal(int, object)
@@ -67,10 +71,27 @@ class SignInWorker(QObject):
     """(request id, kind, message for the user)."""
     sig_signed_out = Signal(int, object)
     """(request id, list of the kinds of secret removed)."""
+    sig_website_found = Signal(int, object)
+    """(request id, the website's checked RuntimeConfig)."""
 
     def __init__(self, secrets: SecretStore) -> None:
         super().__init__()
         self._secrets = secrets
+
+    @Slot(int, str)
+    def look_up_website(self, request_id: int, address: str) -> None:
+        """Read the deployment's settings from the website's ``runtime-config.json``."""
+        try:
+            config = fetch_runtime_config(address)
+        except EndpointUnreachable as exc:
+            self.sig_failed.emit(request_id, OFFLINE, exc.message)
+        except GalileioError as exc:
+            self.sig_failed.emit(request_id, INVALID, exc.message)
+        except Exception as exc:  # noqa: BLE001 - shown to the user as a bug, the dialog stays up
+            message, _ = describe_failure(exc)
+            self.sig_failed.emit(request_id, BUG, message)
+        else:
+            self.sig_website_found.emit(request_id, config)
 
     @Slot(int, object, object, object)
     def sign_in(self, request_id: int, account: Account, secret: object, new_password: object) -> None:
@@ -122,8 +143,8 @@ class SignInWorker(QObject):
 class SignInRunner(QObject):
     """The GUI's handle on the sign-in thread: request methods return the request id.
 
-    Signals (in the GUI thread): sig_signed_in, sig_failed, sig_signed_out, as
-    :class:`SignInWorker`'s.
+    Signals (in the GUI thread): sig_signed_in, sig_failed, sig_signed_out,
+    sig_website_found, as :class:`SignInWorker`'s.
     """
 
     sig_signed_in = Signal(int, object)
@@ -132,9 +153,12 @@ class SignInRunner(QObject):
     """(request id, kind, message)."""
     sig_signed_out = Signal(int, object)
     """(request id, list of the kinds of secret removed)."""
+    sig_website_found = Signal(int, object)
+    """(request id, RuntimeConfig)."""
 
     _sig_sign_in = Signal(int, object, object, object)
     _sig_sign_out = Signal(int, object)
+    _sig_look_up = Signal(int, str)
 
     def __init__(self, secrets: SecretStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +170,8 @@ class SignInRunner(QObject):
         self.worker = SignInWorker(secrets)
         self._sig_sign_in.connect(self.worker.sign_in)
         self._sig_sign_out.connect(self.worker.sign_out)
+        self._sig_look_up.connect(self.worker.look_up_website)
+        self.worker.sig_website_found.connect(self._on_worker_website_found)
         self.worker.sig_signed_in.connect(self._on_worker_signed_in)
         self.worker.sig_failed.connect(self._on_worker_failed)
         self.worker.sig_signed_out.connect(self.sig_signed_out)
@@ -171,6 +197,13 @@ class SignInRunner(QObject):
         self._sig_sign_out.emit(request_id, account)
         return request_id
 
+    def look_up_website(self, address: str) -> int:
+        """Read a website's Galileo settings off the GUI thread; the result comes by signal."""
+        self._ensure_thread()
+        request_id = next(self._ids)
+        self._sig_look_up.emit(request_id, address)
+        return request_id
+
     def abandon(self, request_id: int, drop_secrets_of: str | None = None) -> None:
         """Nobody waits for ``request_id`` any more (its dialog was cancelled). If it still
         signs in, the secrets it stored for ``drop_secrets_of`` (an account never saved) go."""
@@ -185,6 +218,13 @@ class SignInRunner(QObject):
                 log.info("a cancelled sign-in finished; %d secret(s) of it removed", len(removed))
             return
         self.sig_signed_in.emit(request_id, session)
+
+    @Slot(int, object)
+    def _on_worker_website_found(self, request_id: int, config: object) -> None:
+        if request_id in self._abandoned:
+            del self._abandoned[request_id]
+            return
+        self.sig_website_found.emit(request_id, config)
 
     @Slot(int, str, str)
     def _on_worker_failed(self, request_id: int, kind: str, message: str) -> None:
