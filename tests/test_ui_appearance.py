@@ -210,6 +210,7 @@ def test_switching_to_dark_at_runtime_recolours_the_open_window(qtbot, window: M
         "status": painted(window.status)[0],
     }
     assert all(colour.lightness() > 150 for what, colour in before.items() if what != "toast")
+    dot_before = QColor(window.status.dot._colour)
 
     appearance.apply_theme(app, "dark")
     qtbot.waitUntil(lambda: painted(window.pane.view.viewport())[0].lightness() < 80, timeout=3_000)
@@ -234,6 +235,11 @@ def test_switching_to_dark_at_runtime_recolours_the_open_window(qtbot, window: M
     ):
         background, ink = painted(widget, rect)
         assert theme.contrast_ratio(ink, background) >= TEXT, widget.objectName()
+    # Labels and dots coloured by the window: the composer's hint, the connection dot.
+    background, ink = painted(window.composer.hint_label)
+    assert theme.contrast_ratio(ink, background) >= TEXT
+    assert theme.is_dark(window.status.palette())
+    assert window.status.dot._colour != dot_before  # the dot took the dark theme's colour
     # The message documents were rebuilt for the dark palette (their colours are baked in).
     assert window.pane.delegate._dark is True
 

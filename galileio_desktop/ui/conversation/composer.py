@@ -76,7 +76,7 @@ class Composer(QWidget):
         self.stop_button.setToolTip("Stop the answer; what arrived so far is kept")
         self.hint_label.setText(f"{shortcut_text} to send")
         self.hint_label.setAccessibleName("Send shortcut")
-        self.hint_label.setStyleSheet(f"color: {theme.muted_text(self.palette()).name()};")
+        self.hint_label.setProperty("muted", True)  # the window's style sheet colours it
         self.hint_label.setFont(theme.scaled_font(self.hint_label.font(), 0.85))
         self.send_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.send_action)

@@ -25,7 +25,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStyle, QToolButton, QWidget
 
-from .. import theme
 from ..workers.operation import LibraryOp
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ class FindBar(QWidget):
         for button in (self.next_button, self.previous_button, self.close_button):
             button.setAutoRaise(True)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.count_label.setStyleSheet(f"color: {theme.muted_text(self.palette()).name()};")
+        self.count_label.setProperty("muted", True)  # the window's style sheet colours it
         self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance("888 of 8,888") + 8)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.term_edit.installEventFilter(self)

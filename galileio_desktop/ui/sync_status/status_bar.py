@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
@@ -112,12 +112,11 @@ class SyncStatusBar(QStatusBar):
         self.parked_button.setAccessibleName("Changes not sent")
         self.parked_button.setFlat(True)
         self.parked_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.parked_button.setStyleSheet(f"color: {theme.error(self.palette()).name()}; font-weight: bold;")
         self.parked_button.hide()
         self.sync_button.setAccessibleName("Sync now")
         self.sync_button.setFlat(True)
         self.sync_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.dot.set_colour(theme.muted_text(self.palette()))
+        self._apply_colours()
 
         # Layout
         # All permanent: a passing message ("Exported to ...") never hides the connection state.
@@ -192,6 +191,21 @@ class SyncStatusBar(QStatusBar):
             self.progress.hide()
         if self._dialog is not None and library is not None:
             self._dialog.set_operations(library.parked_operations)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_colours()
+
+    def _apply_colours(self) -> None:
+        """The colours taken from the palette, again when the theme changes."""
+        style = f"color: {theme.error(self.palette()).name()}; font-weight: bold;"
+        if self.parked_button.styleSheet() != style:
+            self.parked_button.setStyleSheet(style)
+        if self._status is not None:
+            self._show(self._status)
+        else:
+            self.dot.set_colour(theme.muted_text(self.palette()))
 
     @Slot(str, int, int)
     def _on_client_sync_progress(self, what: str, done: int, total: int) -> None:
