@@ -49,9 +49,8 @@ def open_window(qtbot, paths: dict[str, Path]) -> MainWindow:
 
 def open_settings(qtbot, window: MainWindow) -> SettingsDialog:
     window.settings_action.trigger()
-    dialog = window.findChild(SettingsDialog)
-    assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
+    # The one shown: a dialog closed before waits for its deletion.
+    [dialog] = [d for d in window.findChildren(SettingsDialog) if d.isVisible()]
     return dialog
 
 

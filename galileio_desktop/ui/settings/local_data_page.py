@@ -68,7 +68,6 @@ class LocalDataPage(QWidget):
         self.error_label.setAccessibleName("Local data problem")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet(f"color: {theme.error(self.palette()).name()};")
         self.error_label.hide()
         self.remove_button.setAccessibleName("Remove local data for this account")
         explanation.setWordWrap(True)
@@ -129,6 +128,8 @@ class LocalDataPage(QWidget):
         self._show_error(failure.message)
 
     def _show_error(self, message: str) -> None:
+        # The colour of the theme in force now (it may have changed since the dialog opened).
+        self.error_label.setStyleSheet(f"color: {theme.error(self.palette()).name()};")
         self.error_label.setText(message)
         self.error_label.show()
 

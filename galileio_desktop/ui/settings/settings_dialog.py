@@ -77,7 +77,6 @@ class SettingsDialog(QDialog):
         self.error_label.setAccessibleName("Settings problem")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet(f"color: {theme.error(self.palette()).name()};")
         self.error_label.hide()
         for role, name in (
             (QDialogButtonBox.StandardButton.Ok, "OK"),
@@ -151,6 +150,8 @@ class SettingsDialog(QDialog):
         self._ops.append(op.run_in(self._window.client.local))
 
     def _show_error(self, message: str, page: QWidget) -> None:
+        # The colour of the theme in force now (it may have changed since the dialog opened).
+        self.error_label.setStyleSheet(f"color: {theme.error(self.palette()).name()};")
         self.error_label.setText(message)
         self.error_label.show()
         self.tabs.setCurrentWidget(page)
