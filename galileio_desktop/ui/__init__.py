@@ -9,7 +9,8 @@ worker (the assistant). All three share one library, so one connection writes th
 Parts of the window, one package each: :mod:`.sidebar` (the chat list),
 :mod:`.conversation` (the message pane, its model and delegate, the composer, the source
 drawer, asking), :mod:`.search` (Ctrl+K), :mod:`.accounts` (sign-in, the Account menu,
-switching) and :mod:`.sync_status` (the status bar, refused changes); put together by
+switching), :mod:`.sync_status` (the status bar, refused changes), :mod:`.settings`
+(Ctrl+,) and :mod:`.shortcuts` (the list of keys, Ctrl+/); put together by
 :mod:`.main_window`, opened by :mod:`.app_window`.
 
 Message content is untrusted: :mod:`.conversation.safe_markdown` renders it with raw
