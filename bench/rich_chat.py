@@ -133,7 +133,7 @@ def answer_text(rng: random.Random, number: int, sources: int) -> str:
         ]
     elif shape in ("code", "long-code"):
         long_line = shape == "long-code"
-        parts.append(_sql(rng, long_line) if number % 2 else _python(rng, long_line))
+        parts.append(_python(rng, long_line) if number // len(SHAPES) % 2 else _sql(rng, long_line))
         parts.append(_bullets(rng, sources))
     elif shape == "table":
         columns = [_words(rng, 1, 2).replace(" ", "_") for _ in range(rng.randint(3, 6))]

@@ -52,5 +52,5 @@ QUICK = replace(
     stall_messages=5_000,
     stall_delete_items=2_500,
     gui_runs=2,
-    scroll_messages=2_000,
+    scroll_messages=1_000,
 )

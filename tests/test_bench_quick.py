@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(900)]
 
-SCENARIOS = ("delete", "open", "sync", "first sync", "answer", "search", "start", "memory", "stall")
+SCENARIOS = ("delete", "open", "sync", "first sync", "answer", "search", "start", "memory", "stall", "scroll")
 
 
 def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:

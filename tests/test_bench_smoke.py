@@ -10,6 +10,9 @@ request, a sync within its request bound, the report files readable).
 from __future__ import annotations
 
 import json
+import random
+import re
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the repository, n
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench import datasets as ds  # noqa: E402
-from bench import report, scenarios_local, scenarios_remote  # noqa: E402
+from bench import report, rich_chat, scenarios_local, scenarios_remote, scroll_scenario  # noqa: E402
 from bench.endpoint import Endpoint  # noqa: E402
 from bench.latency_proxy import LatencyProxy, ProxyControl, detail_of, operation_of  # noqa: E402
 from bench.sizes import QUICK, Sizes  # noqa: E402
@@ -49,6 +52,7 @@ TINY = replace(
     stall_messages=20,
     stall_delete_items=11,
     gui_runs=1,
+    scroll_messages=70,
 )
 
 
@@ -187,3 +191,64 @@ def test_stall_probe_runs(endpoint: Endpoint, tmp_path: Path, monkeypatch: pytes
     assert first.details["doomed_items_left"] == 0
     assert first.ours is not None and first.ours > 0 and probe["first_sync"]["ticks"] > 0
     assert delete.ours is not None and probe["delete"]["ticks"] > 0
+
+
+def test_rich_chat_has_every_kind_of_answer() -> None:
+    chat = rich_chat.make_rich_chat(random.Random(3), 40, created_at=ds.EPOCH_MS)
+    texts = rich_chat.raw_texts(chat)
+    answers = texts[1::2]
+    assert len(texts) == 40 and len(answers) == 20
+    assert all(text.startswith("## ") for text in answers)
+    sources: dict[str, int] = {}
+    for item in chat.sources:
+        sources[item["messageId"]["S"]] = sources.get(item["messageId"]["S"], 0) + 1
+    answer_ids = [item["messageId"]["S"] for item in chat.messages[1::2]]
+    assert sorted(set(sources.values())) == [2, 3] and set(sources) == set(answer_ids)
+    for message_id, text in zip(answer_ids, answers, strict=True):
+        cited = {int(n) for n in re.findall(r" \[(\d)\]", text)}
+        assert cited <= set(range(1, sources[message_id] + 1)), text  # every citation has its source
+    joined = "\n".join(answers)
+    assert "```sql" in joined and "```python" in joined and "**" in joined and "- " in joined
+    assert max(len(line) for line in joined.splitlines() if not line.startswith("|")) >= 200
+    header_cells = [line.count("|") - 1 for line in joined.splitlines() if line.startswith("| customer_id")]
+    assert header_cells and set(header_cells) == {18}
+
+
+@pytest.mark.gui
+def test_scroll_probes_reach_the_first_message(tmp_path: Path) -> None:
+    stall, fps, top = scroll_scenario.scroll(TINY, tmp_path, profile=True)
+    ours, bare = top.details["ours"], top.details["bare"]
+    assert ours["reached_top"] and bare["reached_top"] and top.met
+    # The pane opened at its newest page and loaded the older ones while it was scrolled.
+    assert ours["rows_at_open"] < TINY.scroll_messages == ours["rows_at_end"] == bare["messages"]
+    assert len(ours["older_pages_ms"]) >= 1
+    assert ours["frames"] > 1 and ours["paints"] > 0 and bare["frames"] > 1 and bare["paints"] > 0
+    assert ours["viewport"] == bare["viewport"]  # both lists the same size
+    assert ours["stall"]["ticks"] > 0 and bare["stall"]["ticks"] > 0
+    assert stall.ours == ours["stall"]["max_gap_ms"] and stall.baseline == bare["stall"]["max_gap_ms"]
+    assert fps.ours is not None and fps.ours > 0 and fps.ratio is not None
+    assert ours["profile"]["by_cumulative_time"]  # --diagnose-stalls profiles the scroll
+
+
+@pytest.mark.gui
+def test_run_selects_the_scroll_scenario_alone(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    code = (
+        "import sys\n"
+        "from dataclasses import replace\n"
+        "import bench.run as run\n"
+        "run.FULL = replace(run.FULL, scroll_messages=12)\n"
+        "sys.exit(run.main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--only", "scroll", "--no-docs", "--json", str(out)]
+        + ["--server", "moto", "--moto-mode", "thread"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert [row["scenario"] for row in rows] == ["scroll a 12-message chat of rich answers to the top"] * 3
+    assert all(row["ours"] is not None and row["baseline"] is not None for row in rows)
