@@ -25,6 +25,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStyle, QToolButton, QWidget
 
+from ..shortcuts.shortcut_map import register_keys
 from ..workers.operation import LibraryOp
 
 if TYPE_CHECKING:
@@ -139,6 +140,14 @@ class FindBar(QWidget):
         self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance("888 of 8,888") + 8)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.term_edit.installEventFilter(self)
+        register_keys(
+            self.term_edit,
+            [
+                ("Return", "Next match (older)"),
+                ("Shift+Return", "Previous match (newer)"),
+                ("Esc", "Close find"),
+            ],
+        )
         self._show_count()
 
         # Layout

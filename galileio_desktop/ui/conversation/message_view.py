@@ -24,6 +24,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent, QT
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QToolTip, QWidget
 
 from .. import bidi, links
+from ..shortcuts.shortcut_map import register_keys
 from .message_delegate import MessageDelegate
 from .message_document import MessageDocument, citation_number, table_number
 from .message_list_model import MessageListModel, MessageRoles, MessageRow
@@ -105,6 +106,19 @@ class MessageListView(QListView):
         self._copied_reset.setSingleShot(True)
         self._copied_reset.setInterval(COPIED_FEEDBACK_MS)
         self._copied_reset.timeout.connect(self._on_copied_reset_timeout)
+        register_keys(
+            self,
+            [
+                ("Shift+Arrows", "Select text (across messages with Up and Down)"),
+                ("Ctrl+Shift+Left/Right", "Select by word"),
+                ("Ctrl+A", "Select the current message's text"),
+                ("Esc", "Clear the selection"),
+                ("Tab", "Next link, citation or code Copy button"),
+                ("Shift+Tab", "Previous link, citation or code Copy button"),
+                ("Return", "Open the focused link or press the focused button"),
+                ("Shift+Wheel", "Scroll a code block sideways"),
+            ],
+        )
 
     def message_delegate(self) -> MessageDelegate:
         delegate = self.itemDelegate()
