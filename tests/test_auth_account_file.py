@@ -15,11 +15,13 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from keyring.backends import fail
+from keyring.backends import SecretService, fail
 from test_auth_cli import restored_logging  # noqa: F401 - fixture
 from test_auth_cognito import PASSWORD, REGION, TABLE, Deployment, create_deployment
+from test_keyring_secret_service import secret_service, stored_items  # noqa: F401 - fixture
 from test_ui_sign_in_cognito import seed_chats
 from website_server import WebsiteServer, runtime_config
 
@@ -278,3 +280,31 @@ def test_unknown_members_of_a_version_1_file_are_ignored() -> None:
     )
     account = found.account("ana", taken=["Prod-Galileo"])
     assert account.name == "Prod-Galileo-2" and account.username == "ana" and account.table == "galileo-chats"
+
+
+def test_the_account_file_sign_in_keeps_its_refresh_token_in_the_real_keyring(
+    secret_service: Any,  # noqa: F811 - fixture
+    deployment: Deployment,
+    data_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """The same two-value sign-in, with secrets in a real Secret Service (GNOME Keyring)."""
+    alice = deployment.add_user("alice")
+    seed_chats(deployment.endpoint, alice, ["In the keyring"])
+    account_file = tmp_path / "galileo.json"
+    account_file.write_text(deploy_output(deployment), encoding="utf-8")
+    secrets = SecretStore(SecretService.Keyring())
+    assert secrets.usable, secrets.warning
+    code, _, err = cli(
+        data_dir, secrets, "account", "import", str(account_file), "--username", "alice", "--name", "kr"
+    )
+    assert code == 0, err
+    try:
+        assert sign_in_and_list(data_dir, secrets, "kr") == ["In the keyring"]
+        token = stored_items(secret_service)["kr:" + REFRESH_TOKEN]
+        assert token and token not in (AppPaths.resolve(data_dir).config_dir / "accounts.json").read_text(
+            encoding="utf-8"
+        )
+    finally:
+        secrets.delete_all("kr")
+    assert not [name for name in stored_items(secret_service) if name.startswith("kr:")]
