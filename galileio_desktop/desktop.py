@@ -61,7 +61,11 @@ def launch(ctx: Any) -> int:
 
     args = ctx.args
     screenshot = Path(args.screenshot).absolute() if args.screenshot else None
-    ensure_application(icon=False)
+    app = ensure_application(icon=False)
+    if getattr(args, "theme", None):
+        from .ui.appearance import apply_theme
+
+        apply_theme(app, args.theme)
     requests = OpenRequests(args.chat or "")
     instance = None
     if screenshot is None:
@@ -132,8 +136,13 @@ def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any, req
             workspace.label,
             settings_dir,
             screenshot=screenshot,
+            size=getattr(ctx.args, "window_size", None) or (1280, 800),
             history_limit=workspace.history_limit,
-            on_window=lambda window: (window.set_region(workspace.account.region), requests.adopt(window)),
+            on_window=lambda window: (
+                window.set_region(workspace.account.region),
+                requests.adopt(window),
+                _keep_theme(ctx),
+            ),
         )
         missing = requests.opener.missing if requests.opener is not None else ""
         if missing:  # the screenshot shows the window without it; say so
@@ -141,6 +150,19 @@ def _run(workspace: Any, paths: AppPaths, screenshot: Path | None, ctx: Any, req
         return code
     code, _ = _run_accounts(ctx, workspace, requests)
     return code
+
+
+def _keep_theme(ctx: Any) -> None:
+    """``--theme`` wins over the theme the window's settings put in force as it was made."""
+    theme = getattr(ctx.args, "theme", None)
+    if theme:
+        from PySide6.QtWidgets import QApplication
+
+        from .ui.appearance import apply_theme
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
 
 
 def _run_accounts(ctx: Any, workspace: Any, requests: Any) -> tuple[int, bool]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..chat_links import chat_from_argument
 from ..data.errors import GalileioError, InvalidInput
+from ..data.preferences import THEMES
 from .arguments import require_text_arguments
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", metavar="FILE", help="open the window, save a PNG of it and exit")
     parser.add_argument(
+        "--window-size",
+        metavar="WxH",
+        type=_window_size,
+        help="with --screenshot: the window's size in pixels (default 1280x800)",
+    )
+    parser.add_argument(
+        "--theme",
+        choices=THEMES,
+        help="show the window in this theme, whatever Settings says (system, light or dark)",
+    )
+    parser.add_argument(
         "--chat",
         metavar="ID",
         nargs="?",
@@ -106,6 +118,19 @@ def _seconds(value: str) -> float:
     if not 0 < seconds <= 24 * 3600:
         raise argparse.ArgumentTypeError("give a number of seconds above 0 and at most a day")
     return seconds
+
+
+def _window_size(value: str) -> tuple[int, int]:
+    width, _, height = value.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give the size as WIDTHxHEIGHT, such as 800x600, not {value!r}"
+        ) from None
+    if not all(200 <= side <= 10_000 for side in size):
+        raise argparse.ArgumentTypeError("give a width and a height from 200 to 10000 pixels")
+    return size
 
 
 def _chat(value: str) -> str:

@@ -234,12 +234,18 @@ class DrawerPlacement(QObject):
     # -- events -----------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parent() and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+        kind = event.type()
+        if kind not in (QEvent.Type.Resize, QEvent.Type.Show):
+            return False
+        splitter = self.__dict__.get("_splitter")
+        if splitter is None:
+            return False  # the window is being torn down: its Python side is gone already
+        if watched is self.parent():
             self.update_placement()
-        elif watched is self._splitter and event.type() == QEvent.Type.Resize:
+        elif watched is splitter and kind == QEvent.Type.Resize:
             if self.overlay and self.frame.isVisible():
                 self._place_frame()
-        return super().eventFilter(watched, event)
+        return False
 
     @Slot()
     def _on_frame_close_requested(self) -> None:
