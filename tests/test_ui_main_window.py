@@ -87,7 +87,7 @@ def test_menus_offer_every_action_with_shortcuts(window: MainWindow) -> None:
     assert window.new_chat_action.shortcut().toString() == "Ctrl+N"
     assert window.drawer_action.isCheckable()
     chat_actions = [a.text() for a in window.chat_menu.actions() if a.text()]
-    assert chat_actions == ["Rename", "Delete", "S&top answer"]
+    assert chat_actions == ["Pin", "Rename", "Delete", "S&top answer"]
 
 
 def test_asking_streams_an_answer_with_sources(qtbot, window: MainWindow) -> None:

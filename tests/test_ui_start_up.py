@@ -103,6 +103,7 @@ def test_asking_for_a_part_builds_it_at_once_with_the_remembered_layout(
     path, _ = mirror
     hidden = build_window(offline_factory(path), None, "start", tmp_path / "hidden")
     qtbot.addWidget(hidden)
+    hidden.resize(1400, 800)  # wide enough for the drawer to dock (narrower, it floats)
     hidden.set_drawer_visible(False)
     assert not hidden.parts_built and not hidden.drawer_action.isChecked()
     assert hidden.drawer.isHidden() and hidden.parts_built  # built as the layout said

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidge
 from . import collector
 from . import window_settings as ws
 from .app_identity import APP_TITLE, ICON_PATH, app_icon, install_app_icon
+from .settings.preferences_controller import PreferencesController
 from .sidebar.chat_sidebar import ChatSidebar
 from .style import window_style
 from .sync_status.status_bar import SyncStatusBar
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
     from .conversation.drafts import DraftStore
     from .conversation.message_pane import MessagePane
     from .conversation.source_drawer import SourceDrawer
+    from .drawer_placement import DrawerPlacement
     from .search.search_dialog import SearchDialog
+    from .settings.account_host import AccountSettingsHost
     from .workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,13 @@ class MainWindow(QMainWindow, WindowMenus):
         #: What is left to do after the first paint, one step per turn (None: not begun).
         self._parts_steps: list[Callable[[], object]] | None = None
         self._drawer_visible = True
+        #: Docks the drawer in a wide window, floats it over the conversation in a narrow one.
+        self._placement: DrawerPlacement | None = None
+        #: The account's AWS region (for the console links of s3 sources); "" when unknown.
+        self._region = ""
+        #: What Settings may change about the account shown (set by the account switcher).
+        self.account_settings: AccountSettingsHost | None = None
+        self.preferences = PreferencesController(Path(settings.fileName()).parent, client, self)
 
         # Widgets
         self.sidebar = ChatSidebar(client, self)
@@ -127,6 +137,7 @@ class MainWindow(QMainWindow, WindowMenus):
         self.setStyleSheet(window_style(self.palette()))
         self._build_actions()
         self._build_menus()
+        self.preferences.apply_at_start()
 
         # Layout
         center_layout = QVBoxLayout(self._center)
@@ -149,6 +160,7 @@ class MainWindow(QMainWindow, WindowMenus):
         self.sidebar.sig_chat_selected.connect(self._on_sidebar_chat_selected)
         self.sidebar.sig_new_chat_created.connect(self._on_sidebar_new_chat_created)
         self.sidebar.sig_export_requested.connect(self._on_sidebar_export_requested)
+        self.sidebar.sig_search_requested.connect(self._on_sidebar_search_requested)
         self.sidebar.sig_first_list_shown.connect(self._on_sidebar_first_list_shown)
         client.sig_started.connect(self._on_client_started)
         client.sig_failed.connect(self._on_client_failed)
@@ -196,6 +208,7 @@ class MainWindow(QMainWindow, WindowMenus):
         pane = self._pane = MessagePane(client, self._center)
         composer = self._composer = Composer(self._drafts, self._center)
         drawer = self._drawer = SourceDrawer(client, self)
+        drawer.set_region(self._region)
         search = self._search_dialog = SearchDialog(client, self)
         for part in (pane, composer, drawer):
             part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -221,6 +234,7 @@ class MainWindow(QMainWindow, WindowMenus):
             sizes = [side, max(200, total - side - drawer_width), drawer_width]
         self.splitter.setSizes(sizes)
         drawer.setVisible(self._drawer_visible)
+        self._place_drawer(drawer)
         self.setTabOrder(self.sidebar.list_view, pane.view)
         self.setTabOrder(pane.view, composer.editor)
         self.setTabOrder(composer.editor, composer.send_button)
@@ -267,7 +281,7 @@ class MainWindow(QMainWindow, WindowMenus):
         state = ws.read_bytes(settings, ws.STATE)
         if state is not None:
             self.restoreState(state)
-        sizes = ws.read_ints(settings, ws.SPLITTER)
+        sizes = ws.read_ints(settings, self._splitter_key()) or ws.read_ints(settings, ws.SPLITTER)
         if len(sizes) == 3 and all(s >= 0 for s in sizes):
             self._restored_sizes = sizes
             self.splitter.setSizes(sizes)
@@ -278,8 +292,10 @@ class MainWindow(QMainWindow, WindowMenus):
         ws.stamp(settings)
         settings.setValue(ws.GEOMETRY, self.saveGeometry())
         settings.setValue(ws.STATE, self.saveState())
-        settings.setValue(ws.SPLITTER, self.splitter.sizes())
-        settings.setValue(ws.DRAWER_VISIBLE, self.drawer_action.isChecked())
+        sizes = self._placement.panel_sizes() if self._placement is not None else self.splitter.sizes()
+        settings.setValue(ws.SPLITTER, sizes)
+        settings.setValue(self._splitter_key(), sizes)
+        settings.setValue(ws.DRAWER_VISIBLE, self._drawer_visible)
         settings.sync()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -304,8 +320,19 @@ class MainWindow(QMainWindow, WindowMenus):
         """Add a menu of another part (the Account menu) just before Help."""
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
 
+    def set_region(self, region: str) -> None:
+        """The account's AWS region: s3 sources open in that region's console."""
+        self._region = region
+        if self._drawer is not None:
+            self._drawer.set_region(region)
+
     def set_drawer_visible(self, visible: bool) -> None:
+        if self._placement is not None and self._placement.overlay:
+            self._placement.set_visible(visible)  # over the conversation; the docked choice stays
+            return
         self._drawer_visible = visible
+        if self._placement is not None:
+            self._placement.docked_visible = visible
         self.drawer_action.setChecked(visible)
         panel = self._drawer if self._drawer is not None else self._drawer_slot
         if panel is not None:
@@ -314,6 +341,18 @@ class MainWindow(QMainWindow, WindowMenus):
     @Slot()
     def open_search(self) -> None:
         self.search_dialog.open_search()
+
+    @Slot()
+    def open_settings(self) -> None:
+        from .settings.settings_dialog import open_settings_dialog
+
+        open_settings_dialog(self)
+
+    @Slot()
+    def open_shortcuts(self) -> None:
+        from .shortcuts.shortcuts_dialog import open_shortcuts_dialog
+
+        open_shortcuts_dialog(self)
 
     def export_current(self, fmt: str, path: str) -> LibraryOp[Path] | None:
         """Export the open chat to ``path`` (the library worker writes it)."""
@@ -386,6 +425,10 @@ class MainWindow(QMainWindow, WindowMenus):
         self._ask_export_path("md")
 
     @Slot(str)
+    def _on_sidebar_search_requested(self, text: str) -> None:
+        self.search_dialog.open_search(text)
+
+    @Slot(str)
     def _on_pane_sources_requested(self, message_id: str) -> None:
         self.set_drawer_visible(True)
         self.drawer.show_answer(message_id)
@@ -394,8 +437,7 @@ class MainWindow(QMainWindow, WindowMenus):
     def _on_pane_citation_clicked(self, message_id: str, number: int) -> None:
         """A citation [n]: the drawer opens on that answer's source n and highlights it."""
         self.set_drawer_visible(True)
-        self.drawer.show_answer(message_id)
-        self.drawer.show_source(number)
+        self.drawer.show_source(number, message_id)
 
     @Slot(str, str, str)
     def _on_pane_question_refused(self, chat_id: str, text: str, message: str) -> None:
@@ -507,6 +549,36 @@ class MainWindow(QMainWindow, WindowMenus):
     def _on_drawer_action_toggled(self) -> None:
         self.set_drawer_visible(self.drawer_action.isChecked())
 
+    # -- small windows and zoom --------------------------------------------------------------
+
+    def _place_drawer(self, drawer: QWidget) -> None:
+        from .drawer_placement import DrawerPlacement
+
+        self._placement = DrawerPlacement(
+            self, self.splitter, drawer, self.drawer_action, docked_visible=self._drawer_visible
+        )
+
+    def _splitter_key(self) -> str:
+        screen = self.screen().availableGeometry()
+        return ws.splitter_key(screen.width(), screen.height())
+
+    @Slot()
+    def _on_zoom_action_triggered(self) -> None:
+        """View > Zoom in (data 1), Zoom out (-1), Actual size (0); kept for the next start."""
+        from PySide6.QtWidgets import QApplication
+
+        from . import appearance
+
+        action, app = self.sender(), QApplication.instance()
+        if not isinstance(action, QAction) or not isinstance(app, QApplication):
+            return
+        step = int(action.data() or 0)
+        now = appearance.zoom_percent(app)
+        wanted = appearance.next_zoom(now, step) if step else appearance.DEFAULT_ZOOM
+        applied = appearance.apply_zoom(app, wanted, font_size=self.preferences.current.font_size)
+        self.preferences.remember_zoom(applied)
+        self.status.showMessage(f"Zoom {applied}%", 3_000)
+
     @Slot()
     def _focus_list(self) -> None:
         self.sidebar.list_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -522,10 +594,7 @@ class MainWindow(QMainWindow, WindowMenus):
     @Slot()
     def _focus_sources(self) -> None:
         self.set_drawer_visible(True)
-        target: QWidget = self.drawer.scroll_area
-        if self.drawer.cards:
-            target = self.drawer.cards[0].copy_button
-        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.drawer.focus_cards()
 
     @Slot()
     def _on_about_action_triggered(self) -> None:

@@ -44,11 +44,14 @@ class WindowMenus:
 
         def close(self) -> bool: ...
         def open_search(self) -> None: ...
+        def open_settings(self) -> None: ...
+        def open_shortcuts(self) -> None: ...
         def _on_export_action_triggered(self) -> None: ...
         def _on_copy_action_triggered(self) -> None: ...
         def _on_view_message_action_triggered(self) -> None: ...
         def _on_find_in_chat_action_triggered(self) -> None: ...
         def _on_drawer_action_toggled(self) -> None: ...
+        def _on_zoom_action_triggered(self) -> None: ...
         def _on_stop_action_triggered(self) -> None: ...
         def _on_about_action_triggered(self) -> None: ...
         def _focus_list(self) -> None: ...
@@ -104,6 +107,20 @@ class WindowMenus:
         )
         self.drawer_action.setCheckable(True)
         self.drawer_action.setChecked(True)
+        # Ctrl+= is Ctrl++ without Shift on most keyboards; both zoom in.
+        self.zoom_in_action = self._action("Zoom &in", QKeySequence("Ctrl+="), self._on_zoom_action_triggered)
+        self.zoom_in_action.setShortcuts(
+            [QKeySequence("Ctrl+="), QKeySequence(QKeySequence.StandardKey.ZoomIn)]
+        )
+        self.zoom_in_action.setData(1)
+        self.zoom_out_action = self._action(
+            "Zoom &out", QKeySequence(QKeySequence.StandardKey.ZoomOut), self._on_zoom_action_triggered
+        )
+        self.zoom_out_action.setData(-1)
+        self.zoom_reset_action = self._action(
+            "&Actual size", QKeySequence("Ctrl+0"), self._on_zoom_action_triggered
+        )
+        self.zoom_reset_action.setData(0)
         self.focus_list_action = self._action("Go to chat list", QKeySequence("Ctrl+1"), self._focus_list)
         self.focus_messages_action = self._action(
             "Go to messages", QKeySequence("Ctrl+2"), self._focus_messages
@@ -118,6 +135,11 @@ class WindowMenus:
         )
         self.stop_action.setEnabled(False)
         self.parked_action = self._action("Changes not sent…", None, self.status.open_parked_dialog)
+        self.settings_action = self._action("Se&ttings…", QKeySequence("Ctrl+,"), self.open_settings)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.shortcuts_action = self._action(
+            "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.open_shortcuts
+        )
         self.about_action = self._action("&About", None, self._on_about_action_triggered)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -134,6 +156,8 @@ class WindowMenus:
         file_menu.addAction(self.sync_action)
         file_menu.addAction(self.parked_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.copy_action)
@@ -143,12 +167,16 @@ class WindowMenus:
         edit_menu.addAction(self.find_action)
         edit_menu.addAction(self.filter_action)
         chat_menu = bar.addMenu("&Chat")
+        chat_menu.addAction(self.sidebar.pin_action)
         chat_menu.addAction(self.sidebar.rename_action)
         chat_menu.addAction(self.sidebar.delete_action)
         chat_menu.addSeparator()
         chat_menu.addAction(self.stop_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.drawer_action)
+        view_menu.addSeparator()
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
+            view_menu.addAction(action)
         view_menu.addSeparator()
         for action in (
             self.focus_list_action,
@@ -158,6 +186,7 @@ class WindowMenus:
         ):
             view_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
         self.help_menu = help_menu
         self.file_menu, self.edit_menu, self.chat_menu, self.view_menu = (

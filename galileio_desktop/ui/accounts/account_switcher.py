@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -31,7 +32,7 @@ from ...data.auth.accounts import Account, AccountStore
 from ...data.auth.secrets import SecretStore
 from ...data.auth.sessions import AccountSession
 from ...data.errors import CredentialsError, GalileioError
-from ...data.paths import AppPaths, private_dir
+from ...data.paths import AppPaths, folder_problem, private_dir
 from ...workspace import Workspace
 from .. import qt_log
 from ..app_identity import install_app_icon
@@ -39,6 +40,7 @@ from ..app_window import build_window, ensure_application, window_library_factor
 from ..main_window import MainWindow
 from ..workers.sync_worker import DEFAULT_SYNC_INTERVAL_MS
 from .account_menu import AccountEntry, AccountMenu
+from .account_settings_host import AccountSettingsHost
 from .sign_in_dialog import SignInDialog
 from .sign_in_worker import SignInRunner
 from .sign_out_dialog import SignOutDialog
@@ -310,6 +312,7 @@ class AccountSwitcher(QObject):
 
     def _furnish(self, window: MainWindow, workspace: Workspace) -> None:
         """The account menu and the "Sign in…" button of one window."""
+        window.set_region(workspace.account.region)
         menu = AccountMenu(self.entries, workspace.account.name, window)
         menu.sig_account_chosen.connect(self.switch_to)
         menu.sig_add_requested.connect(self.add_account)
@@ -324,6 +327,7 @@ class AccountSwitcher(QObject):
         button.clicked.connect(self._on_sign_in_button_clicked)
         window.status.addPermanentWidget(button)
         self.menu, self.sign_in_button = menu, button
+        window.account_settings = AccountSettingsHost(self, workspace)
 
     def _close_window(self, window: MainWindow) -> None:
         """Save the layout and draft, stop the worker threads (quit, then wait), drop the window."""
@@ -422,6 +426,34 @@ class AccountSwitcher(QObject):
         box.addButton(QMessageBox.StandardButton.Ok)
         self.message_box = box
         box.open()
+
+    # -- removing the local copy ----------------------------------------------------------
+
+    def remove_local_data(self, workspace: Workspace) -> None:
+        """Close the window of ``workspace``, delete its local copy (the server is not
+        touched), and open the account again on an empty copy that fills from the server."""
+        if workspace is not self.workspace or self.window is None:
+            return
+        app = ensure_application()
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)
+        try:
+            self._close_window(self.window)
+            problem = ""
+            try:
+                workspace.delete_mirror()
+            except OSError as exc:
+                log.warning("could not delete the local copy: %s", exc)
+                problem = folder_problem(exc, Path(workspace.mirror_path).parent)
+            self.open(workspace)
+        finally:
+            app.setQuitOnLastWindowClosed(quit_on_close)
+        if problem:
+            self._tell(f"The local copy could not be removed. {problem}")
+        elif self.window is not None:
+            self.window.status.showMessage(
+                "This account's local data was removed. Your chats are read again from the server.", 15_000
+            )
 
     # -- signing out ----------------------------------------------------------------------
 

@@ -459,7 +459,7 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> None:
         fill = theme.human_bubble(palette) if row.kind == HUMAN else theme.ai_bubble(palette)
         if highlighted:
-            fill = theme.blend(fill, theme.warning(palette), 0.22)
+            fill = theme.revealed_bubble(palette, fill)
         painter.setBrush(fill)
         if selected:
             pen_colour = theme.accent(palette)
@@ -589,9 +589,9 @@ class MessageDelegate(QStyledItemDelegate):
                 header, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), area.language
             )
         copied = self.copied_code == (row.key, area.number)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.1))
-        painter.drawRoundedRect(area.copy, 4, 4)
+        painter.setPen(theme.input_border(palette))  # a button: its outline holds 3:1
+        painter.setBrush(theme.code_button(palette))
+        painter.drawRoundedRect(area.copy.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         painter.setPen(theme.success(palette) if copied else palette.color(QPalette.ColorRole.Text))
         painter.drawText(area.copy, int(Qt.AlignmentFlag.AlignCenter), "Copied" if copied else "Copy")
         if area.overflow > 0:
@@ -608,7 +608,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.08))
             painter.drawRoundedRect(track, SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2)
-            painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.4))
+            painter.setBrush(theme.scroll_thumb(palette))
             painter.drawRoundedRect(
                 QRectF(x, track.top(), thumb_w, track.height()), SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2
             )
@@ -663,10 +663,10 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setFont(small)
         metrics = QFontMetrics(small)
         if not geo.sources.isNull():
-            fill = theme.blend(palette.color(QPalette.ColorRole.Base), theme.accent(palette), 0.14)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
-            painter.drawRoundedRect(QRectF(geo.sources), geo.sources.height() / 2, geo.sources.height() / 2)
+            painter.setPen(theme.accent(palette))  # the outline holds 3:1: the chip is a control
+            painter.setBrush(theme.chip_fill(palette))
+            chip = QRectF(geo.sources).adjusted(0.5, 0.5, -0.5, -0.5)
+            painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
             painter.setPen(theme.accent(palette))
             painter.drawText(
                 geo.sources, int(Qt.AlignmentFlag.AlignCenter), self.sources_label(row.source_count)
@@ -675,7 +675,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.accent(palette))
             painter.drawRoundedRect(QRectF(geo.retry), geo.retry.height() / 2, geo.retry.height() / 2)
-            painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+            painter.setPen(theme.on_accent(palette))
             painter.drawText(geo.retry, int(Qt.AlignmentFlag.AlignCenter), "Retry")
         if state_text:
             colour = theme.error(palette) if (row.failed or row.unsent_reason) else theme.muted_text(palette)
