@@ -50,7 +50,7 @@ from ..mirror.database import Mirror
 from ..mirror.outbox import Op
 from ..pins import PinChange
 from ..schema import Chat, Message, TypedItem, chat_key, key_of, now_ms
-from . import known_sources
+from . import known_sources, server_ids
 from .backoff import retry_delay_ms
 from .outcome import WriteObserver
 from .push_lock import push_lock
@@ -239,6 +239,14 @@ class Pusher:
 
     def _create_chat(self, op: Op) -> _Outcome:
         item = decode(op.payload["item"])
+        if getattr(self.gateway, "makes_chat_ids", False):  # the deployment's API
+            with self._sending(op):
+                stored = self.gateway.create_chat(
+                    Chat.from_item(item), since_ms=op.created if op.doubt else None
+                )
+            with self.mirror.write() as conn:
+                server_ids.adopt_chat(conn, op, stored, self.mirror.next_seq(conn))
+            return _Outcome(removed={op.op_id}, pushed=1)
         if op.doubt:
             existing = self.gateway.get_item(key_of(item))
             if existing is not None:
