@@ -95,6 +95,8 @@ class ApiGateway:
 
     #: ``PUT /chat`` makes the chat's id: the pusher adopts it (see :mod:`..sync.server_ids`).
     makes_chat_ids = True
+    #: No consistent read: the API's lists (on the eventually consistent index) are all there is.
+    consistent_reads = False
 
     def __init__(
         self,

@@ -123,6 +123,18 @@ def sweep_unseen(conn: sqlite3.Connection, since_seq: int) -> int:
     return len(rows)
 
 
+def unseen_messages(conn: sqlite3.Connection, chat_id: str, since_seq: int) -> list[tuple[str, int]]:
+    """The chat's messages the server confirmed before ``since_seq`` and not since, and
+    that no queued change touches: (message id, time), candidates for "gone"."""
+    rows = conn.execute(
+        "SELECT message_id, created_at FROM item INDEXED BY item_chat "
+        "WHERE chat_id = ? AND kind = 'MESSAGE' AND remote IS NOT NULL AND seen < ? "
+        "AND message_id NOT IN (SELECT message_id FROM outbox WHERE message_id != '')",
+        (chat_id, since_seq),
+    )
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
 # -- reads of the user's view --------------------------------------------------------------
 
 

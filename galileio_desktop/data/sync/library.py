@@ -65,6 +65,9 @@ Progress = Callable[[str, int, int], None]
 
 #: A sync reconciles the whole partition when the last reconcile is older than this (a day).
 RECONCILE_EVERY_MS = 24 * 3600 * 1000
+#: A chat read whole this recently (just fetched, or flipped back to) is not read again
+#: when it is opened again; the next sync reads it.
+FRESH_FOR_MS = 10 * 1000
 GONE_CHAT_REASON = "This chat was deleted on another device or in the web app."
 _RESERVED_MESSAGE_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
@@ -93,6 +96,8 @@ class ChatLibrary:
         self._gateway: ChatGateway | None = None
         self._observer: WriteObserver | None = None
         self._net_lock = threading.Lock()
+        #: When each chat was last read whole from the server (opened or revalidated).
+        self._read_whole: dict[str, int] = {}
         #: Stops the network work of this library from any thread (see :meth:`interrupt`).
         self.cancel_token = CancelToken()
 
@@ -526,9 +531,32 @@ class ChatLibrary:
             on_server = items.has_remote(conn, overlay.chat_sk(chat_id))
         if (state is not None and state.cached) or not on_server:
             return
+        started = self._clock()
         with self._net_lock:
             gateway, observer = self._connect()
             self._puller(gateway, observer).fetch_chat(chat_id, on_first_page)
+        self._read_whole[chat_id] = started
+
+    def revalidate_chat(self, chat_id: str, fresh_for_ms: int = 0) -> PullResult:
+        """Read an opened chat's messages again, once it is shown from the mirror: what
+        another device or the web app added or deleted shows or goes (see
+        :meth:`Puller.revalidate_chat`). One request per 1 MB page over DynamoDB, one per
+        page of messages over the deployment's API.
+
+        Nothing is sent for a chat not on the server (yet), by a library without a
+        connection, or when the chat was read whole less than ``fresh_for_ms`` ago.
+        """
+        with self._mirror.read() as conn:
+            on_server = items.has_remote(conn, overlay.chat_sk(chat_id))
+        last = self._read_whole.get(chat_id)
+        started = self._clock()
+        if self._factory is None or not on_server or (last is not None and started - last < fresh_for_ms):
+            return PullResult()
+        with self._net_lock:
+            gateway, observer = self._connect()
+            result = self._puller(gateway, observer).revalidate_chat(chat_id)
+        self._read_whole[chat_id] = started
+        return result
 
     def fetch_sources(self, chat_id: str) -> int:
         """Bring in the sources of the chat's answers the mirror does not hold yet (after

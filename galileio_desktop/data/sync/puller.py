@@ -14,6 +14,16 @@
 Messages written offline elsewhere carry their (older) creation time, so an
 incremental pull can miss them; the next reconcile brings them in.
 
+**Revalidation** of an opened chat (once it is shown from the mirror, and after each
+sync while it stays open): every page of its messages is read again, what is new or
+changed is stored, and the messages the pages no longer hold are dropped, once proven
+gone: over DynamoDB by a consistent read of each (the index may lag); over the API,
+whose lists are all there is, when older than :data:`INDEX_LAG_MS`. Messages with a
+queued change are left alone (the outbox decides their fate), and messages written
+here and not yet sent have no server state to drop. Cost: one request per 1 MB page
+over DynamoDB (plus one read per message missing from the index), one per page of
+messages over the API.
+
 Opening a chat not yet in the mirror reads its messages only (1 MB pages, so a long
 chat is a couple of requests) and the window shows them at once; the answers' sources
 follow in :meth:`Puller.fetch_sources`, one query per answer on the gateway's bounded
@@ -29,7 +39,7 @@ from ..dynamo.gateway import ChatGateway
 from ..mirror import bulk_load, items, outbox, sync_state
 from ..mirror.database import Mirror
 from ..mirror.overlay import chat_sk
-from ..schema import TypedItem, chat_key, created_ms, now_ms
+from ..schema import TypedItem, chat_key, created_ms, message_key, now_ms
 from ..timestamps import is_known
 from . import known_sources
 from .outcome import WriteObserver
@@ -45,6 +55,8 @@ RECENT_MS = 7 * DAY_MS
 OVERLAP_MS = 15 * 60 * 1000
 #: More vanished chats than this and a reconcile is cheaper than reading each one.
 MAX_CHAT_CHECKS = 10
+#: A message younger than this missing from the API's list may not be indexed yet: kept.
+INDEX_LAG_MS = 60 * 1000
 #: Sources queries sent (concurrently) before their answers are written to the mirror:
 #: an interrupted fetch keeps what it read, a chunk at a time.
 SOURCES_CHUNK = 64
@@ -178,6 +190,47 @@ class Puller:
         with self.mirror.write() as conn:
             sync_state.mark_cached(conn, chat_id, newest)
         return changed
+
+    def revalidate_chat(self, chat_id: str) -> PullResult:
+        """Read every message of an opened chat again: store what is new or changed, drop
+        what the server no longer holds (see the module docstring), then fetch the sources
+        of new answers. Nothing is dropped unless every page was read."""
+        requests_before = self.observer.requests
+        with self.mirror.write() as conn:
+            start = self.mirror.next_seq(conn)
+        changed = newest = 0
+        for page in self._read_ahead(self.gateway.iter_message_pages(chat_id, None, newest_first=True)):
+            own = [item for item in page if self._own(item)]
+            with self.mirror.write() as conn:
+                changed += bulk_load.put_remote_many(conn, own, start, outbox.chats_with_ops(conn))
+            newest = max([newest, *(_created(item) for item in own)])
+        with self.mirror.read() as conn:
+            unseen = items.unseen_messages(conn, chat_id, start)
+        gone, found = self._gone(unseen)
+        with self.mirror.write() as conn:
+            seq = self.mirror.next_seq(conn)
+            for item in found:
+                changed += items.put_remote(conn, item, seq)
+            removed = sum(items.forget_message_items(conn, message_id) for message_id in gone)
+            sync_state.mark_cached(conn, chat_id, newest)
+        changed += self.fetch_sources(chat_id)
+        if removed:
+            log.info("revalidated a chat: %d changed, %d gone", changed, removed)
+        return PullResult(False, changed, removed, self.observer.requests - requests_before)
+
+    def _gone(self, unseen: list[tuple[str, int]]) -> tuple[list[str], list[TypedItem]]:
+        """Of the messages a complete read of their chat did not return: those gone from
+        the server, and the items of those still there (the index had not caught up)."""
+        if not getattr(self.gateway, "consistent_reads", True):
+            recent = self.clock() - INDEX_LAG_MS
+            return [message_id for message_id, created in unseen if created < recent], []
+        ids = [message_id for message_id, _ in unseen]
+        read = self.gateway.each(
+            lambda message_id: self.gateway.get_item(message_key(self.user_id, message_id), consistent=True),
+            ids,
+        )
+        found = [item for item in read if item is not None and self._own(item)]
+        return [m for m, item in zip(ids, read, strict=True) if item is None], found
 
     def _read_ahead(self, pages: Iterator[list[TypedItem]]) -> Iterator[list[TypedItem]]:
         """The pages; the next one is read on the gateway's pool while the caller writes
