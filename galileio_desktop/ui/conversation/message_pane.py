@@ -29,6 +29,7 @@ from .message_delegate import MessageDelegate
 from .message_list_model import AI, HUMAN, MessageListModel, MessageRoles
 from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, fetch_op, page_op
 from .message_view import MessageListView
+from .revalidation import OpenChatRevalidation
 from .view_message_dialog import ViewMessageDialog
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ class MessagePane(QWidget):
         client.events.sig_data_changed.connect(self.refresh)
         client.events.sig_chat_changed.connect(self._on_events_chat_changed)
         self._setup_find()
+        #: The open chat read again from the server once shown, and after each sync.
+        self.revalidation = OpenChatRevalidation(self, client)
 
     # -- public -------------------------------------------------------------------------
 
