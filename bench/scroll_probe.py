@@ -171,8 +171,8 @@ def run_app(args: argparse.Namespace) -> int:
     watch = StallWatch(meter) if args.profile else None
     result: dict[str, Any] = {"older_pages_ms": []}
 
-    def at_top() -> bool:
-        if pane.model.has_older() or view.verticalScrollBar().value() > 0:
+    def at_top() -> bool:  # the scroll bar first: has_older() walks every row
+        if view.verticalScrollBar().value() > 0 or pane.model.has_older():
             return False
         first = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
         return first.isValid() and first.row() == 0
