@@ -9,8 +9,9 @@ Faults that *damage* the answer (``truncated``, ``bad_crc``, ``drip``, ``reset``
 forward it first, so DynamoDB applies a write whose answer the client then cannot
 trust: the lost-response case.
 
-``only``: the operations (``X-Amz-Target``'s last part) the fault applies to; others
-pass through untouched. Used by the fault-matrix tests through the real client stack.
+``only``: the operations (``X-Amz-Target``'s last part; for the deployment's REST API,
+``METHOD /path``) the fault applies to; others pass through untouched. Used by the
+fault-matrix tests through the real client stack, in front of DynamoDB or of the API.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class FaultProxy:
             def do_POST(self) -> None:
                 proxy._handle(self)
 
+            do_GET = do_PUT = do_DELETE = do_POST  # the deployment's REST API
+
         self._server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://{LOOPBACK}:{self._server.server_address[1]}"
@@ -102,8 +105,11 @@ class FaultProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        target = handler.headers.get("X-Amz-Target") or ""
-        fault, release = self._fault_for(target.rsplit(".", 1)[-1])
+        target = handler.headers.get("X-Amz-Target")
+        operation = (
+            target.rsplit(".", 1)[-1] if target else f"{handler.command} {urlsplit(handler.path).path}"
+        )
+        fault, release = self._fault_for(operation)
         if fault == "silent":
             release.wait(120)
             handler.close_connection = True
@@ -153,7 +159,7 @@ class FaultProxy:
         connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
         try:
             headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
-            connection.request("POST", handler.path, body=body, headers=headers)
+            connection.request(handler.command, handler.path, body=body or None, headers=headers)
             response = connection.getresponse()
             payload = response.read()
             kept = [

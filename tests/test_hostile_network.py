@@ -1,6 +1,8 @@
 """A network that lies: every fault of :mod:`fault_proxy` crossed with push, pull,
-reconcile, opening a chat, deleting a chat and storing an answer, over real HTTP to a
-real DynamoDB implementation.
+reconcile, opening a chat, reading an open chat again, deleting a chat and storing an
+answer, over real HTTP to a real DynamoDB implementation, and the same (what the API
+can store: no client-written messages) through the deployment's API (its stand-in over
+the same table).
 
 Each case runs the operation through the broken network (one library, as one run of
 the app, with a short deadline), heals the network, then syncs with a fresh library (the
@@ -12,45 +14,77 @@ the server, attribute for attribute.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from fault_proxy import DAMAGING, FAULTS, FaultProxy
 from servers import create_galileo_table, dynamodb_client
 from test_sync_support import TABLE, USER, WebApp, by_key
 
+from galileio_desktop.data.api.gateway import ApiGateway
 from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
 from galileio_desktop.data.dynamo.gateway import ChatGateway
 from galileio_desktop.data.errors import EndpointUnreachable
 from galileio_desktop.data.sync import ChatLibrary
+from galileio_desktop.demo_api import STAGE, ApiStandIn, FixedUser, SigningKey, start_stand_in
 
 pytestmark = pytest.mark.integration
 
 #: The deadline of a faulted run (seconds) and the slack allowed past it.
 DEADLINE_S = 2.0
 SLACK_S = 3.0
+#: The web app's items are this old: older than the index lag the API's reads allow for.
+WEB_PAST_MS = 10 * 60 * 1000
+API_KEY, API_SECRET = "testing", "testing"
 
 
 class World:
-    """A server, a proxy in front of it, the web app writing directly, and the mirror."""
+    """A server, a proxy in front of it, the web app writing directly, and the mirror.
 
-    def __init__(self, endpoint: str, folder: Path) -> None:
+    ``transport`` "api": the proxy stands before the API stand-in over the same table.
+    """
+
+    def __init__(self, endpoint: str, folder: Path, transport: str = "dynamodb") -> None:
         self.admin = dynamodb_client(endpoint)
         create_galileo_table(self.admin, TABLE)
-        self.web = WebApp(self.admin)
+        self.web = WebApp(self.admin, clock=itertools.count(int(time.time() * 1000) - WEB_PAST_MS).__next__)
+        self.transport = transport
+        self.stand_in: ApiStandIn | None = None
+        if transport == "api":
+            keys = {API_KEY: SigningKey(API_SECRET)}
+            self.stand_in = start_stand_in(self.admin, TABLE, "us-east-1", keys, FixedUser(USER))
+            endpoint = self.stand_in.url
         self.proxy = FaultProxy(endpoint).start()
         self.mirror = folder / "mirror.sqlite3"
 
-    def library(self, deadline: float | None = None) -> ChatLibrary:
-        def factory() -> ChatGateway:
-            client = make_dynamodb_client("us-east-1", self.proxy.url)
-            return ChatGateway(client, TABLE, USER, max_workers=4)
+    def gateway(self, url: str | None = None) -> Any:
+        """A gateway through the proxy (or straight to ``url``)."""
+        if self.stand_in is not None:
+            session = boto3.Session(aws_access_key_id=API_KEY, aws_secret_access_key=API_SECRET)
+            api_url = url or self.proxy.url + STAGE + "/"
+            return ApiGateway(api_url, "us-east-1", session, USER, None, max_workers=4)
+        return ChatGateway(
+            make_dynamodb_client("us-east-1", url or self.proxy.url), TABLE, USER, max_workers=4
+        )
 
-        library = ChatLibrary(self.mirror, USER, factory)
+    def served(self) -> list[dict[str, Any]]:
+        """Every item of the user as this transport shows it (straight, not through the proxy)."""
+        if self.stand_in is None:
+            return self.web.items()
+        gateway = self.gateway(self.stand_in.url)
+        try:
+            return [item for page in gateway.iter_partition() for item in page]
+        finally:
+            gateway.close()
+
+    def library(self, deadline: float | None = None) -> ChatLibrary:
+        library = ChatLibrary(self.mirror, USER, self.gateway)
         if deadline is not None:
             library.cancel_token.start_deadline(deadline)
         return library
@@ -75,11 +109,22 @@ class World:
 
     def close(self) -> None:
         self.proxy.stop()
+        if self.stand_in is not None:
+            self.stand_in.stop()
 
 
 @pytest.fixture
 def world(moto_endpoint: str, tmp_path: Path) -> Iterator[World]:
     w = World(moto_endpoint, tmp_path)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+@pytest.fixture
+def api_world(moto_endpoint: str, tmp_path: Path) -> Iterator[World]:
+    w = World(moto_endpoint, tmp_path, "api")
     try:
         yield w
     finally:
@@ -96,23 +141,18 @@ def op_push(world: World, library: ChatLibrary, expected: dict[str, Any]) -> Non
 
 def prepare_push(world: World, library: ChatLibrary, expected: dict[str, Any]) -> None:
     chat = library.create_chat("Written offline")
-    library.add_message(chat.chat_id, "human", "an offline note", [])
-    library.add_message(
-        chat.chat_id, "ai", "an offline answer", [{"pageContent": "cited", "metadata": {"p": 1}}]
-    )
+    expected["contents"] = {"question 0", "answer 0", "question 1", "answer 1"}
+    if world.transport == "dynamodb":  # the API stores only what its own assistant answers
+        library.add_message(chat.chat_id, "human", "an offline note", [])
+        library.add_message(
+            chat.chat_id, "ai", "an offline answer", [{"pageContent": "cited", "metadata": {"p": 1}}]
+        )
+        expected["contents"] |= {"an offline note", "an offline answer"}
     library.rename_chat("web-chat-0", "Renamed offline")
     expected["chats"] = {
         chat.chat_id: "Written offline",
         "web-chat-0": "Renamed offline",
         "web-chat-1": "Earlier 1",
-    }
-    expected["contents"] = {
-        "an offline note",
-        "an offline answer",
-        "question 0",
-        "answer 0",
-        "question 1",
-        "answer 1",
     }
 
 
@@ -151,6 +191,17 @@ def op_open(world: World, library: ChatLibrary, expected: dict[str, Any]) -> Non
     library.fetch_sources("web-chat-long")
 
 
+def prepare_revalidate(world: World, library: ChatLibrary, expected: dict[str, Any]) -> None:
+    world.web.delete_message("web-q-0")
+    world.web.add_message("web-chat-0", "web-q-new", "human", "a new question")
+    expected["chats"] = {"web-chat-0": "Earlier 0", "web-chat-1": "Earlier 1"}
+    expected["contents"] = {"answer 0", "question 1", "answer 1", "a new question"}
+
+
+def op_revalidate(world: World, library: ChatLibrary, expected: dict[str, Any]) -> None:
+    library.revalidate_chat("web-chat-0")
+
+
 def prepare_delete(world: World, library: ChatLibrary, expected: dict[str, Any]) -> None:
     library.delete_chat("web-chat-1")
     expected["chats"] = {"web-chat-0": "Earlier 0"}
@@ -178,6 +229,7 @@ OPERATIONS: dict[str, tuple[Step | None, Step]] = {
     "pull": (prepare_pull, op_pull),
     "reconcile": (prepare_pull, op_reconcile),
     "open-chat": (prepare_open, op_open),
+    "revalidate": (prepare_revalidate, op_revalidate),
     "delete-chat": (prepare_delete, op_push),
     "store-answer": (prepare_answer, op_push),
 }
@@ -211,17 +263,24 @@ def run_case(world: World, fault: str, operation: str) -> None:
     world.proxy.set(None)
     with world.library() as library:
         result = library.sync()
-        if operation == "open-chat":
-            op_open(world, library, expected)
+        if operation in ("open-chat", "revalidate"):
+            run(world, library, expected)
+        if operation == "revalidate":  # read again, before any reconcile
+            assert {v.message.content for v in library.list_messages("web-chat-0")} == {
+                "answer 0",
+                "a new question",
+            }
         library.pull(reconcile=True)
         assert (result.pending, result.parked) == (0, 0)
-        remote = world.web.items()
-        # the mirror is the server, attribute for attribute
-        assert by_key(library.remote_snapshot()) == by_key(remote)
+        # the mirror is the server (as the transport shows it), attribute for attribute
+        assert by_key(library.remote_snapshot()) == by_key(world.served())
         shown = {v.chat.chat_id: v.chat.title for v in library.list_chats()}
-        assert shown == expected["chats"]
+        assert sorted(shown.values()) == sorted(expected["chats"].values())
+        if world.transport == "dynamodb":  # the API gives a chat created here its own id
+            assert shown == expected["chats"]
         for chat_id in shown:
             library.open_chat(chat_id)
+    remote = world.web.items()
     # every write exactly once, every source with its message
     messages = [i for i in remote if i["SK"]["S"].startswith("MESSAGE#")]
     contents = Counter(m["data"]["M"]["content"]["S"] for m in messages)
@@ -238,6 +297,15 @@ def run_case(world: World, fault: str, operation: str) -> None:
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_lying_network_loses_and_wipes_nothing(world: World, fault: str, operation: str) -> None:
     run_case(world, fault, operation)
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op != "store-answer"])
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_lying_network_before_the_api_loses_and_wipes_nothing(
+    api_world: World, fault: str, operation: str
+) -> None:
+    """The same through the deployment's API (it cannot store a client's answer)."""
+    run_case(api_world, fault, operation)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from botocore.hooks import HierarchicalEmitter
 
 from ..dynamo.cancellation import CancelToken
@@ -183,21 +183,35 @@ class ApiGateway:
         *,
         body: Mapping[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """One API call with its retries; the JSON object it answered (HTTP 200)."""
+        """One API call with its retries; the JSON object it answered (HTTP 200).
+
+        ``idempotent`` False: not sent again once it may have reached the handler (see
+        :mod:`.http`). The write observer hears whether each attempt may have left, as
+        from botocore (a connection never made is botocore's EndpointConnectionError).
+        """
         url = self.api_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode("utf-8") if body is not None else b""
         events = self.client.meta.events
         for attempt in range(http.MAX_ATTEMPTS):
             self.cancel_token.check()
             events.emit(f"before-call.dynamodb.{operation}")
+            sending = http.Attempt()
             try:
                 reply = http.exchange(
-                    method, url, data, self._signed(method, url, data), self.cancel_token, what
+                    method, url, data, self._signed(method, url, data), self.cancel_token, what, sending
                 )
             except EndpointUnreachable as exc:
-                events.emit(f"response-received.dynamodb.{operation}", exception=exc)
-                if attempt + 1 == http.MAX_ATTEMPTS or isinstance(exc, http.NotTheApi):
+                # Stopped or broken after it left (a deadline too): it may have been applied.
+                told: Exception = (
+                    EndpointUnreachable(exc.message)
+                    if sending.sent
+                    else EndpointConnectionError(endpoint_url=url)
+                )
+                events.emit(f"response-received.dynamodb.{operation}", exception=told)
+                last = attempt + 1 == http.MAX_ATTEMPTS
+                if last or isinstance(exc, http.NotTheApi) or (sending.sent and not idempotent):
                     raise
                 self._wait(attempt)
                 continue
@@ -207,7 +221,8 @@ class ApiGateway:
             if reply.status == 200:
                 document: dict[str, Any] = reply.document
                 return document
-            if reply.status in http.RETRIED_STATUSES and attempt + 1 < http.MAX_ATTEMPTS:
+            retried = http.RETRIED_STATUSES if idempotent else http.REFUSED_UNHANDLED
+            if reply.status in retried and attempt + 1 < http.MAX_ATTEMPTS:
                 self._wait(attempt)
                 continue
             raise self._error(reply, what)
@@ -406,7 +421,9 @@ class ApiGateway:
             for item in self.list_chat_items():
                 if item["title"]["S"] == chat.title and int(item["createdAt"]["N"]) >= since_ms:
                     return item
-        document = self._call("PUT", "chat", "Creating chat", "PutItem", body={"title": chat.title})
+        document = self._call(
+            "PUT", "chat", "Creating chat", "PutItem", body={"title": chat.title}, idempotent=False
+        )
         chat_id = document.get("chatId")
         if not isinstance(chat_id, str) or not chat_id:
             raise http.NotTheApi("Creating chat: the answer has no chat id; nothing was concluded from it.")

@@ -5,9 +5,13 @@ again up to ``MAX_ATTEMPTS`` times with exponential backoff and full jitter (50 
 base, 2 s cap), each wait on the caller's :class:`~..dynamo.cancellation.CancelToken`,
 so a deadline or Quit ends it at once; a request in flight is stopped by shutting its
 socket down. A 500 is the handler's own failure (``{"errorMessage"}``): not retried.
+A request that is not idempotent (``PUT /chat`` makes a new chat each time) is tried
+again only when it provably never left (no connection) or was throttled (429): a lost
+answer is left to the caller, which looks before it sends again.
 
 An answer counts as the API's only when it looks like one: a request id header, a JSON
-content type and a JSON object. A captive portal's 200 page is "not reachable".
+content type, a JSON object, and a CRC32 that matches when one is given. A captive
+portal's 200 page is "not reachable".
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import http.client
 import json
 import random
 import threading
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,8 @@ CAP_DELAY_S = 2.0
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses that say the request was refused before any handler ran.
+REFUSED_UNHANDLED = frozenset({429})
 _REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-apigw-id", "x-amzn-request-id")
 
 
@@ -48,10 +55,24 @@ def delay_s(attempt: int, rand: Any = random.random) -> float:
     return float(min(CAP_DELAY_S, BASE_DELAY_S * (2**attempt)) * rand())
 
 
+@dataclass
+class Attempt:
+    """What one :func:`exchange` got to: ``sent`` once the request may have left."""
+
+    sent: bool = False
+
+
 def exchange(
-    method: str, url: str, body: bytes, headers: dict[str, str], token: CancelToken, what: str
+    method: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    token: CancelToken,
+    what: str,
+    attempt: Attempt | None = None,
 ) -> Reply:
     """Send once; the reply whatever its status, its body parsed (checked by :func:`parse`)."""
+    attempt = attempt if attempt is not None else Attempt()
     token.check()
     endpoint = Endpoint.parse(url)
     conn = _connection(endpoint, CONNECT_TIMEOUT_S)
@@ -66,6 +87,7 @@ def exchange(
                 aborter.sock = conn.sock
                 if conn.sock is not None:
                     conn.sock.settimeout(READ_TIMEOUT_S)
+                attempt.sent = True
                 conn.request(method, target, body=body or None, headers=headers)
                 response = conn.getresponse()
                 raw = response.read()
@@ -86,6 +108,11 @@ def parse(raw: bytes, headers: dict[str, str], status: int, what: str) -> Any:
     if not any(headers.get(h) for h in _REQUEST_ID_HEADERS):
         raise NotTheApi(
             f"{what}: the answer (HTTP {status}) did not come from the deployment's API; nothing was concluded from it."
+        )
+    crc = headers.get("x-amz-crc32")
+    if crc is not None and (not crc.isdigit() or int(crc) != zlib.crc32(raw)):
+        raise NotTheApi(
+            f"{what}: the answer (HTTP {status}) was damaged on the way; nothing was concluded from it."
         )
     if "json" not in headers.get("content-type", ""):
         raise NotTheApi(f"{what}: the answer (HTTP {status}) is not JSON; nothing was concluded from it.")
