@@ -41,6 +41,7 @@ for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n == 
     del os.environ[_name]
 
 from bench import report, scroll_scenario  # noqa: E402
+from bench import scenarios_api as api  # noqa: E402
 from bench import scenarios_local as local  # noqa: E402
 from bench import scenarios_remote as remote  # noqa: E402
 from bench.endpoint import Endpoint, default_server  # noqa: E402
@@ -61,6 +62,8 @@ SCENARIO_NAMES = (
     "stall",
     "memory",
     "scroll",
+    "api",
+    "revalidate",
 )
 
 
@@ -156,6 +159,9 @@ def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runn
     with endpoint:
         for name, scenario in remote.SCENARIOS:
             runner.run(name, lambda s=scenario: s(endpoint, sizes, workdir))
+        # The deployment's API beside DynamoDB, and reading an open chat again.
+        runner.run("api", lambda: api.request_counts(endpoint, sizes, workdir))
+        runner.run("revalidate", lambda: api.revalidate(endpoint, sizes, workdir))
         if any(runner.wanted(n) for n in ("search", "start-up", "memory")):
             print(
                 f"[{time.perf_counter() - runner.started:6.1f} s] building the cached mirror ...", flush=True
