@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data.auth.accounts import Account, AccountStore
+from .data.auth.accounts import API, Account, AccountStore
 from .data.errors import CredentialsError, InvalidInput
 from .data.mirror.database import mirror_path_for
 from .data.paths import AppPaths
@@ -85,7 +85,7 @@ class Workspace:
                 self.paths.data_dir,
                 self.user_id,
                 "",
-                getattr(self.account, "api_url", None),
+                self.account.api_url,
                 region=self.account.region,
             )
         return mirror_path_for(
@@ -175,7 +175,7 @@ class Workspace:
     @property
     def uses_api(self) -> bool:
         """True when the chats are reached through the deployment's REST API."""
-        return getattr(self.account, "transport", "dynamodb") == "api"
+        return self.account.transport == API
 
     def make_gateway(self, max_workers: int | None = None) -> Any:
         """A gateway on a new client bound to the user's partition (or on the deployment's
@@ -189,7 +189,7 @@ class Workspace:
             from .data.api.gateway import ApiGateway
 
             return ApiGateway(
-                str(getattr(self.account, "api_url", "") or ""),
+                self.account.api_url or "",
                 self.account.region,
                 session.boto3_session,
                 session.user_id,
@@ -246,7 +246,7 @@ class Workspace:
         )
         if self.uses_api and (settings.backend == GALILEO or not chosen) and not settings.url:
             # The deployment's own ask route: the server stores question and answer once.
-            url = getattr(self.account, "api_url", None)
+            url = self.account.api_url
             settings = replace(
                 settings,
                 backend=GALILEO,
