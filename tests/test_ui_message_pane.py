@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import link_point, offline_factory, seed_long_chat
+from ui_helpers import USER, link_point, offline_factory, seed_long_chat
 
 from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
@@ -84,6 +84,21 @@ def test_scrolling_to_the_top_loads_older_pages_and_keeps_the_place(qtbot, pane:
     qtbot.waitUntil(lambda: model.rowCount() == 120, timeout=5000)
     assert not model.has_older()
     assert model.index(0, 0).data() == "Question number 0"
+
+
+def test_a_refresh_drops_an_older_loaded_message_deleted_elsewhere(qtbot, pane: MessagePane, chat) -> None:
+    from galileio_desktop.data.sync import ChatLibrary
+
+    model = pane.model
+    bar = pane.view.verticalScrollBar()
+    bar.setValue(0)
+    qtbot.waitUntil(lambda: model.rowCount() == 2 * PAGE_SIZE, timeout=5000)
+    old = model.row_at(3)  # loaded with the second page, far from the newest one
+    with ChatLibrary(chat[0], USER, None) as library:  # as a sync that learnt of a delete
+        library.delete_message(chat[1], old.message_id)
+    pane.refresh()
+    qtbot.waitUntil(lambda: model.row_for(old.key) is None, timeout=5000)
+    assert model.total == 119 and model.rowCount() == 2 * PAGE_SIZE  # one older row read in its place
 
 
 def test_new_rows_keep_the_view_at_the_bottom_only_when_it_was_there(qtbot, pane: MessagePane) -> None:

@@ -44,6 +44,9 @@ BOTTOM_SLACK_PX = 6
 #: Rows laid out with estimated heights are measured for this long per turn of the event
 #: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long.
 MEASURE_BUDGET_S = 0.008
+#: A refresh reads back at most this many of the loaded rows (older ones deleted elsewhere
+#: go when the chat is opened again): folding them in is one pass on the GUI thread.
+REFRESH_MAX_ROWS = 1_000
 #: The most characters of a chat title the header shows (on one line).
 TITLE_CHARS = 300
 
@@ -233,11 +236,14 @@ class MessagePane(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Read the newest page again and fold it in (after a sync or a pull)."""
+        """Read the loaded rows again (the newest page at least, at most
+        :data:`REFRESH_MAX_ROWS`) and fold them in after a sync or a pull: what changed is
+        updated, and what another writer deleted goes, not only from the newest page."""
         if self._chat_id:
             if self._refresh_op is not None:
                 self._refresh_op.cancel()
-            self._refresh_op = self._run(page_op(self._chat_id), self._on_latest_loaded)
+            rows = min(REFRESH_MAX_ROWS, max(PAGE_SIZE, self.model.stored_count()))
+            self._refresh_op = self._run(page_op(self._chat_id, rows), self._on_latest_loaded)
 
     def reveal_message(self, message_id: str) -> None:
         """Scroll to ``message_id`` and highlight it, loading older pages until it is there."""
