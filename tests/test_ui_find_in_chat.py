@@ -101,15 +101,19 @@ def _at(qtbot, window: MainWindow, message_id: str, occurrence: int) -> None:
     assert index.data(MessageRoles.HIGHLIGHTED) is True
 
 
-def _older_page_reads(window: MainWindow) -> list[object]:
-    """The pages of messages older than those loaded read from now on (the newest page,
-    read again when the offline opening gives up, is not one)."""
+def _older_page_reads(window: MainWindow, target: str) -> list[object]:
+    """The pages of messages older than those loaded read from now on until ``target`` is
+    loaded (the newest page, read again when the offline opening gives up, is not one;
+    nor is a page read afterwards, as the user may scroll on)."""
     oldest = window.pane.model.oldest_created_at()
     reads: list[object] = []
 
     def record(op: object, result: object, _failure: object) -> None:
         views = getattr(result, "views", None)
-        if views and oldest is not None and views[-1].message.created_at < oldest:
+        before_target = not any(
+            v.message.message_id == target for r in reads for v in getattr(r, "views", [])
+        )
+        if views and oldest is not None and views[0].message.created_at < oldest and before_target:
             reads.append(result)
 
     window.client.events.sig_op_finished.connect(record)
@@ -147,7 +151,7 @@ def test_find_in_chat_reaches_a_hit_that_is_not_loaded_yet(qtbot, window: MainWi
     _enter(qtbot, window)
     assert bar.count_label.text() == "3 of 4"
     _at(qtbot, window, _mid(1500), 0)
-    reads = _older_page_reads(window)
+    reads = _older_page_reads(window, _mid(3))
     _enter(qtbot, window)
     assert bar.count_label.text() == "4 of 4"
     _at(qtbot, window, _mid(3), 0)  # 1,997 messages up: the pages above were loaded to reach it

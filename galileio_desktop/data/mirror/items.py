@@ -227,9 +227,14 @@ _INT64_MAX = 2**63 - 1
 
 
 def message_page(
-    conn: sqlite3.Connection, chat_id: str, limit: int | None, before: int | None
+    conn: sqlite3.Connection,
+    chat_id: str,
+    limit: int | None,
+    before: int | None,
+    after: int | None = None,
 ) -> list[TypedItem]:
-    """Visible messages of a chat, oldest first; the newest ``limit`` older than ``before``.
+    """Visible messages of a chat, oldest first: the newest ``limit`` older than ``before``,
+    or, with ``after``, the oldest ``limit`` newer than ``after``.
 
     Reads only the rows of the page, through the (chat, kind, hidden, created_at) index.
     """
@@ -238,8 +243,14 @@ def message_page(
     if before is not None:
         sql += " AND created_at < ?"
         params.append(min(max(before, _INT64_MIN), _INT64_MAX))  # any int a caller passes binds
+    if after is not None:
+        sql += " AND created_at > ?"
+        params.append(min(max(after, _INT64_MIN), _INT64_MAX))
     if limit is None:
         rows = conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
+        return [loads(r[0]) for r in rows]
+    if after is not None:
+        rows = conn.execute(sql + " ORDER BY created_at, id LIMIT ?", [*params, limit]).fetchall()
         return [loads(r[0]) for r in rows]
     rows = conn.execute(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*params, limit]).fetchall()
     return [loads(r[0]) for r in reversed(rows)]

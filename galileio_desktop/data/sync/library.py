@@ -175,12 +175,14 @@ class ChatLibrary:
         limit: int | None = None,
         before: int | None = None,
         *,
+        after: int | None = None,
         with_sources: bool = False,
     ) -> list[MessageView]:
-        """Messages oldest first; with ``limit``, the newest ``limit`` older than ``before``;
-        ``with_sources``: answers carry their sources (so a view can say how many)."""
+        """Messages oldest first; with ``limit``, the newest ``limit`` older than ``before``
+        (or, with ``after``, the oldest ``limit`` newer than it); ``with_sources``: answers
+        carry their sources (so a view can say how many)."""
         with self._mirror.read() as conn:
-            page = items.message_page(conn, chat_id, limit, before)
+            page = items.message_page(conn, chat_id, limit, before, after)
             puts = {
                 op.message_id: op for op in outbox.light_ops(conn, chat_id) if op.kind == outbox.PUT_MESSAGE
             }
@@ -209,6 +211,15 @@ class ChatLibrary:
                 if view.message.message_id == message_id:
                     return self._with_sources(view)
         return None
+
+    def message_time(self, chat_id: str, message_id: str) -> int | None:
+        """When a visible message of ``chat_id`` was written (its ``createdAt``); None when gone."""
+        with self._mirror.read() as conn:
+            found = items.visible_message(conn, message_id)
+        if found is None or found.get("chatId", {}).get("S", chat_id) != chat_id:
+            return None
+        message = decode(found)
+        return message.created_at if isinstance(message, Message) else None
 
     def _with_sources(self, view: MessageView) -> MessageView:
         message = view.message

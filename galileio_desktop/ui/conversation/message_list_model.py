@@ -104,6 +104,11 @@ class MessageListModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[MessageRow] = []
         self._row_of: dict[str, int] = {}
+        self._stored = 0
+        #: Whether messages older (newer) than the loaded rows are left to load: the rows
+        #: are a window over the chat, moved as the user scrolls (see :meth:`trim`).
+        self._more_older = False
+        self._more_newer = False
         self._chat_id: str | None = None
         self._total = 0
         self._highlighted: str | None = None
@@ -194,10 +199,23 @@ class MessageListModel(QAbstractListModel):
         return self._total
 
     def stored_count(self) -> int:
-        return sum(1 for row in self._rows if not row.transient)
+        return self._stored
 
     def has_older(self) -> bool:
-        return self.stored_count() < self._total
+        return self._more_older
+
+    def has_newer(self) -> bool:
+        """Newer messages are left out of the rows: the window is not at the chat's end."""
+        return self._more_newer
+
+    def newest_created_at(self) -> int | None:
+        for row in reversed(self._rows):
+            if not row.transient:
+                return row.created_at
+        return None
+
+    def has_transient(self) -> bool:
+        return self._stored < len(self._rows)
 
     def oldest_created_at(self) -> int | None:
         for row in self._rows:
@@ -216,8 +234,17 @@ class MessageListModel(QAbstractListModel):
 
     # -- loading ------------------------------------------------------------------------
 
-    def set_chat(self, chat_id: str | None, views: Iterable[MessageView] = (), total: int = 0) -> None:
-        """Show another chat (a reset: every row changes)."""
+    def set_chat(
+        self,
+        chat_id: str | None,
+        views: Iterable[MessageView] = (),
+        total: int = 0,
+        *,
+        more_older: bool | None = None,
+        more_newer: bool = False,
+    ) -> None:
+        """Show another chat, or another window of it (a reset: every row changes).
+        ``more_older`` None: judged by ``total``."""
         self.beginResetModel()
         if not self._fixed_today:
             self._today = dt.date.today()  # "14:05" means today only on the day it is shown
@@ -226,10 +253,15 @@ class MessageListModel(QAbstractListModel):
         self._total = max(total, len(self._rows))
         self._highlighted = None
         self._reindex()
+        self._more_older = self._stored < self._total if more_older is None else more_older
+        self._more_newer = more_newer
         self.endResetModel()
 
-    def prepend_older(self, views: Sequence[MessageView], total: int | None = None) -> int:
-        """Insert an older page at the top; returns the number of rows inserted."""
+    def prepend_older(
+        self, views: Sequence[MessageView], total: int | None = None, *, more: bool | None = None
+    ) -> int:
+        """Insert an older page at the top; returns the number of rows inserted. ``more``:
+        whether still older messages are left (None: judged by ``total``)."""
         rows = [MessageRow.from_view(v) for v in views if v.message.message_id not in self._row_of]
         if total is not None:
             self._total = total
@@ -237,8 +269,11 @@ class MessageListModel(QAbstractListModel):
             # Nothing older could be shown: what the count says is left cannot be read (an
             # item another writer left unreadable is counted, never listed). Asking again
             # would bring the same nothing, forever.
-            self._total = self.stored_count()
+            self._more_older = False
+            if not self._more_newer:
+                self._total = self.stored_count()
             return 0
+        self._more_older = (self._stored + len(rows) < self._total) if more is None else more
         rows.sort(key=lambda r: r.order)
         oldest = self.oldest_created_at()
         if oldest is not None and rows[-1].created_at > oldest:
@@ -252,10 +287,48 @@ class MessageListModel(QAbstractListModel):
         self.endInsertRows()
         return len(rows)
 
+    def append_newer(self, views: Sequence[MessageView], total: int, *, more: bool) -> int:
+        """Add a newer page below the rows (the window moving back towards the chat's end);
+        ``more``: whether still newer messages are left. Returns the rows added."""
+        self._total = total
+        self._more_newer = more
+        rows = sorted(
+            (MessageRow.from_view(v) for v in views if v.message.message_id not in self._row_of),
+            key=lambda r: r.order,
+        )
+        for row in rows:
+            self._insert_row(row)
+        return len(rows)
+
+    def trim(self, keep: int, *, newest: bool) -> int:
+        """Drop stored rows beyond ``keep`` from the newest end (``newest``) or the oldest,
+        so the rows stay a window of bounded size; returns how many went. Never while an
+        answer or question is on its way (its transient rows belong at the chat's end)."""
+        extra = len(self._rows) - keep
+        if extra <= 0 or self.has_transient():
+            return 0
+        if newest:
+            first, last = len(self._rows) - extra, len(self._rows) - 1
+            self._more_newer = True
+        else:
+            first, last = 0, extra - 1
+            self._more_older = True
+        self.beginRemoveRows(QModelIndex(), first, last)
+        del self._rows[first : last + 1]
+        self._reindex()
+        self.endRemoveRows()
+        return extra
+
     def merge_latest(self, views: Sequence[MessageView], total: int) -> None:
-        """Fold a fresh newest page in (after a sync or a write): update, insert, drop deleted rows."""
+        """Fold a fresh newest page in (after a sync or a write): update, insert, drop deleted
+        rows. With newer messages left out of the window, only the rows shown are updated."""
         incoming = {v.message.message_id: MessageRow.from_view(v) for v in views}
         self._total = total
+        if self._more_newer:
+            for key, new in incoming.items():
+                if key in self._row_of:
+                    self.upsert_row(new, keep_failure=True)
+            return
         covers_all = len(incoming) >= total
         covered_from = min((r.created_at for r in incoming.values()), default=None)
         for row in list(self._rows):
@@ -265,6 +338,8 @@ class MessageListModel(QAbstractListModel):
                 self._remove_row(row.key)
         for new in incoming.values():
             self.upsert_row(new, keep_failure=True)
+        # Older pages may have arrived since (a chat fetched page by page): they can be loaded.
+        self._more_older = not covers_all and (self._more_older or self._stored < self._total)
 
     def upsert_view(self, view: MessageView) -> None:
         """A stored message arrived or changed (after the worker wrote it)."""
@@ -378,6 +453,7 @@ class MessageListModel(QAbstractListModel):
 
     def _reindex(self) -> None:
         self._row_of = {row.key: number for number, row in enumerate(self._rows)}
+        self._stored = sum(1 for row in self._rows if not row.transient)
 
     def _emit_changed(self, row_number: int) -> None:
         index = self.index(row_number, 0)

@@ -28,11 +28,14 @@ FIRST_PAGE_IN = "first-page-in"
 @dataclass(frozen=True)
 class MessagePage:
     """Messages of a chat, oldest first, answers with their sources; ``total``: how many
-    the chat holds."""
+    the chat holds; ``more_older`` / ``more_newer``: whether messages older (newer) than
+    the page are left, when the read knows (None: judge by ``total``)."""
 
     chat_id: str
     views: list[MessageView]
     total: int
+    more_older: bool | None = None
+    more_newer: bool = False
 
 
 def read_page(library: ChatLibrary, chat_id: str, limit: int | None, before: int | None) -> MessagePage:
@@ -40,13 +43,46 @@ def read_page(library: ChatLibrary, chat_id: str, limit: int | None, before: int
     return MessagePage(chat_id, views, library.count_messages(chat_id))
 
 
-def page_op(chat_id: str, limit: int | None = PAGE_SIZE, before: int | None = None) -> LibraryOp[MessagePage]:
-    """A page from the mirror: the newest ``limit`` messages, or those before ``before``."""
-    return LibraryOp(functools.partial(_read_page, chat_id, limit, before), name="read messages")
+def page_op(
+    chat_id: str, limit: int | None = PAGE_SIZE, before: int | None = None, after: int | None = None
+) -> LibraryOp[MessagePage]:
+    """A page from the mirror: the newest ``limit`` messages, those before ``before``, or
+    (with ``after``) the oldest ``limit`` newer than it. The page says whether more are
+    left beyond it, judged by whether it came full."""
+    return LibraryOp(functools.partial(_read_page, chat_id, limit, before, after), name="read messages")
 
 
-def _read_page(chat_id: str, limit: int | None, before: int | None, library: ChatLibrary) -> MessagePage:
-    return read_page(library, chat_id, limit, before)
+def _read_page(
+    chat_id: str, limit: int | None, before: int | None, after: int | None, library: ChatLibrary
+) -> MessagePage:
+    views = library.list_messages(chat_id, limit=limit, before=before, after=after, with_sources=True)
+    full = limit is not None and len(views) >= limit
+    total = library.count_messages(chat_id)
+    if after is not None:
+        return MessagePage(chat_id, views, total, more_newer=full)
+    return MessagePage(chat_id, views, total, more_older=full if before is not None else None)
+
+
+def around_op(chat_id: str, message_id: str, each_side: int = PAGE_SIZE) -> LibraryOp[MessagePage]:
+    """The messages around ``message_id``: it, ``each_side`` older and ``each_side`` newer
+    (to show a message far from those loaded without reading all between)."""
+    return LibraryOp(functools.partial(_read_around, chat_id, message_id, each_side), name="read around")
+
+
+def _read_around(chat_id: str, message_id: str, each_side: int, library: ChatLibrary) -> MessagePage:
+    when = library.message_time(chat_id, message_id)
+    total = library.count_messages(chat_id)
+    if when is None:
+        return MessagePage(chat_id, [], total)
+    older = library.list_messages(chat_id, limit=each_side + 1, before=when + 1, with_sources=True)
+    newer = library.list_messages(chat_id, limit=each_side, after=when, with_sources=True)
+    return MessagePage(
+        chat_id,
+        older + newer,
+        total,
+        more_older=len(older) >= each_side + 1,
+        more_newer=len(newer) >= each_side,
+    )
 
 
 def fetch_op(chat_id: str) -> LibraryOp[int]:

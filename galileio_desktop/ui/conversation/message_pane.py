@@ -27,7 +27,7 @@ from .find_bar import FindBar
 from .message_actions import MessageActions
 from .message_delegate import MessageDelegate
 from .message_list_model import AI, HUMAN, MessageListModel, MessageRoles
-from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, fetch_op, page_op
+from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, around_op, fetch_op, page_op
 from .message_view import MessageListView
 from .revalidation import OpenChatRevalidation
 from .view_message_dialog import ViewMessageDialog
@@ -44,6 +44,10 @@ BOTTOM_SLACK_PX = 6
 #: Rows laid out with estimated heights are measured for this long per turn of the event
 #: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long.
 MEASURE_BUDGET_S = 0.008
+#: The most rows the pane holds: scrolling far up drops the newest rows (and scrolling back
+#: down, the oldest), so a layout, which asks every row its height, stays a few
+#: milliseconds even in a chat of a million messages.
+WINDOW_ROWS = 400
 #: A refresh reads back at most this many of the loaded rows (older ones deleted elsewhere
 #: go when the chat is opened again): folding them in is one pass on the GUI thread.
 REFRESH_MAX_ROWS = 1_000
@@ -90,6 +94,7 @@ class MessagePane(QWidget):
         #: The operations in flight for the open chat (None when none is).
         self._page_op: LibraryOp[MessagePage] | None = None
         self._older_op: LibraryOp[MessagePage] | None = None
+        self._newer_op: LibraryOp[MessagePage] | None = None
         self._open_op: LibraryOp[int] | None = None
         self._refresh_op: LibraryOp[MessagePage] | None = None
         self._stick_to_bottom = True
@@ -205,10 +210,10 @@ class MessagePane(QWidget):
             return
         self._chat_id = chat_id
         self.find_bar.set_chat(chat_id)
-        for op in (self._page_op, self._older_op, self._open_op, self._refresh_op):
+        for op in (self._page_op, self._older_op, self._newer_op, self._open_op, self._refresh_op):
             if op is not None:
                 op.cancel()  # what was asked for the chat left behind is not shown here
-        self._page_op = self._older_op = self._open_op = self._refresh_op = None
+        self._page_op = self._older_op = self._newer_op = self._open_op = self._refresh_op = None
         self._stick_to_bottom = True
         self._pending_highlight = ""
         self.view.clear_text_selection()
@@ -252,6 +257,10 @@ class MessagePane(QWidget):
 
     def ask(self, text: str) -> LibraryOp[Any]:
         """Send ``text`` in the open chat; the question shows at once."""
+        if self.model.has_newer():  # the window is far up: back to the chat's end first
+            self._reload_newest()
+            # The page may be read before the question is stored: read it again once it is.
+            self.asks.sig_question_stored.connect(self._on_asks_question_stored_after_reload)
         self._stick_to_bottom = True
         op = self.asks.ask(self._chat_id, text)
         self._stack.setCurrentWidget(self.view)
@@ -355,19 +364,9 @@ class MessagePane(QWidget):
 
     @Slot(str, int)
     def _on_find_bar_hit_chosen(self, message_id: str, newer: int) -> None:
-        self._load_older_through(newer)
+        # A hit far up the chat comes with the rows around it, in one read, whatever lies
+        # between (see _try_reveal).
         self.reveal_message(message_id)
-
-    def _load_older_through(self, newer: int) -> None:
-        """A hit far up the chat (``newer`` messages after it): every message down to it
-        (and a little above) comes in one read and one layout, not page by page."""
-        missing = newer + 1 - self.model.stored_count()
-        oldest = self.model.oldest_created_at()
-        if missing <= 0 or oldest is None or self._page_op or self._older_op or not self.model.has_older():
-            return
-        self._older_op = self._run(
-            page_op(self._chat_id, missing + PAGE_SIZE // 2, before=oldest), self._on_older_loaded
-        )
 
     @Slot()
     def _on_find_bar_closed(self) -> None:
@@ -398,13 +397,67 @@ class MessagePane(QWidget):
             self.sig_chat_ready.emit(page.chat_id)
         self._try_reveal()
 
+    @Slot(str)
+    def _on_asks_question_stored_after_reload(self, chat_id: str) -> None:
+        self.asks.sig_question_stored.disconnect(self._on_asks_question_stored_after_reload)
+        if chat_id == self._chat_id:
+            self.refresh()
+
+    def _reload_newest(self) -> None:
+        """Show the chat's newest page again (a reset), as when it was opened."""
+        for op in (self._page_op, self._older_op, self._newer_op):
+            if op is not None:
+                op.cancel()
+        self._older_op = self._newer_op = None
+        self._page_op = self._run(page_op(self._chat_id), self._on_page_loaded)
+
     def _on_older_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
         if op is not self._older_op or page.chat_id != self._chat_id:
             return
         self._older_op = None
         self._rewrap()
         self._stick_to_bottom = False
-        self._prepend_keeping_place(page.views, page.total)
+        self._prepend_keeping_place(page.views, page.total, page.more_older)
+        self._try_reveal()
+
+    def _on_newer_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        """A newer page, the window moving back down: added below, the oldest rows dropped."""
+        if op is not self._newer_op or page.chat_id != self._chat_id:
+            return
+        self._newer_op = None
+        self._rewrap()
+        self.model.append_newer(page.views, page.total, more=page.more_newer)
+        anchor = self._anchor()
+        self._adjusting = True
+        try:
+            if self.model.trim(WINDOW_ROWS, newest=False):
+                self.view.doItemsLayout()
+                self._restore_anchor(anchor)
+        finally:
+            self._adjusting = False
+        if not self.model.has_newer():
+            self._reapply_local_state()  # back at the chat's end: what is on its way shows
+        self._try_reveal()
+
+    def _on_window_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+        """The rows around a message far from those loaded (a search or find hit)."""
+        if op is not self._older_op or page.chat_id != self._chat_id:
+            return
+        self._older_op = None
+        if not page.views:
+            self._pending_highlight = ""  # not in this chat (deleted since the search)
+            return
+        self.view.sync_width()
+        self._stick_to_bottom = False
+        self._adjusting = True
+        try:
+            self.model.set_chat(
+                page.chat_id, page.views, page.total, more_older=page.more_older, more_newer=page.more_newer
+            )
+            if not page.more_newer:
+                self._reapply_local_state()
+        finally:
+            self._adjusting = False
         self._try_reveal()
 
     def _on_latest_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
@@ -446,8 +499,9 @@ class MessagePane(QWidget):
             self._client.sig_failed.emit(failure)
         self._run(page_op(chat_id), lambda _op, page: self._merge_latest(page, opened=True))
 
-    def _prepend_keeping_place(self, views: list[MessageView], total: int) -> None:
-        """Insert an older page above the rows on screen without moving them.
+    def _prepend_keeping_place(self, views: list[MessageView], total: int, more: bool | None = None) -> None:
+        """Insert an older page above the rows on screen without moving them, and drop the
+        newest rows beyond :data:`WINDOW_ROWS` (far below the screen by then).
 
         The first visible row is the anchor: after the layout it is put back at the
         same distance from the top (heights above it may all have changed).
@@ -455,8 +509,9 @@ class MessagePane(QWidget):
         anchor = self._anchor()
         self._adjusting = True
         try:
-            if not self.model.prepend_older(views, total):
+            if not self.model.prepend_older(views, total, more=more):
                 return
+            self.model.trim(WINDOW_ROWS, newest=True)
             self.view.doItemsLayout()
             self._restore_anchor(anchor)
         finally:
@@ -517,6 +572,23 @@ class MessagePane(QWidget):
         finally:
             self._adjusting = False
 
+    def _maybe_fetch_newer(self) -> None:
+        if (
+            not self._chat_id
+            or self._newer_op
+            or self._page_op
+            or self._older_op
+            or not self.model.has_newer()
+        ):
+            return
+        scroll = self.view.verticalScrollBar()
+        if scroll.maximum() <= 0 or scroll.value() < scroll.maximum() - FETCH_MARGIN_PX:
+            return
+        newest = self.model.newest_created_at()
+        if newest is None:
+            return
+        self._newer_op = self._run(page_op(self._chat_id, PAGE_SIZE, after=newest), self._on_newer_loaded)
+
     def _maybe_fetch_older(self) -> None:
         if not self._chat_id or self._older_op or self._page_op or not self.model.has_older():
             return
@@ -539,13 +611,19 @@ class MessagePane(QWidget):
             self._stick_to_bottom = False
             self.select_key(key)
             return
-        oldest = self.model.oldest_created_at()
-        if self.model.has_older() and oldest is not None and not self._older_op:
-            self._older_op = self._run(
-                page_op(self._chat_id, PAGE_SIZE * 4, before=oldest), self._on_older_loaded
-            )
-        elif not self.model.has_older():
-            self._pending_highlight = ""  # not in this chat (deleted since the search)
+        if self._older_op or self._newer_op:
+            return  # a page on its way; tried again when it is in
+        if self.asks.is_answering(self._chat_id):
+            # An answer streams at the chat's end: the window stays there, growing upwards.
+            oldest = self.model.oldest_created_at()
+            if self.model.has_older() and oldest is not None:
+                self._older_op = self._run(
+                    page_op(self._chat_id, PAGE_SIZE * 4, before=oldest), self._on_older_loaded
+                )
+            else:
+                self._pending_highlight = ""  # not in this chat (deleted since the search)
+            return
+        self._older_op = self._run(around_op(self._chat_id, key), self._on_window_loaded)
 
     def _reapply_local_state(self) -> None:
         self.asks.reapply(self._chat_id)
@@ -573,8 +651,9 @@ class MessagePane(QWidget):
         if self._adjusting:
             return
         scroll = self.view.verticalScrollBar()
-        self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX
+        self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX and not self.model.has_newer()
         self._maybe_fetch_older()
+        self._maybe_fetch_newer()
 
     @Slot(int, int)
     def _on_scrollbar_range_changed(self, minimum: int, maximum: int) -> None:
