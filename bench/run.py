@@ -246,7 +246,7 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "- **scroll**: a chat of rich answers (headings, lists, bold, inline code, citations of 2 "
         "or 3 sources, SQL and Python blocks some with a line of 200+ characters, tables some of "
         "18 columns) opened at its newest page in the app's window, offline, in a fresh process "
-        "(`bench/scroll_probe.py`); a 60 Hz timer moves the message list up 120 px a frame, the "
+        "(`bench/scroll_probe.py`); a 60 Hz timer moves the message list up 480 px a frame, the "
         "pane loading older pages as it asks for them, until the first message is on screen. "
         "Measured: the longest gap of a 5 ms QTimer (target 50 ms), frames achieved per second, "
         "time to the top. Baseline, in the same run: a plain `QListView` with a "
