@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .auth.accounts import write_private_json
 from .errors import InvalidInput
 from .paths import FolderUnusable
 
@@ -120,6 +119,8 @@ class PreferencesStore:
         """Write ``prefs`` (validated) atomically; a folder that cannot be written is named."""
         prefs.validate()
         try:
+            from .auth.accounts import write_private_json  # only to save: not at start-up
+
             write_private_json(self.path, prefs.to_json())
         except OSError as exc:
             raise FolderUnusable.of(exc, self.path.parent) from exc

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..dynamo.cancellation import CancelToken
 from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, SyncBusy
-from ..mirror import chat_find, items, outbox, overlay, search, sync_state
-from ..mirror.chat_find import FindHit
+from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
 from ..mirror.recovery import MirrorRecovery
@@ -56,6 +55,7 @@ from .views import (
 
 if TYPE_CHECKING:  # the network side is imported when first used: not before a first paint
     from ..dynamo.gateway import ChatGateway
+    from ..mirror import chat_find
     from .outcome import WriteObserver
     from .puller import Puller
 
@@ -251,12 +251,14 @@ class ChatLibrary:
         with self._mirror.read() as conn:
             return search.search(conn, query, limit)
 
-    def find_in_chat(self, chat_id: str, term: str) -> list[FindHit]:
+    def find_in_chat(self, chat_id: str, term: str) -> list[chat_find.FindHit]:
         """The messages of ``chat_id`` holding ``term``, oldest first, each with how many
         times it does (see :mod:`..mirror.chat_find` for what counts as an occurrence).
 
         The mirror is locked only while the texts are read; the counting follows.
         """
+        from ..mirror import chat_find  # with unicodedata: only when the window finds
+
         if not chat_find.fold(term):
             return []
         with self._mirror.read() as conn:
@@ -397,7 +399,13 @@ class ChatLibrary:
             if found is None or found.get("chatId", {}).get("S", chat_id) != chat_id:
                 raise NotFound(f"Message {message_id} does not exist in chat {chat_id}.")
             op_id = outbox.enqueue(
-                conn, outbox.DELETE_MESSAGE, chat_id, {}, now, message_id=message_id, not_before=not_before_ms or 0
+                conn,
+                outbox.DELETE_MESSAGE,
+                chat_id,
+                {},
+                now,
+                message_id=message_id,
+                not_before=not_before_ms or 0,
             )
             self._refresh(conn, op_id)
         return op_id

@@ -67,14 +67,16 @@ class PreferencesController(QObject):
         app = QApplication.instance()
         if not isinstance(app, QApplication):
             return
-        from .. import appearance
-
         if previous is None or prefs.theme != previous.theme:
             if not (first and prefs.theme == "system"):
+                from .. import appearance  # not imported at all for the system's look
+
                 appearance.apply_theme(app, prefs.theme)
         if previous is None or (prefs.zoom_percent, prefs.font_size) != (
             previous.zoom_percent,
             previous.font_size,
         ):
             if not (first and prefs.zoom_percent == 100 and prefs.font_size == 0):
+                from .. import appearance
+
                 appearance.apply_zoom(app, prefs.zoom_percent, font_size=prefs.font_size)

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...data.schema import now_ms
 from .. import bidi
 from ..toast import DEFAULT_TIMEOUT_MS, Toast
 from ..workers.operation import LibraryOp
@@ -368,6 +367,8 @@ class ChatSidebar(QWidget):
         self.model.remove_chat(chat_id)
         if chat_id == self._current_id:
             self._select_near(row)
+        from ...data.schema import now_ms  # not needed before the first paint
+
         not_before = now_ms() + self.undo_timeout_ms + UNDO_GRACE_MS
         LibraryOp(
             lambda lib: lib.delete_chat(chat_id, not_before_ms=not_before), name="delete chat"
