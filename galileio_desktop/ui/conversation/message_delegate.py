@@ -222,26 +222,16 @@ class MessageDelegate(QStyledItemDelegate):
         return doc
 
     def _fit_code_areas(self, doc: MessageDocument) -> None:
-        """Room above each code block for its header (language, Copy) and below it for a
-        sideways scroll bar when a line is longer than the bubble."""
+        """Room above each code block for its header: the language, a sideways scroll bar
+        when a line is longer than the bubble, and Copy."""
         if not doc.parts.code:
             return
-        header = self.code_header_height()
+        top = QTextBlockFormat()
+        top.setTopMargin(self.code_header_height())
         cursor = QTextCursor(doc)
         for code in doc.parts.code:
-            blocks = code.blocks(doc)
-            widest = max(
-                (b.layout().lineAt(0).naturalTextWidth() for b in blocks if b.layout().lineCount()), default=0
-            )
-            top = QTextBlockFormat()
-            top.setTopMargin(header)
-            cursor.setPosition(blocks[0].position())
+            cursor.setPosition(code.blocks(doc)[0].position())
             cursor.mergeBlockFormat(top)
-            if widest > doc.textWidth():
-                bottom = QTextBlockFormat()
-                bottom.setBottomMargin(SCROLL_BAR_PX + 4)
-                cursor.setPosition(blocks[-1].position())
-                cursor.mergeBlockFormat(bottom)
 
     def code_header_height(self) -> int:
         return QFontMetrics(self._small_font()).height() + 8
@@ -264,8 +254,6 @@ class MessageDelegate(QStyledItemDelegate):
             overflow = max(0.0, widest + 8 - width)
             last = blocks[-1].layout()
             bottom = last.position().y() + last.boundingRect().height()
-            if overflow > 0:  # the scroll bar, in the last line's bottom margin (_fit_code_areas)
-                bottom += SCROLL_BAR_PX + 4
             rect = QRectF(0, top, width, bottom - top)
             lines = QRectF(0, lines_top, width, bottom - lines_top)
             small = QFontMetrics(self._small_font())
@@ -594,12 +582,12 @@ class MessageDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(area.copy.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         painter.setPen(theme.success(palette) if copied else palette.color(QPalette.ColorRole.Text))
         painter.drawText(area.copy, int(Qt.AlignmentFlag.AlignCenter), "Copied" if copied else "Copy")
-        if area.overflow > 0:
+        if area.overflow > 0:  # in the header, between the language and Copy
+            label_w = QFontMetrics(small).horizontalAdvance(area.language) + 20 if area.language else 10
+            left = area.rect.left() + label_w
+            middle = area.rect.top() + (area.lines.top() - area.rect.top()) / 2
             track = QRectF(
-                area.lines.left() + 6,
-                area.rect.bottom() - SCROLL_BAR_PX - 2,
-                area.lines.width() - 12,
-                SCROLL_BAR_PX,
+                left, middle - SCROLL_BAR_PX / 2, max(24.0, area.copy.left() - 12 - left), SCROLL_BAR_PX
             )
             offset = self.code_offsets.get((row.key, area.number), 0.0)
             share = area.lines.width() / (area.lines.width() + area.overflow)
