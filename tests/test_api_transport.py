@@ -112,6 +112,8 @@ def test_both_transports_see_the_same_chats(api_deployment: ApiDeployment) -> No
         assert server_chat.chat_id != created.chat_id  # the API made its own id ...
         assert library.get_chat(server_chat.chat_id) is not None  # ... and the mirror took it
         assert library.get_chat(created.chat_id) is None
+        assert library.current_chat_id(created.chat_id) == server_chat.chat_id  # the old id leads there
+        assert library.current_chat_id(server_chat.chat_id) == server_chat.chat_id
         library.rename_chat(server_chat.chat_id, "Renamed over the API")
         library.delete_message(chat.chat_id, answer_id)
         library.sync()

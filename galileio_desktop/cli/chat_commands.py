@@ -114,6 +114,9 @@ def chats_create(ctx: Context, args: argparse.Namespace) -> int:
     library = ctx.library()
     chat = library.create_chat(title)
     pending = push_now(ctx, library, of_chat(chat.chat_id, "create_chat"))
+    # Created through the deployment's API, the chat has the id the server made.
+    view = library.get_chat(library.current_chat_id(chat.chat_id))
+    chat = view.chat if view is not None else chat
     ctx.out({**chat.as_json(), "pending": pending}, chat.chat_id)
     return 0
 

@@ -40,7 +40,7 @@ from ..schema import (
     validate_message_type,
     validate_title,
 )
-from . import known_sources
+from . import known_sources, server_ids
 from .views import (
     ChatView,
     LibraryStatus,
@@ -146,6 +146,12 @@ class ChatLibrary:
                         views.append(ghost)
         views.sort(key=lambda v: (v.pinned, v.last_activity, v.chat.chat_id), reverse=True)
         return views[offset:] if limit is None else views[offset : offset + limit]
+
+    def current_chat_id(self, chat_id: str) -> str:
+        """The id the chat has now: the server's, once a chat created here under
+        ``chat_id`` was created through the deployment's API (which makes its own ids)."""
+        with self._mirror.read() as conn:
+            return server_ids.current_chat_id(conn, chat_id)
 
     def get_chat(self, chat_id: str) -> ChatView | None:
         with self._mirror.read() as conn:
