@@ -150,6 +150,32 @@ def test_asking_stores_the_turn_once_on_the_server(api_deployment: ApiDeployment
         assert chat.chat_id != chat_id
 
 
+def test_asking_in_a_chat_not_sent_yet_creates_it_there_first(api_deployment: ApiDeployment) -> None:
+    """The ask route stores under the id it is given: never under the id made here."""
+    api = api_deployment
+    workspace = api.workspace()
+    table = api.table_gateway(workspace.user_id)
+    with workspace.make_library() as library:
+        local = library.create_chat()
+        moved: list[str] = []
+        result = ask(
+            library,
+            workspace.make_assistant(),
+            local.chat_id,
+            "How are backups kept?",
+            on_chat_moved=moved.append,
+        )
+        [server_chat] = table.list_chats()
+        assert moved == [server_chat.chat_id] == [result.chat_id] and result.chat_id != local.chat_id
+        assert server_chat.title == "How are backups kept?"  # the first question names it
+        assert [m.type for m in table.list_messages(server_chat.chat_id)] == ["human", "ai"]
+        assert table.list_messages(local.chat_id) == []  # nothing stored under the local id
+        assert result.answer is not None and result.answer.chat_id == server_chat.chat_id
+        views = library.list_messages(server_chat.chat_id)
+        assert [v.message.type for v in views] == ["human", "ai"]
+        assert library.status().pending == 0 and api.stand_in.requests["PUT /chat"] == 1
+
+
 def test_answers_of_other_backends_stay_on_this_device_marked(api_deployment: ApiDeployment) -> None:
     workspace = api_deployment.workspace()
     with workspace.make_library() as library:

@@ -43,6 +43,8 @@ class AskResult:
     renamed_to: str | None = None
     #: The server stored the exchange but did not say what: a pull brings it in.
     needs_pull: bool = False
+    #: The chat's id now: the server's, when the chat was created there to ask in it.
+    chat_id: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,7 @@ def ask(
     on_question_stored: Callable[[Message], None] | None = None,
     on_answer_started: Callable[[], None] | None = None,
     retry_of: str | None = None,
+    on_chat_moved: Callable[[str], None] | None = None,
 ) -> AskResult:
     """Ask ``question`` in ``chat_id`` through ``library`` (a ChatLibrary): the one ask
     flow of the command line and the window.
@@ -98,6 +101,11 @@ def ask(
     chat still called by its default title, with no message but this question, is named
     after it. The answer streams to ``on_text``; a stopped one keeps its text, marked;
     one with neither text nor sources is not stored.
+
+    A backend that stores the turn itself is asked in a chat that exists on the server:
+    a chat made here is created there first, and when the server gave it an id of its
+    own (the deployment's API does), the ask goes on under that id
+    (``on_chat_moved(new_id)`` then; :attr:`AskResult.chat_id` has it).
     """
     if not question.strip():
         raise InvalidInput("A question cannot be empty.")
@@ -113,7 +121,7 @@ def ask(
         bool(getattr(assistant, "stores_turns", False))
         or getattr(assistant, "name", "") in SERVER_STORED_BACKENDS
     )
-    result = AskResult(question=None, answer=None)
+    result = AskResult(question=None, answer=None, chat_id=chat_id)
     if retry_of is None and not server_stores:
         result.question = library.add_message(chat_id, "human", question)
         if on_question_stored:
@@ -123,6 +131,12 @@ def ask(
         if not is_default_title(title):
             library.rename_chat(chat_id, title)
             result.renamed_to = title
+    if server_stores:
+        result.chat_id = library.chat_on_server(chat_id)
+        if result.chat_id != chat_id:
+            chat_id = result.chat_id
+            if on_chat_moved:
+                on_chat_moved(chat_id)
     if on_answer_started:
         on_answer_started()
     answer: Answer = assistant.answer(chat_id, question, history, on_text, cancel or threading.Event())

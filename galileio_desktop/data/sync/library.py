@@ -68,6 +68,9 @@ RECONCILE_EVERY_MS = 24 * 3600 * 1000
 #: A chat read whole this recently (just fetched, or flipped back to) is not read again
 #: when it is opened again; the next sync reads it.
 FRESH_FOR_MS = 10 * 1000
+#: How long :meth:`ChatLibrary.chat_on_server` waits for another pass sending changes.
+CREATE_WAIT_TRIES = 50
+CREATE_WAIT_S = 0.2
 GONE_CHAT_REASON = "This chat was deleted on another device or in the web app."
 _RESERVED_MESSAGE_ATTRS = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "chatId", "messageId", "createdAt", "userId", "type", "data", "entity"}
@@ -508,6 +511,39 @@ class ChatLibrary:
 
             pusher = Pusher(self._mirror, gateway, observer, clock=self._clock)
             return pusher.run(retry_now=retry_now, progress=progress)
+
+    def chat_on_server(self, chat_id: str) -> str:
+        """The chat's id on the server, its create sent first while it is still queued.
+
+        The deployment's API makes a chat's id when the chat is created, and its ask
+        route stores question and answer under whatever id it is given: a chat made
+        here must exist there, under the server's id, before a question is asked in
+        it. Another pass sending this account's changes is waited for. Over DynamoDB,
+        and offline, a chat keeps its id: nothing is sent.
+        """
+        if self._factory is None:
+            return chat_id
+        with self._net_lock:
+            gateway, _ = self._connect()
+        if not getattr(gateway, "makes_chat_ids", False):
+            return chat_id
+        for _ in range(CREATE_WAIT_TRIES):
+            with self._mirror.read() as conn:
+                chat_id = server_ids.current_chat_id(conn, chat_id)
+                creates = [op for op in outbox.ops_of_chat(conn, chat_id) if op.kind == outbox.CREATE_CHAT]
+            if not creates:
+                return chat_id
+            if any(op.parked for op in creates):
+                raise InvalidInput(
+                    "This chat could not be created on the server "
+                    f"({creates[0].error or 'refused'}), so nothing can be asked in it there."
+                )
+            result = self.push(retry_now=True)
+            if result.failure is not None:
+                raise result.failure
+            if result.busy and self.cancel_token.wait(CREATE_WAIT_S):
+                self.cancel_token.check()
+        raise SyncBusy("The new chat is still being created on the server; ask again in a moment.")
 
     def pull(self, reconcile: bool = False, progress: Progress | None = None) -> PullResult:
         """Bring in the server's changes; a mirror never reconciled is reconciled."""
