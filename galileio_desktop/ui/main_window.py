@@ -162,6 +162,7 @@ class MainWindow(QMainWindow, WindowMenus):
         self.sidebar.sig_export_requested.connect(self._on_sidebar_export_requested)
         self.sidebar.sig_search_requested.connect(self._on_sidebar_search_requested)
         self.sidebar.sig_first_list_shown.connect(self._on_sidebar_first_list_shown)
+        self.sidebar.sig_chat_moved.connect(self._on_chat_moved)
         client.sig_started.connect(self._on_client_started)
         client.sig_failed.connect(self._on_client_failed)
 
@@ -246,6 +247,7 @@ class MainWindow(QMainWindow, WindowMenus):
         pane.sig_question_stored.connect(composer.question_stored)
         pane.sig_question_refused.connect(self._on_pane_question_refused)
         pane.sig_answering_changed.connect(self._on_pane_answering_changed)
+        pane.sig_chat_moved.connect(self._on_chat_moved)
         composer.sig_send_requested.connect(self._on_composer_send_requested)
         composer.sig_stop_requested.connect(pane.stop_answer)
         search.sig_hit_chosen.connect(self._on_search_dialog_hit_chosen)
@@ -415,6 +417,18 @@ class MainWindow(QMainWindow, WindowMenus):
         self.drawer.show_answer("")
         self.export_menu.setEnabled(bool(chat_id))
         self._on_pane_answering_changed(chat_id, self.pane.is_answering(chat_id))
+
+    @Slot(str, str)
+    def _on_chat_moved(self, old_id: str, new_id: str) -> None:
+        """A chat created here took the id the server made (the deployment's API makes its
+        own): the list, the pane and the composer follow it, and it stays open."""
+        self.sidebar.follow_chat(old_id, new_id)
+        if self._pending_chat == old_id:
+            self._pending_chat = new_id
+        if self._pane is not None:
+            self.pane.follow_chat(old_id, new_id)
+            if self.composer.chat_id == old_id:
+                self.composer.set_chat(new_id)
 
     @Slot(str)
     def _on_sidebar_new_chat_created(self, chat_id: str) -> None:

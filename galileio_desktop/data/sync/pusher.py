@@ -117,6 +117,7 @@ class Pusher:
         self.clock = clock
         self.rand = rand
         self._verified_chats: set[str] = set()
+        self._moved_chats: dict[str, str] = {}
 
     def run(self, *, retry_now: bool = False, progress: Progress | None = None) -> PushResult:
         with push_lock(self.mirror.path) as held:
@@ -168,6 +169,7 @@ class Pusher:
             error=str(failure) if failure else None,
             requests=self.observer.requests - requests_before,
             failure=failure,
+            moved_chats=dict(self._moved_chats),
         )
 
     # -- one operation --------------------------------------------------------------
@@ -245,7 +247,9 @@ class Pusher:
                     Chat.from_item(item), since_ms=op.created if op.doubt else None
                 )
             with self.mirror.write() as conn:
-                server_ids.adopt_chat(conn, op, stored, self.mirror.next_seq(conn))
+                chat_id = server_ids.adopt_chat(conn, op, stored, self.mirror.next_seq(conn))
+            if chat_id != op.chat_id:
+                self._moved_chats[op.chat_id] = chat_id
             return _Outcome(removed={op.op_id}, pushed=1)
         if op.doubt:
             existing = self.gateway.get_item(key_of(item))

@@ -130,6 +130,8 @@ class PushResult:
     busy: bool = False
     #: The network or throttling error that stopped the pass, if one did.
     failure: GalileioError | None = field(default=None, compare=False, repr=False)
+    #: Chats created here that took the id the server made (the deployment's API): old -> new.
+    moved_chats: dict[str, str] = field(default_factory=dict, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {

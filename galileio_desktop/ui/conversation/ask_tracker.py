@@ -49,7 +49,7 @@ class AskTracker(QObject):
     Signals:
         sig_question_stored(chat_id), sig_question_refused(chat_id, text, reason),
         sig_answering_changed(chat_id, running), sig_answer_text(chat_id, piece),
-        sig_answer_finished(chat_id, answer).
+        sig_answer_finished(chat_id, answer), sig_chat_moved(old_id, new_id).
     """
 
     sig_question_stored = Signal(str)
@@ -62,6 +62,9 @@ class AskTracker(QObject):
     """(chat id, a new piece of an answer's text) as it streams."""
     sig_answer_finished = Signal(str, object)
     """(chat id, the stored answer's MessageView, or None when nothing was stored)."""
+    sig_chat_moved = Signal(str, str)
+    """(old id, new id) A chat made here was created on the server to ask in it, and
+    took the id the server made (the deployment's API makes its own)."""
 
     def __init__(
         self,
@@ -118,6 +121,12 @@ class AskTracker(QObject):
     def is_answering(self, chat_id: str) -> bool:
         return any(a.running and a.chat_id == chat_id for a in self._asks.values())
 
+    def follow_chat(self, old_id: str, new_id: str) -> None:
+        """The asks of chat ``old_id`` go on in ``new_id`` (the same chat, the server's id)."""
+        for ask in self._asks.values():
+            if ask.chat_id == old_id:
+                ask.chat_id = new_id
+
     def reapply(self, chat_id: str) -> None:
         """Put back the rows only the GUI knows (after the model was reloaded for ``chat_id``)."""
         model = self._model
@@ -138,6 +147,10 @@ class AskTracker(QObject):
         ask = self._asks.get(op)
         if ask is None:
             return
+        if update.moved_to:
+            old_id = ask.chat_id
+            self.follow_chat(old_id, update.moved_to)
+            self.sig_chat_moved.emit(old_id, update.moved_to)
         on_screen = ask.chat_id == self._open_chat()
         if update.question is not None:
             ask.question_id = update.question.message.message_id

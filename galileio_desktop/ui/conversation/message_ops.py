@@ -110,6 +110,8 @@ class AskUpdate:
     question: MessageView | None = None
     started: bool = False
     text: str = ""
+    #: The chat was created on the server first and has the server's id now.
+    moved_to: str = ""
 
 
 @dataclass
@@ -166,7 +168,9 @@ def _ask(
         on_question_stored=lambda message: _question_stored(library, context, chat_id, message.message_id),
         on_answer_started=lambda: context.update(AskUpdate(started=True)),
         retry_of=retry_of,
+        on_chat_moved=lambda new_id: context.update(AskUpdate(moved_to=new_id)),
     )
+    chat_id = result.chat_id or chat_id
     outcome = AskOutcome(chat_id, needs_pull=result.needs_pull, stopped=result.stopped)
     if result.needs_pull:
         context.wrote(0)  # the server stored the exchange: a sync now brings it in

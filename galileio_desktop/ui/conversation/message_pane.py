@@ -67,6 +67,7 @@ class MessagePane(QWidget):
         sig_messages_shown(chat_id): the first page of a chat is on screen.
         sig_chat_ready(chat_id): ... and the messages fetched from the network are in too.
         sig_citation_clicked(message_id, number): a citation [n] of an answer was clicked.
+        sig_chat_moved(old_id, new_id): a chat made here took the server's id to ask in it.
     """
 
     sig_answer_selected = Signal(str)
@@ -85,6 +86,8 @@ class MessagePane(QWidget):
     """A chat's first page is shown and its network top-up (if any) has been folded in."""
     sig_citation_clicked = Signal(str, int)
     """A citation of an answer was clicked: show source ``number`` (1-based) of ``message_id``."""
+    sig_chat_moved = Signal(str, str)
+    """(old id, new id) An ask created its chat on the server, which gave it its own id."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -185,6 +188,7 @@ class MessagePane(QWidget):
         self.asks.sig_question_stored.connect(self.sig_question_stored)
         self.asks.sig_question_refused.connect(self.sig_question_refused)
         self.asks.sig_answering_changed.connect(self.sig_answering_changed)
+        self.asks.sig_chat_moved.connect(self.sig_chat_moved)
         client.events.sig_data_changed.connect(self.refresh)
         client.events.sig_chat_changed.connect(self._on_events_chat_changed)
         self._setup_find()
@@ -199,6 +203,14 @@ class MessagePane(QWidget):
 
     def _open_chat_id(self) -> str:
         return self._chat_id
+
+    def follow_chat(self, old_id: str, new_id: str) -> None:
+        """Chat ``old_id`` has the server's id ``new_id`` now: the same chat, kept open as
+        it is (its rows and the answers streaming into it)."""
+        self.asks.follow_chat(old_id, new_id)
+        if self._chat_id == old_id:
+            self._chat_id = new_id
+            self.find_bar.set_chat(new_id)
 
     def set_title(self, title: str) -> None:
         self.title_label.setText(bidi.one_line(title, TITLE_CHARS))

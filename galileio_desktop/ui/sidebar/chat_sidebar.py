@@ -113,6 +113,7 @@ class ChatSidebar(QWidget):
         sig_chat_selected(chat_id): the user opened a chat ("" when none is left).
         sig_new_chat_created(chat_id): a chat the user asked for exists and is selected.
         sig_export_requested(chat_id): "Export…" chosen from the context menu.
+        sig_chat_moved(old_id, new_id): the open chat, created here, has the server's id now.
     """
 
     sig_chat_selected = Signal(str)
@@ -131,6 +132,9 @@ class ChatSidebar(QWidget):
     """(chat id, in time) Undo took the delete back, or it had been sent already."""
     sig_search_requested = Signal(str)
     """(text) The filter matched no title; the user asked to search messages and sources for it."""
+    sig_chat_moved = Signal(str, str)
+    """(old id, new id) The open chat was created on the server, which gave it its own id
+    (the deployment's API does): it stays open under that id."""
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +151,10 @@ class ChatSidebar(QWidget):
         self._first_shown = False
         #: The open chat is moving in the list (pinned, new activity): it stays open.
         self._moving_current = False
+        #: The open chat's id while it is not listed: looked up (it may have taken the
+        #: server's id), or the server's id it took, until the list has it.
+        self._awaited = ""
+        self._looking_up = False
         #: How long Undo is offered after a delete (the delete is sent only after it).
         self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
         self.model = ChatListModel(self)
@@ -314,6 +322,17 @@ class ChatSidebar(QWidget):
     def new_chat(self) -> None:
         create_chat_op().success(self._on_chat_created).run_in(self._client.local)
 
+    def follow_chat(self, old_id: str, new_id: str) -> None:
+        """Chat ``old_id`` has the server's id ``new_id`` now; open, it stays open."""
+        if self._current_id != old_id:
+            return
+        self._current_id = new_id
+        self._awaited = new_id if self.model.view(new_id) is None else ""
+        if self._awaited:
+            self.reload()
+        else:
+            self._restore_selection()
+
     def select_chat(self, chat_id: str) -> bool:
         """Make ``chat_id`` current (clearing a filter that hides it); False if unknown."""
         if self.model.view(chat_id) is None:
@@ -400,7 +419,11 @@ class ChatSidebar(QWidget):
         first_screen = op is self._first_op and len(views) >= FIRST_SCREEN_CHATS
         self._loaded_once = True
         kept = [v for v in views if v.chat.chat_id not in self._deleting]
-        with self._keeping_current(any(v.chat.chat_id == self._current_id for v in kept)):
+        current = self._current_id
+        listed = any(v.chat.chat_id == current for v in kept)
+        if current and not listed and not self._looking_up:
+            self._find_current_id(current)
+        with self._keeping_current(bool(current) and (listed or self._awaited == current)):
             self.model.set_chats(kept)
         self._update_empty()
         self._update_pin_action()
@@ -415,7 +438,10 @@ class ChatSidebar(QWidget):
         if chat_id in self._deleting:
             return
         if view is None:
-            self.model.remove_chat(chat_id)
+            if chat_id == self._current_id and not self._looking_up:
+                self._find_current_id(chat_id)
+            with self._keeping_current(bool(self._current_id) and self._awaited == self._current_id):
+                self.model.remove_chat(chat_id)
         else:
             with self._keeping_current(self.model.view(self._current_id) is not None):
                 self.model.upsert_chat(view)
@@ -554,9 +580,30 @@ class ChatSidebar(QWidget):
             self._moving_current = False
             self._restore_selection()
 
+    def _find_current_id(self, chat_id: str) -> None:
+        """The open chat left the list: created here, it may have taken the server's id.
+        Until that is known, the selection stays where it is."""
+        self._awaited = chat_id
+        self._looking_up = True
+        LibraryOp(lambda lib: lib.current_chat_id(chat_id), name="chat id now").success(
+            functools.partial(self._on_current_id_found, chat_id)
+        ).failure(lambda _failure: self._on_current_id_found(chat_id, chat_id)).run_in(self._client.local)
+
+    def _on_current_id_found(self, old_id: str, new_id: str) -> None:
+        self._looking_up = False
+        if self._awaited == old_id:
+            self._awaited = ""
+        if self._current_id == old_id and new_id != old_id:
+            self.follow_chat(old_id, new_id)
+            self.sig_chat_moved.emit(old_id, new_id)
+            return
+        self._restore_selection()
+
     def _restore_selection(self) -> None:
         """Keep the current chat selected across list changes; pick one when there is none."""
         if self._current_id and self.model.view(self._current_id) is not None:
+            if self._awaited == self._current_id:
+                self._awaited = ""
             # Hidden by the filter, the open chat stays open (a line says so).
             index = self.model.index_of(self._current_id)
             if index.isValid() and self.list_view.currentIndex() != index:
@@ -566,6 +613,8 @@ class ChatSidebar(QWidget):
                 selection.blockSignals(False)
                 self.list_view.viewport().update()
             return
+        if self._current_id and self._current_id == self._awaited:
+            return  # not listed yet: its id now is being looked up, or the list brings it
         if self._current_id and self.model.view(self._current_id) is None and self._loaded_once:
             self._select_near(0)
             return

@@ -160,7 +160,9 @@ class SyncWorker(OpWorker):
         finally:
             self._syncing = False
         self._events.sig_sync_done.emit(result)
-        if result is not None and (result.pull.changed or result.pull.removed or result.push.dropped):
+        if result is not None and (
+            result.pull.changed or result.pull.removed or result.push.dropped or result.push.moved_chats
+        ):
             self._events.sig_data_changed.emit()
         self._emit_status()
         if self._timer is None or not self._periodic:
