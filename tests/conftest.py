@@ -103,3 +103,17 @@ def ddb() -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_galileo_table(client, TEST_TABLE)
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _collect_what_is_due() -> Iterator[None]:
+    """Once a window test has left the collector to the GUI thread's timer (see
+    ``galileio_desktop.ui.collector``), tests without an event loop still get their
+    cycles collected: whatever generation is due, after each test."""
+    yield
+    import gc
+
+    if not gc.isenabled():
+        from galileio_desktop.ui.collector import GuiThreadCollector
+
+        GuiThreadCollector.collect_due()

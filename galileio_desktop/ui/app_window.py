@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from . import qt_log
+from . import collector, qt_log
 from .app_identity import APP_TITLE, install_app_icon
 from .workers.answer_worker import AssistantFactory
 from .workers.client import DEFAULT_HISTORY_LIMIT, WorkerClient
@@ -83,6 +83,7 @@ def build_window(
     opens the mirror and reads the list (SQLite runs without the GIL) while this thread
     builds, so the list is there soon after the window shows.
     """
+    collector.collect_in_gui_thread()
     client = WorkerClient(
         library_factory,
         assistant_factory,
