@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import USER, link_point, offline_factory, seed_long_chat
+from ui_helpers import USER, link_point, running_client, seed_long_chat, shown_pane
 
 from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
@@ -38,22 +38,14 @@ def chat(tmp_path: Path) -> tuple[Path, str]:
 
 @pytest.fixture
 def client(qtbot, chat):
-    client = WorkerClient(offline_factory(chat[0]), periodic_sync=False)
-    with qtbot.waitSignal(client.sig_started, timeout=10_000):
-        client.start()
+    client = running_client(qtbot, chat[0])
     yield client
     client.shutdown()
 
 
 @pytest.fixture
 def pane(qtbot, client: WorkerClient, chat) -> MessagePane:
-    pane = MessagePane(client)
-    qtbot.addWidget(pane)
-    pane.resize(700, 600)
-    pane.show()
-    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
-        pane.show_chat(chat[1], "Long chat")
-    return pane
+    return shown_pane(qtbot, client, chat[1], "Long chat")
 
 
 def _at_bottom(pane: MessagePane) -> bool:

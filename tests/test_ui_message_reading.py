@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QTextFormat
 from PySide6.QtWidgets import QApplication
-from ui_helpers import USER, offline_factory
+from ui_helpers import USER, offline_factory, running_client, shown_pane
 
 from galileio_desktop.ui.conversation.message_document import citation_number, table_number
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
@@ -65,21 +65,14 @@ def chat(tmp_path: Path) -> tuple[Path, str]:
 
 @pytest.fixture
 def client(qtbot, chat):
-    client = WorkerClient(offline_factory(chat[0]), periodic_sync=False)
-    with qtbot.waitSignal(client.sig_started, timeout=10_000):
-        client.start()
+    client = running_client(qtbot, chat[0])
     yield client
     client.shutdown()
 
 
 @pytest.fixture
 def pane(qtbot, client: WorkerClient, chat) -> MessagePane:
-    pane = MessagePane(client)
-    qtbot.addWidget(pane)
-    pane.resize(760, 1400)
-    pane.show()
-    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
-        pane.show_chat(chat[1], "Reading")
+    pane = shown_pane(qtbot, client, chat[1], "Reading", (760, 1400))
     qtbot.waitUntil(lambda: not pane.delegate.has_pending(), timeout=3000)
     return pane
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_helpers import local_docs_factory, offline_factory, seed_big_mirror, write_docs
+from ui_helpers import (
+    local_docs_factory,
+    running_client,
+    seed_big_mirror,
+    shown_pane,
+    write_docs,
+)
 
 from galileio_desktop.ui.conversation.message_ops import PAGE_SIZE
 from galileio_desktop.ui.conversation.message_pane import WINDOW_ROWS, MessagePane
@@ -28,22 +34,14 @@ def chat(tmp_path: Path) -> tuple[Path, str]:
 @pytest.fixture
 def client(qtbot, chat, tmp_path: Path):
     assistant = local_docs_factory(write_docs(tmp_path / "docs"), tmp_path / "index.sqlite3")
-    client = WorkerClient(offline_factory(chat[0]), assistant, periodic_sync=False)
-    with qtbot.waitSignal(client.sig_started, timeout=10_000):
-        client.start()
+    client = running_client(qtbot, chat[0], assistant)
     yield client
     client.shutdown()
 
 
 @pytest.fixture
 def pane(qtbot, client: WorkerClient, chat) -> MessagePane:
-    pane = MessagePane(client)
-    qtbot.addWidget(pane)
-    pane.resize(700, 600)
-    pane.show()
-    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
-        pane.show_chat(chat[1], "Big chat")
-    return pane
+    return shown_pane(qtbot, client, chat[1], "Big chat")
 
 
 def _keys(pane: MessagePane) -> list[str]:
@@ -111,3 +109,26 @@ def test_asking_from_far_up_goes_back_to_the_end_of_the_chat(qtbot, pane: Messag
     assert f"msg-{MESSAGES - 1:05d}" in keys
     question = next(n for n, row in enumerate(pane.model.rows()) if row.text == "A new question")
     assert question > keys.index(f"msg-{MESSAGES - 1:05d}")  # after the newest, not in the old window
+
+
+def test_a_far_message_written_with_a_hostile_time_opens_with_its_neighbours(
+    qtbot, pane: MessagePane, chat
+) -> None:
+    """Another writer stored createdAt 10^20 (far past year 9999): the message sorts last,
+    opens when revealed, and the window around it reads no row twice."""
+    from ui_helpers import USER
+
+    from galileio_desktop.data.schema import Message
+    from galileio_desktop.data.sync import ChatLibrary
+
+    item = Message("msg-hostile", chat[1], USER, "ai", "From the far future \u202e[1]", 0).to_item()
+    item["createdAt"] = {"N": str(10**20)}
+    with ChatLibrary(chat[0], USER, None) as library:
+        library.store_remote_items([item])
+    pane.reveal_message("msg-00005")
+    qtbot.waitUntil(lambda: pane.current_row_key() == "msg-00005", timeout=10_000)
+    pane.reveal_message("msg-hostile")
+    qtbot.waitUntil(lambda: pane.current_row_key() == "msg-hostile", timeout=10_000)
+    keys = _keys(pane)
+    assert keys[-1] == "msg-hostile" and len(keys) == len(set(keys))
+    assert not pane.model.has_newer()

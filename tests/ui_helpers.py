@@ -336,3 +336,26 @@ def run_op(qtbot: Any, op: Any, lane: Any, timeout: int = 10_000) -> Any:
     if "failure" in box:
         raise AssertionError(f"the operation failed: {box['failure'].message}")
     return box["result"]
+
+
+def running_client(qtbot: Any, mirror: Path, assistant_factory: Any = None) -> Any:
+    """A started WorkerClient on an offline mirror (no periodic sync); the caller shuts it down."""
+    from galileio_desktop.ui.workers.client import WorkerClient
+
+    client = WorkerClient(offline_factory(mirror), assistant_factory, periodic_sync=False)
+    with qtbot.waitSignal(client.sig_started, timeout=10_000):
+        client.start()
+    return client
+
+
+def shown_pane(qtbot: Any, client: Any, chat_id: str, title: str, size: tuple[int, int] = (700, 600)) -> Any:
+    """A MessagePane of ``size`` on screen with ``chat_id``'s newest page shown."""
+    from galileio_desktop.ui.conversation.message_pane import MessagePane
+
+    pane = MessagePane(client)
+    qtbot.addWidget(pane)
+    pane.resize(*size)
+    pane.show()
+    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
+        pane.show_chat(chat_id, title)
+    return pane
