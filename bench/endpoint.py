@@ -4,7 +4,7 @@ Two servers can stand in for DynamoDB:
 
 - **dynalite** (Node.js, the project's second test implementation): it answers a Query
   from a key range, as DynamoDB does, in a few milliseconds whatever the table size.
-  The default when Node.js and the npm package are installed.
+  The default: installed with ``npm ci`` when it is missing (see :func:`choose_server`).
 - **moto** (Python): it answers a Query by sorting and sizing every item of the table,
   which costs ~0.2 s per query on a table of 2,000 items; scenarios with hundreds of
   queries then measure moto, not the client. Kept for comparison (``--server moto``).
@@ -57,12 +57,58 @@ finally:
 """
 
 
+#: The one command that installs dynalite (``package-lock.json`` pins it), at the project root.
+INSTALL_COMMAND = "npm ci"
+
+
 def dynalite_available() -> bool:
     return shutil.which("node") is not None and DYNALITE_CLI.is_file()
 
 
 def default_server() -> str:
-    return "dynalite" if dynalite_available() else "moto"
+    """The stand-in when none is named: dynalite, installed if need be (never moto quietly)."""
+    return choose_server(None)
+
+
+def choose_server(requested: str | None, *, root: Path = PROJECT_ROOT) -> str:
+    """The stand-in a run uses: dynalite unless moto is asked for by name.
+
+    A checkout without ``node_modules`` gets dynalite installed (``npm ci``) when npm is
+    here; without Node.js or npm, or when the install fails, the run stops with the one
+    command to run, rather than measure moto under a report that would then be about moto
+    (many times slower on the network scenarios, see above).
+    """
+    if requested == "moto":
+        return "moto"
+    if requested not in (None, "dynalite"):
+        raise ValueError(f"server is one of {SERVERS}")
+    cli = root / DYNALITE_CLI.relative_to(PROJECT_ROOT)
+    if shutil.which("node") is None:
+        raise SystemExit(
+            "The benchmark's DynamoDB stand-in, dynalite, runs on Node.js, which is not installed "
+            f"here. Install Node.js 20 or later with npm, then run `{INSTALL_COMMAND}` at the project "
+            "root; or run with --server moto to measure against moto instead (much slower)."
+        )
+    if cli.is_file():
+        return "dynalite"
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(
+            f"The benchmark's DynamoDB stand-in, dynalite, is not installed and npm is not here: "
+            f"run `{INSTALL_COMMAND}` at the project root (it needs npm), or run with --server moto "
+            "to measure against moto instead (much slower)."
+        )
+    print(f"dynalite (the DynamoDB stand-in) is not installed: running `{INSTALL_COMMAND}` ...", flush=True)
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=root, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0 or not cli.is_file():
+        raise SystemExit(
+            f"`{INSTALL_COMMAND}` at the project root did not install dynalite (exit {done.returncode}):\n"
+            f"{(done.stderr or done.stdout)[-2000:]}\nRun it yourself once it can succeed, or run "
+            "with --server moto to measure against moto instead (much slower)."
+        )
+    return "dynalite"
 
 
 def _free_port() -> int:
@@ -133,7 +179,7 @@ class Endpoint:
     def __init__(
         self, delay_ms: float = DEFAULT_DELAY_MS, server: str | None = None, moto_mode: str = "process"
     ) -> None:
-        self.server = server or default_server()
+        self.server = server or choose_server(None)
         if self.server not in SERVERS:
             raise ValueError(f"server is one of {SERVERS}")
         if moto_mode not in ("process", "thread"):
