@@ -54,3 +54,13 @@ QUICK = replace(
     gui_runs=2,
     scroll_messages=1_000,
 )
+#: The scale tier (``--scale``): a mirror of 100,000 chats and 1,000,000 messages, a first
+#: sync of 200,000 items.
+SCALE = replace(
+    FULL,
+    name="scale",
+    first_sync_items=200_000,
+    cached_chats=100_000,
+    cached_messages=1_000_000,
+    big_chat_messages=10_000,
+)
