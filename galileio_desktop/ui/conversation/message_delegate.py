@@ -52,7 +52,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .. import theme
 from .message_document import MessageDocument, build_message_document
-from .message_list_model import HUMAN, MessageRoles, MessageRow
+from .message_list_model import HUMAN, MessageListModel, MessageRoles, MessageRow
 from .text_selection import TextSelection, cursor_for, text_length
 
 log = logging.getLogger(__name__)
@@ -341,12 +341,19 @@ class MessageDelegate(QStyledItemDelegate):
         return V_MARGIN + header + HEADER_GAP + lines * metrics.lineSpacing() + 2 * PAD_Y + footer + V_MARGIN
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        row = index.data(MessageRoles.ROW)
+        # Every layout of the list asks this of every row: straight from the pane's model
+        # when it is one (two round trips through Qt's item data a row cost as much as the
+        # rest of a 400-row layout).
+        model = index.model()
+        if isinstance(model, MessageListModel):
+            row: Any = model.row_at(index.row())
+            state_text = MessageListModel.state_text(row) if row is not None else ""
+        else:
+            row = index.data(MessageRoles.ROW)
+            state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
         if not isinstance(row, MessageRow):
             return QSize(self._width, 0)
-        state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
         if self.defer_heights and not self.is_measured(row, state_text):
-            model = index.model()
             if model is not None and index.row() < model.rowCount() - EXACT_TAIL_ROWS:
                 return QSize(self._width, self._estimate(row, state_text, index))
         return QSize(self._width, self.row_height(row, state_text))

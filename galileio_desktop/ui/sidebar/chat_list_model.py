@@ -92,6 +92,10 @@ class ChatListModel(QAbstractListModel):
         self._today = today or dt.date.today()
         self._fixed_today = today is not None
         self._bounds = time_groups.group_bounds(self._today)
+        #: Per chat, what building the rows asks of it: (the view it was read from, its
+        #: title case-folded, its group). Typing in the filter rebuilds the rows of every
+        #: chat at each key; read once, 10,000 chats take a few milliseconds, not 15-30.
+        self._facts: dict[str, tuple[ChatView, str, str]] = {}
 
     # -- Qt model API -------------------------------------------------------------------
 
@@ -256,6 +260,7 @@ class ChatListModel(QAbstractListModel):
             return
         self._today = new_day
         self._bounds = time_groups.group_bounds(new_day)
+        self._facts.clear()
         self._apply_rows(self._build_rows(), set(self._views))
 
     # -- internals ----------------------------------------------------------------------
@@ -275,11 +280,18 @@ class ChatListModel(QAbstractListModel):
         needle = self._filter.casefold()
         rows: list[RowKey] = []
         current_group = None
+        views = self._views
+        facts = self._facts
+        if len(facts) > 2 * len(views) + 64:  # chats gone since: forget them
+            facts = self._facts = {cid: f for cid, f in facts.items() if cid in views}
         for chat_id in self._order:
-            view = self._views[chat_id]
-            if needle and needle not in view.chat.title.casefold():
+            view = views[chat_id]
+            fact = facts.get(chat_id)
+            if fact is None or fact[0] is not view:
+                fact = facts[chat_id] = (view, view.chat.title.casefold(), self._group(view))
+            if needle and needle not in fact[1]:
                 continue
-            group = self._group(view)
+            group = fact[2]
             if group != current_group:
                 rows.append(("h", group))
                 current_group = group
