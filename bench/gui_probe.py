@@ -10,7 +10,10 @@ baseline runs the same way. Modes:
 - ``bare-memory`` / ``app-memory``: VmRSS and VmHWM (``/proc/self/status``) once the
   bare window is painted, or once the app's window shows a chosen chat's newest page;
 - ``app-stall``: the longest gap between ticks of a 5 ms QTimer in the GUI thread
-  while the window's sync worker does the first sync, then while it deletes a chat.
+  while the window's sync worker does the first sync, then while it deletes a chat;
+- ``app-interact``: the same meter, on a cached mirror and offline, while chats are
+  opened one after another, a word is typed in the chat filter, and a query in the
+  Ctrl+K search, a key every 180 ms.
 """
 
 from __future__ import annotations
@@ -142,7 +145,7 @@ def run_app(args: argparse.Namespace) -> int:
     window.resize(1280, 800)
     result["t_built"] = time.monotonic()
     view = window.sidebar.list_view
-    target_chat = args.chat or ""
+    target_chat = args.chat[0] if args.chat else ""
 
     def painted() -> None:
         result["boto3_loaded_at_paint"] = "boto3" in sys.modules
@@ -201,7 +204,7 @@ class StallWatch:
     """With ``--diagnose``: a thread that, while the GUI thread has not ticked for a while,
     records where every thread is (the GUI thread waits for the GIL or runs slow code)."""
 
-    def __init__(self, meter: StallMeter, threshold_ms: float = 30.0) -> None:
+    def __init__(self, meter: StallMeter, threshold_ms: float = 12.0) -> None:
         import threading
 
         self.meter = meter
@@ -223,22 +226,69 @@ class StallWatch:
         import traceback
 
         names = {}
-        while not self._stop.wait(0.01):
+        while not self._stop.wait(0.002):
             late = time.perf_counter() - self.meter.last
-            if not self.meter.phase or late < self.threshold or len(self.samples) >= 60:
+            if not self.meter.phase or late < self.threshold or len(self.samples) >= 200:
                 continue
             names = {t.ident: t.name for t in threading.enumerate()}
             stacks = {}
             for ident, frame in sys._current_frames().items():
                 if ident == threading.get_ident():
                     continue
-                summary = traceback.extract_stack(frame)[-4:]
+                summary = traceback.extract_stack(frame)[-10:]
                 stacks[names.get(ident, str(ident)) + (" [GUI]" if ident == self.gui_ident else "")] = [
                     f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in summary
                 ]
             self.samples.append(
                 {"phase": self.meter.phase, "late_ms": round(late * 1000, 1), "threads": stacks}
             )
+
+
+class SlowCalls:
+    """With ``--diagnose``: every call from Qt into Python in the GUI thread (a slot, an
+    event handler, a delegate's paint) that took longer than ``threshold_ms``, with the
+    phase and when, and its slowest direct callees (a profile hook: slows Python code)."""
+
+    def __init__(self, meter: StallMeter, threshold_ms: float = 8.0) -> None:
+        self.meter = meter
+        self.threshold = threshold_ms / 1000.0
+        self.found: list[list[Any]] = []
+        self._stack: list[list[Any]] = []
+
+    def start(self) -> None:
+        sys.setprofile(self._hook)
+
+    def stop(self) -> None:
+        sys.setprofile(None)
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            self._stack.append([frame, time.perf_counter(), {}, 0.0, ""])
+        elif event == "return" and self._stack:
+            entry = self._stack.pop()
+            took = time.perf_counter() - entry[1]
+            code = frame.f_code
+            where = f"{Path(code.co_filename).name}:{code.co_firstlineno} {code.co_name}"
+            if self._stack:
+                parent = self._stack[-1]
+                if len(self._stack) == 1 or took > self.threshold / 4:
+                    callees = parent[2]
+                    callees[where] = callees.get(where, 0.0) + took
+                if took > parent[3]:  # the heaviest chain of calls below the parent
+                    parent[3] = took
+                    parent[4] = f"{round(took * 1000, 1)} {where}" + (" > " + entry[4] if entry[4] else "")
+            elif took > self.threshold and len(self.found) < 300:
+                top = sorted(entry[2].items(), key=lambda kv: -kv[1])[:4]
+                self.found.append(
+                    [
+                        self.meter.phase,
+                        round(entry[1] - self.meter.started, 3),
+                        round(took * 1000, 1),
+                        where,
+                        [f"{round(t * 1000, 1)} {name}" for name, t in top],
+                        entry[4],
+                    ]
+                )
 
 
 class StallMeter:
@@ -272,6 +322,7 @@ class StallMeter:
         self.last_sched = _schedstat()
         self.phases[phase] = {
             "max_gap_ms": 0.0,
+            "max_gap_busy_ms": 0.0,
             "ticks": 0,
             "long_gaps": [],
             "load_before": os.getloadavg()[0],
@@ -287,7 +338,8 @@ class StallMeter:
         if "long_gaps_threads_ms" in data:
             data["long_gaps_threads_ms"] = sorted(data["long_gaps_threads_ms"], key=lambda g: -g[0])[:10]
         data["long_gaps_ms"] = [g[0] for g in gaps[:10]]
-        #: (gap, GUI thread on a CPU, GUI thread waiting for a CPU) in ms, longest first
+        #: (gap, GUI thread on a CPU, GUI thread waiting for a CPU) in ms, and when the gap
+        #: began (seconds into the phase), longest first
         data["long_gaps_gui_run_wait_ms"] = [list(g) for g in gaps[:10]]
         data["long_gaps_total_ms"] = round(sum(g[0] for g in gaps), 1)
         data["long_gaps_blocked_ms"] = round(sum(max(0.0, g[0] - g[1] - g[2]) for g in gaps), 1)
@@ -305,9 +357,14 @@ class StallMeter:
             data = self.phases[self.phase]
             data["ticks"] += 1
             data["max_gap_ms"] = max(data["max_gap_ms"], round(gap, 2))
+            ran, waited = (sched[0] - self.last_sched[0], sched[1] - self.last_sched[1])
+            if ran > data["max_gap_busy_ms"]:
+                # the GUI thread's own work in one gap, whatever the machine's load
+                data["max_gap_busy_ms"] = round(ran, 2)
             if gap > 3 * TICK_MS:
-                ran, waited = (sched[0] - self.last_sched[0], sched[1] - self.last_sched[1])
-                data["long_gaps"].append((round(gap, 1), round(ran, 1), round(waited, 1)))
+                data["long_gaps"].append(
+                    (round(gap, 1), round(ran, 1), round(waited, 1), round(self.last - self.started, 3))
+                )
                 if threads and gap > 30:
                     # per thread: [ms on a CPU, ms ready but waiting for a CPU] during the gap
                     busy = {
@@ -357,6 +414,8 @@ def _schedstat() -> tuple[float, float]:
 
 #: The ``gclog`` experiment's findings.
 GC_PAUSES: list[list[Any]] = []
+GC_TYPES: list[list[Any]] = []
+GC_T0 = time.perf_counter()
 
 
 def apply_experiment(name: str) -> None:
@@ -377,12 +436,29 @@ def apply_experiment(name: str) -> None:
         def on_gc(phase: str, info: dict[str, Any]) -> None:
             if phase == "start":
                 started["wall"], started["cpu"] = time.perf_counter(), time.thread_time()
+                started["count"] = gc.get_count()
+                if info["generation"] >= 1 and len(GC_TYPES) < 5:
+                    from collections import Counter
+
+                    young = gc.get_objects(generation=0) + gc.get_objects(generation=1)
+                    kinds = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in young)
+                    GC_TYPES.append([len(young), kinds.most_common(12)])
+                    del young
+                    started["wall"], started["cpu"] = time.perf_counter(), time.thread_time()
                 return
             wall = (time.perf_counter() - started["wall"]) * 1000
             if wall > 5:
                 cpu = (time.thread_time() - started["cpu"]) * 1000
                 GC_PAUSES.append(
-                    [info["generation"], round(wall, 1), round(cpu, 1), threading.current_thread().name]
+                    [
+                        info["generation"],
+                        round(wall, 1),
+                        round(cpu, 1),
+                        threading.current_thread().name,
+                        list(started["count"]),
+                        info["collected"],
+                        round(started["wall"] - GC_T0, 3),
+                    ]
                 )
 
         gc.callbacks.append(on_gc)
@@ -399,6 +475,21 @@ def apply_experiment(name: str) -> None:
         ChatGateway._query_pages = smaller_pages  # type: ignore[method-assign]
     elif name:
         raise SystemExit(f"unknown experiment {name!r}")
+
+
+def _after_first_paint(widget: Any, then: Any) -> None:
+    """Call ``then`` in the event-loop turn after ``widget``'s first paint."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                QTimer.singleShot(0, then)
+            return False
+
+    watch = FirstPaint(widget)
+    widget.installEventFilter(watch)
 
 
 def run_stall(args: argparse.Namespace) -> int:
@@ -425,6 +516,7 @@ def run_stall(args: argparse.Namespace) -> int:
     client = window.client
     meter = StallMeter(per_thread=args.diagnose)
     watch = StallWatch(meter) if args.diagnose else None
+    slow = SlowCalls(meter) if args.diagnose else None
     result: dict[str, Any] = {}
     state: dict[str, Any] = {"phase": "first_sync"}
 
@@ -459,31 +551,209 @@ def run_stall(args: argparse.Namespace) -> int:
         result["delete"] = meter.end()
         if GC_PAUSES:
             result["gc_pauses"] = GC_PAUSES
+        if GC_TYPES:
+            result["gc_young_types"] = GC_TYPES
         if watch is not None:
             watch.stop()
             result["stall_samples"] = watch.samples
+        if slow is not None:
+            slow.stop()
+            result["slow_calls"] = slow.found
         emit(result)
         window.close()
         app.exit(0)
 
     client.events.sig_sync_done.connect(on_sync_done)
     client.sig_failed.connect(on_failed)
-    meter.begin("first_sync")
-    if watch is not None:
-        watch.start()
+    # The window's own first paint is start-up (measured by app-start). From there until
+    # the sync worker starts, the window builds its other parts, a step a turn ("parts",
+    # reported beside the first sync); the first sync's phase begins as the worker starts.
+    start_background = client.start_background
+
+    def begin_first_sync() -> None:
+        result["parts"] = meter.end() if meter.phase == "parts" else {}
+        meter.begin("first_sync")
+        start_background()
+
+    client.start_background = begin_first_sync  # type: ignore[method-assign]
     window.show()
     window.start()
+    _after_first_paint(
+        window,
+        lambda: (meter.begin("parts"), watch.start() if watch else None, slow.start() if slow else None),
+    )
+    QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
+    return int(app.exec())
+
+
+#: Typing: one key this often (about 65 words a minute): slower than the filter's and the
+#: search's pause for more keys, so every key runs a filter or a search, as it does for
+#: most people.
+KEY_INTERVAL_MS = 180
+
+
+class Steps:
+    """Runs the probe's steps one after another, each calling ``next()`` when done."""
+
+    def __init__(self, steps: list[Any], finished: Any) -> None:
+        self.steps = list(steps)
+        self.finished = finished
+
+    def next(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        if self.steps:
+            QTimer.singleShot(0, self.steps.pop(0))
+        else:
+            self.finished()
+
+
+def run_interact(args: argparse.Namespace) -> int:
+    """On a cached mirror, offline: open chats one after another, type in the chat
+    filter, then type a query in the Ctrl+K search, a 5 ms timer measuring each phase."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from galileio_desktop.ui import qt_log
+    from galileio_desktop.ui.app_window import build_window, ensure_application
+
+    app = ensure_application(icon=False)
+    qt_log.install()
+    window = build_window(
+        _offline_factory(Path(args.mirror), args.user),
+        None,
+        "bench",
+        Path(args.settings),
+        restore_layout=False,
+        start=True,
+    )
+    window.resize(1280, 800)
+    meter = StallMeter(per_thread=args.diagnose)
+    watch = StallWatch(meter) if args.diagnose else None
+    slow = SlowCalls(meter) if args.diagnose else None
+    result: dict[str, Any] = {"opened": []}
+    chats = [c for c in (args.chat or []) if c]
+    waiting: dict[str, Any] = {}
+
+    def open_next() -> None:
+        if not chats:
+            QTimer.singleShot(SETTLE_MS, end_open)
+            return
+        chat_id = chats.pop(0)
+        waiting["chat"] = chat_id
+        waiting["began"] = time.perf_counter()
+        if not window.sidebar.select_chat(chat_id):
+            result.setdefault("errors", []).append(f"chat {chat_id} not listed")
+            open_next()
+
+    def on_shown(chat_id: str) -> None:
+        if chat_id != waiting.get("chat"):
+            return
+        waiting["chat"] = ""
+        result["opened"].append(
+            [round((time.perf_counter() - waiting["began"]) * 1000, 1), window.pane.model.rowCount()]
+        )
+        QTimer.singleShot(SETTLE_MS, open_next)  # its older rows are measured meanwhile
+
+    def begin_open() -> None:
+        window.pane.sig_messages_shown.connect(on_shown)
+        if watch is not None:
+            watch.start()
+        if slow is not None:
+            slow.start()
+        meter.begin("open")
+        open_next()
+
+    def end_open() -> None:
+        result["open"] = meter.end()
+        steps.next()
+
+    def type_into(edit: Any, text: str, then: Any) -> None:
+        edit.setFocus()
+        letters = list(text)
+
+        def key() -> None:
+            if letters:
+                QTest.keyClick(edit, letters.pop(0))
+                QTimer.singleShot(KEY_INTERVAL_MS, key)
+            else:
+                then()
+
+        key()
+
+    def begin_filter() -> None:
+        meter.begin("filter")
+        edit = window.sidebar.filter_edit
+        type_into(edit, args.filter_text, lambda: QTimer.singleShot(SETTLE_MS, end_filter))
+
+    def end_filter() -> None:
+        result["filter"] = meter.end()
+        result["filter_shown"] = window.sidebar.model.shown_chat_count()
+        QTest.keyClick(window.sidebar.filter_edit, Qt.Key.Key_Escape)
+        window.sidebar.filter_edit.clear()
+        steps.next()
+
+    def begin_search() -> None:
+        dialog = window.search_dialog  # built here if not yet (its first build is not typing)
+        dialog.sig_results_shown.connect(on_results)
+        QTimer.singleShot(SETTLE_MS, lambda: search_typing(dialog))
+
+    def search_typing(dialog: Any) -> None:
+        meter.begin("search")
+        window.open_search()
+        type_into(dialog.query_edit, args.search_text, lambda: None)
+
+    def on_results(count: int) -> None:
+        result.setdefault("search_results", []).append(count)
+        dialog = window.search_dialog
+        if dialog.query_edit.text() == args.search_text and "search" not in result:
+            QTimer.singleShot(SETTLE_MS, end_search)
+
+    def end_search() -> None:
+        result["search"] = meter.end()
+        window.search_dialog.reject()
+        steps.next()
+
+    def finish() -> None:
+        if watch is not None:
+            watch.stop()
+            result["stall_samples"] = watch.samples
+        if slow is not None:
+            slow.stop()
+            result["slow_calls"] = slow.found
+        emit(result)
+        window.close()
+        app.exit(0)
+
+    steps = Steps([begin_filter, begin_search], finish)
+
+    def on_listed() -> None:
+        if "listed" in result:
+            return
+        result["listed"] = True
+        QTimer.singleShot(SETTLE_MS, begin_open)
+
+    window.sidebar.sig_list_loaded.connect(on_listed)
+    window.show()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
     return int(app.exec())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="one GUI measurement in a fresh process")
-    parser.add_argument("mode", choices=["bare-start", "bare-memory", "app-start", "app-memory", "app-stall"])
+    parser.add_argument(
+        "mode", choices=["bare-start", "bare-memory", "app-start", "app-memory", "app-stall", "app-interact"]
+    )
     parser.add_argument("--mirror", help="mirror file")
     parser.add_argument("--user", help="user id of the mirror")
     parser.add_argument("--settings", help="folder for the window's settings")
-    parser.add_argument("--chat", help="app-memory: the chat to open")
+    parser.add_argument(
+        "--chat",
+        action="append",
+        help="app-memory: the chat to open; app-interact: the chats to open, in turn",
+    )
+    parser.add_argument("--filter-text", default="", help="app-interact: typed in the chat filter")
+    parser.add_argument("--search-text", default="", help="app-interact: typed in the Ctrl+K search")
     parser.add_argument("--endpoint", help="app-stall: DynamoDB endpoint (the latency proxy)")
     parser.add_argument("--table", help="app-stall: table")
     parser.add_argument("--delete-chat", help="app-stall: the chat to delete after the first sync")
@@ -498,6 +768,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_bare(args.mode == "bare-memory")
     if args.mode == "app-stall":
         return run_stall(args)
+    if args.mode == "app-interact":
+        return run_interact(args)
     return run_app(args)
 
 

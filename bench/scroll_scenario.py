@@ -25,7 +25,8 @@ from bench.scenarios_local import BENCH_DIR, probe_env
 from bench.sizes import Sizes
 
 PROBE = BENCH_DIR / "scroll_probe.py"
-STALL_TARGET_MS = 50.0
+#: One frame at 60 Hz; the plain list's own worst gap is reported beside it.
+STALL_TARGET_MS = 1000 / 60
 #: Ours keeps up when it achieves this share of the plain list's frames per second.
 FPS_SHARE = 0.9
 #: Seconds of scrolling allowed per message before a probe gives up (well above 60 Hz pace).
@@ -130,7 +131,7 @@ def results(chat: ScrollChat, ours: dict[str, Any], bare: dict[str, Any]) -> lis
             "ms",
             stall_ours / max(stall_bare, 1e-9),
             "x of bare",
-            f"<= {STALL_TARGET_MS:.0f} ms",
+            f"<= {STALL_TARGET_MS:.1f} ms (one frame at 60 Hz)",
             reached and stall_ours <= STALL_TARGET_MS,
             baseline_label=label,
             details=details,
