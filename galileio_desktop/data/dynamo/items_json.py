@@ -14,8 +14,10 @@ import json
 import re
 from typing import Any
 
-#: Binary attribute types: botocore turns their base64 text into bytes; this reader does not.
-_BINARY_MARKS = (b'"B"', b'"BS"')
+#: Binary attribute types: botocore turns their base64 text into bytes; this reader does
+#: not, so a page holding one takes botocore's way. A type name can also arrive escaped
+#: (``"\u0042"`` is ``"B"`` to a JSON reader): any escaped ``B`` or ``S`` does the same.
+BINARY_MARKS = (b'"B"', b'"BS"', b"\\u0042", b"\\u0053")
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -32,7 +34,7 @@ def read_items_as_json(
     if response_dict.get("status_code") != 200:
         return
     body = response_dict.get("body")
-    if not isinstance(body, bytes) or any(mark in body for mark in _BINARY_MARKS):
+    if not isinstance(body, bytes) or any(mark in body for mark in BINARY_MARKS):
         return
     try:
         split = split_items(body.decode("utf-8"))

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotDynamoDB
-from .items_json import split_items
+from .items_json import BINARY_MARKS, split_items
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ REQUIRED_MEMBERS: Mapping[str, tuple[str, ...]] = {
     "DeleteTable": ("TableDescription",),
     "ListTables": ("TableNames",),
 }
-_BINARY_MARKS = (b'"B"', b'"BS"')
 _PORTAL_HINT = (
     "it may be a Wi-Fi sign-in page, a proxy or a damaged connection. Nothing was changed; "
     "the sync tries again once the network answers properly."
@@ -94,7 +93,7 @@ def check_response(
         if "__type" not in document:
             raise not_dynamodb(f"HTTP {status} without DynamoDB's error type")
         return
-    if operation == "Query" and not any(mark in body for mark in _BINARY_MARKS):
+    if operation == "Query" and not any(mark in body for mark in BINARY_MARKS):
         _split_query_page(body, response_dict, customized_response_dict)
         return
     document = _json_object(body, status)
