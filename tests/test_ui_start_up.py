@@ -66,11 +66,16 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     window.sidebar.sig_list_loaded.connect(lambda: lists.append(window.sidebar.model.chat_count()))
     # Started while being built: the library worker runs, nothing else does yet.
     assert client.running and not client.background_started
-    states: list[tuple[bool, bool, bool]] = []
+    states: list[tuple[bool, bool, bool, bool]] = []
     watch = PaintWatch(
         window,
         lambda: states.append(
-            (window.parts_built, client.background_started, not QApplication.windowIcon().isNull())
+            (
+                window.parts_built,
+                client.background_started,
+                not QApplication.windowIcon().isNull(),
+                window.sidebar._rest_wanted,
+            )
         ),
     )
     window.sidebar.list_view.viewport().installEventFilter(watch)
@@ -78,9 +83,10 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     with qtbot.waitSignal(window.sidebar.sig_first_list_shown, timeout=10_000):
         pass
     # When the chat list was first painted with chats in it, the rest of the window was
-    # not built yet, the sync worker and the answer thread had not started, and the icon
-    # (its SVG engine) was not loaded.
-    assert states[:1] == [(False, False, False)]
+    # not built yet, the sync worker and the answer thread had not started, the icon
+    # (its SVG engine) was not loaded, and the rest of the list was still to be asked for
+    # (decoding it would have competed with the paint).
+    assert states[:1] == [(False, False, False, True)]
     qtbot.waitUntil(lambda: window.parts_built and client.background_started, timeout=10_000)
     assert not window.windowIcon().isNull()
     qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
@@ -95,6 +101,19 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     window.start()  # started already: nothing happens twice
     qtbot.wait(50)
     assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS] and len(lists) == 2
+
+
+def test_a_list_that_cannot_paint_yet_still_gets_the_rest_of_its_chats(
+    qtbot, tmp_path: Path, mirror: tuple[Path, str]
+) -> None:
+    window = _window(qtbot, tmp_path, mirror[0])
+    viewport = window.sidebar.list_view.viewport()
+    viewport.setUpdatesEnabled(False)  # no paint comes, as for a window covered by another
+    with qtbot.waitSignal(window.sidebar.sig_first_list_shown, timeout=10_000):
+        window.show()
+    qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
+    viewport.setUpdatesEnabled(True)
+    window.close()  # its threads stopped while the window is still referenced here
 
 
 def test_asking_for_a_part_builds_it_at_once_with_the_remembered_layout(

@@ -57,6 +57,10 @@ def ensure_application(*, icon: bool = True) -> QApplication:
     if app is None:
         app = QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    # From here on the collector runs in this thread only, on a timer; none runs while
+    # the window's modules are imported and its widgets built (a few milliseconds of
+    # start-up), nor in a worker thread.
+    collector.collect_in_gui_thread()
     app.setApplicationName(APP_TITLE)
     app.setApplicationDisplayName(APP_TITLE)
     app.setDesktopFileName("galileio-desktop")

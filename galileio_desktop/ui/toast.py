@@ -51,8 +51,7 @@ class Toast(QFrame):
         # Setup
         self.setObjectName("toast")
         self.setAccessibleName("Notification")
-        self._apply_palette()
-        self.hide()
+        self.hide()  # its colours are set when it shows (see _apply_palette)
 
         # Layout
         layout = QHBoxLayout(self)
@@ -68,7 +67,9 @@ class Toast(QFrame):
 
     def _apply_palette(self) -> None:
         """Dark on light, or light on dark: the palette's text and base swapped, with the
-        action button drawn as a link in the same colours (rebuilt when the theme changes)."""
+        action button drawn as a link in the same colours. Set when the toast shows, and
+        again when the theme changes while it shows: a hidden toast costs no style sheet
+        (the window starts sooner)."""
         palette = self.parentWidget().palette() if self.parentWidget() is not None else self.palette()
         fill = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
         text = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Base)
@@ -84,7 +85,7 @@ class Toast(QFrame):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and self.isVisible():
             self._apply_palette()
 
     def show_message(self, text: str, action: str = "Undo", timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
@@ -96,6 +97,7 @@ class Toast(QFrame):
         self._button.setText(action)
         self._button.setAccessibleName(action)
         self._button.setVisible(bool(action))
+        self._apply_palette()
         self._reposition()
         self.show()
         self.raise_()
@@ -126,7 +128,7 @@ class Toast(QFrame):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parent() and event.type() == QEvent.Type.Resize:
             self._reposition()
-        elif watched is self.parent() and event.type() == QEvent.Type.PaletteChange:
+        elif watched is self.parent() and event.type() == QEvent.Type.PaletteChange and self.isVisible():
             self._apply_palette()
         return super().eventFilter(watched, event)
 

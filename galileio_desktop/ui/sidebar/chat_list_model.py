@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -389,6 +388,8 @@ def _row_diff(old: list[RowKey], new: list[RowKey]) -> list[tuple[str, int, int,
         suffix += 1
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
+    import difflib  # only when a list changes (not before the first paint)
+
     matcher = difflib.SequenceMatcher(a=old_mid, b=new_mid, autojunk=False)
     return [
         (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)

@@ -67,6 +67,9 @@ NO_MATCH_TEXT = "No titles match.\nCtrl+K searches messages and sources."
 LAYOUT_BATCH_ROWS = 1000
 #: The delete is sent this long after the toast is gone, so a late Undo still wins.
 UNDO_GRACE_MS = 500
+#: The rest of the list is read after the first screen is painted, or after this long
+#: (a window covered by another may not paint at once).
+FIRST_PAINT_WAIT_MS = 500
 
 
 class ChatListView(QListView):
@@ -177,6 +180,9 @@ class ChatSidebar(QWidget):
         self._toast_chat = ""
         self._loaded_once = False
         self._first_shown = False
+        self._first_list_told = False
+        #: The first screen is in; the rest of the list is read once it is painted.
+        self._rest_wanted = False
         #: The open chat is moving in the list (pinned, new activity): it stays open.
         self._moving_current = False
         #: The open chat's id while it is not listed: looked up (it may have taken the
@@ -342,6 +348,7 @@ class ChatSidebar(QWidget):
         if self._load_op is not None and self._load_op is not op:
             self._load_op.cancel()
         self._load_op = op
+        self._rest_wanted = False
         op.success(functools.partial(self._on_chats_loaded, op))
         if not sent:
             op.run_in(self._client.local)
@@ -456,8 +463,10 @@ class ChatSidebar(QWidget):
         self._update_empty()
         self._update_pin_action()
         self._restore_selection()
-        if first_screen:  # the rest, while this screen paints
-            self._load(all_chats_op())
+        if first_screen:
+            # The rest once this screen is painted: decoding every chat in the worker
+            # would compete with the paint for the interpreter.
+            self._rest_wanted = True
         self.sig_list_loaded.emit()
         self._watch_first_paint()
 
@@ -669,6 +678,7 @@ class ChatSidebar(QWidget):
         viewport = self.list_view.viewport()
         if self.list_view.isVisible() and viewport.isVisible():
             viewport.installEventFilter(self)
+            QTimer.singleShot(FIRST_PAINT_WAIT_MS, self, self._emit_first_list_shown)
         else:
             QTimer.singleShot(0, self, self._emit_first_list_shown)
 
@@ -680,6 +690,12 @@ class ChatSidebar(QWidget):
 
     @Slot()
     def _emit_first_list_shown(self) -> None:
+        if self._first_list_told:
+            return
+        self._first_list_told = True
+        self.list_view.viewport().removeEventFilter(self)
+        if self._rest_wanted:
+            self._load(all_chats_op())
         self.sig_first_list_shown.emit()
 
     def _update_empty(self) -> None:
