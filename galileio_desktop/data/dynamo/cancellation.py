@@ -19,13 +19,15 @@ the next sync settles them.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Cancelled, DeadlineExceeded
+
+if TYPE_CHECKING:
+    import socket
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +113,16 @@ class _Sockets:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
 
     def add(self, sock: Any) -> None:
+        import socket  # with the network (a library opens without it, before a first paint)
+
         if isinstance(sock, socket.socket):
             with self._lock:
                 self._sockets.add(sock)
 
     def shut_down(self) -> int:
         """Shut every open socket down (reads and writes in other threads end at once)."""
+        import socket
+
         with self._lock:
             sockets = list(self._sockets)
         count = 0
