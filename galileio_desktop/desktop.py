@@ -74,11 +74,16 @@ def launch(ctx: Any) -> int:
             ctx.info("Galileio Desktop is already open: its window was brought to the front.")
             return 0
         instance.sig_request.connect(requests.request)
+    code = 1
     try:
-        return _launch(ctx, screenshot, requests)
+        code = _launch(ctx, screenshot, requests)
+        return code
     finally:
         if instance is not None:
             instance.close()
+        from .ui.workers.thread_stop import end_process_if_stuck
+
+        end_process_if_stuck(code)  # a thread let go at Quit is waited for, never torn down
 
 
 def instance_key(ctx: Any) -> str:

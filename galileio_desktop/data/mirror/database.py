@@ -22,8 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import random
-import shutil
 import sqlite3
 import threading
 import time
@@ -82,6 +80,8 @@ _open_count: dict[str, int] = {}
 def _nearly_full(folder: Path) -> bool:
     """SQLite reports a full disk as an I/O error where it grows its ``-shm`` file."""
     try:
+        import shutil  # when a write failed (not at every start)
+
         return shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
     except OSError:
         return False
@@ -298,6 +298,8 @@ class Mirror:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
+            import random  # only when another process holds the lock
+
             time.sleep(random.uniform(0.005, 0.05))
 
     def _claim_owner(self) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -304,6 +303,8 @@ def _padded_copy(damaged: Path, copy: Path) -> bool:
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
+    import shutil  # only when a damaged mirror is set aside
+
     shutil.copyfile(damaged, copy)
     wal = Path(f"{damaged}-wal")
     if wal.exists():
