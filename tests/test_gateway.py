@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
 import boto3
@@ -53,6 +54,31 @@ def test_queries_read_every_page(ddb: Any) -> None:
         gateway.put_message(new_message(USER, chat.chat_id, text=f"{i} {big}", at=1000 + i))
     messages = gateway.list_messages(chat.chat_id)
     assert [m.content.split(" ")[0] for m in messages] == [str(i) for i in range(30)]
+
+
+def test_the_first_page_of_a_chat_can_be_small_and_the_rest_follows(ddb: Any) -> None:
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "long", 1)
+    gateway.create_chat(chat)
+    for i in range(30):
+        gateway.put_message(new_message(USER, chat.chat_id, text=str(i), at=1000 + i))
+    pages = list(gateway.iter_message_pages(chat.chat_id, newest_first=True, first_page=5))
+    assert [len(p) for p in pages] == [5, 25] and [p.more for p in pages] == [True, False]
+    assert [Message.from_item(i).content for p in pages for i in p] == [str(i) for i in range(29, -1, -1)]
+
+
+def test_the_pool_keeps_working_with_a_busy_thread_and_from_its_own_threads(ddb: Any) -> None:
+    gateway = gateway_for(ddb)  # a pool of 4
+    release = threading.Event()
+    busy = gateway.pool.submit(release.wait, 30)  # a request that does not end yet
+    try:
+        assert gateway.each(lambda i: i * 2, list(range(10))) == [i * 2 for i in range(10)]
+        nested = gateway.each(lambda i: gateway.each(lambda j: (i, j), [0, 1, 2]), [0, 1])
+        assert nested == [[(i, j) for j in range(3)] for i in range(2)]
+    finally:
+        release.set()
+    assert busy.result() is True
+    gateway.close()
 
 
 def test_create_is_replay_safe_and_rename_never_resurrects(ddb: Any) -> None:

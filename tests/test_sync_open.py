@@ -60,7 +60,8 @@ def test_opening_reads_the_messages_only_then_the_sources_concurrently(device: D
     listed_not_opened(device, web, "long")
     before = len(device.faults.calls)
     lib.open_chat("long")
-    assert device.faults.calls[before:] == ["Query"]  # one page of GSI1: no sources query first
+    # GSI1 only, no sources query first: the newest page of 50, then the other 10 in a page of up to 1 MB
+    assert device.faults.calls[before:] == ["Query", "Query"]
     assert lib.count_messages("long") == 60
     assert lib.list_sources("long-a000") == []  # not yet
     before = len(device.faults.calls)
@@ -107,6 +108,29 @@ def test_a_long_chat_shows_its_newest_page_while_the_older_ones_arrive(device: D
     assert lib.count_messages("big") == 24
     lib.open_chat("short", on_first_page=lambda: seen.append((0, [])))  # one page: no call
     assert len(seen) == 1 and lib.count_messages("short") == 6
+
+
+def test_the_newest_page_is_read_alone_and_shown_before_the_rest(device: Device, web: WebApp) -> None:
+    lib = device.lib
+    listed_not_opened(device, web, "long")  # 60 messages
+    limits: list[Any] = []
+    device.client.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: limits.append(params.get("Limit"))
+    )
+    seen: list[tuple[int, list[str]]] = []
+
+    def first_page() -> None:
+        newest = [v.message.message_id for v in lib.list_messages("long", limit=2)]
+        seen.append((lib.count_messages("long"), newest))
+
+    lib.open_chat("long", on_first_page=first_page)
+    assert limits == [puller.NEWEST_PAGE, None]  # a small page first, then pages of up to 1 MB
+    assert seen == [(puller.NEWEST_PAGE, ["long-q029", "long-a029"])]
+    assert lib.count_messages("long") == 60
+    # Reading the chat again (revalidation, and the answers' sources it fetches) has no limit.
+    limits.clear()
+    lib.revalidate_chat("long")
+    assert limits and set(limits) == {None}
 
 
 def test_sources_of_a_reconciled_chat_are_read_offline(tmp_path: Path, ddb: Any, web: WebApp) -> None:

@@ -325,10 +325,16 @@ class ApiGateway:
         return [Chat.from_item(i) for i in self.list_chat_items()]
 
     def iter_message_pages(
-        self, chat_id: str, since_ms: int | None = None, *, newest_first: bool = False
+        self,
+        chat_id: str,
+        since_ms: int | None = None,
+        *,
+        newest_first: bool = False,
+        first_page: int | None = None,
     ) -> Iterator[Page]:
         """A chat's messages a page at a time; with ``since_ms``, newest first until the
-        first message at or before it (the API has no "newer than")."""
+        first message at or before it (the API has no "newer than"). ``first_page`` is
+        not needed here: every page is :data:`PAGE_SIZE` messages, small already."""
         ascending = not newest_first and since_ms is None
         token: str | None = None
         while True:

@@ -21,7 +21,15 @@ DEFAULT_REGION = "us-east-1"
 
 
 def client_config(max_pool_connections: int = 32) -> Any:
-    """Retries with backoff and jitter by botocore; timeouts for an interactive app."""
+    """Retries with backoff and jitter by botocore; timeouts for an interactive app.
+
+    botocore's own check of every parameter against the service model is off: it walks
+    each value of each request (about 1.5 ms of CPU for a batch of 25 deletes, 40% of
+    the client's time in a big delete). The gateway builds every request itself, item
+    sizes and titles are checked before sending, and DynamoDB validates each request
+    anyway: a malformed one is refused there (``ValidationException``) and parked as
+    any other refusal.
+    """
     from botocore.config import Config
 
     return Config(
@@ -30,6 +38,7 @@ def client_config(max_pool_connections: int = 32) -> Any:
         read_timeout=20,
         max_pool_connections=max_pool_connections,
         user_agent_extra=f"galileio-desktop/{__version__}",
+        parameter_validation=False,
     )
 
 

@@ -36,7 +36,7 @@ from ..schema import (
     validate_title,
 )
 from . import transact_writer as tx
-from .batch_writer import delete_request, put_request, write_all
+from .batch_writer import BATCH_LIMIT, delete_request, put_request, write_all
 from .cancellation import CancelToken, make_interruptible
 from .response_check import install_response_check
 
@@ -59,6 +59,38 @@ class Page(list):  # type: ignore[type-arg]
 
 #: Source keys of messages, by message id, as the caller's mirror knows them.
 KnownSources = Mapping[str, Sequence[TypedItem]]
+
+
+_pool_thread = threading.local()
+
+
+def _mark_pool_thread() -> None:
+    _pool_thread.marked = True
+
+
+def _start_threads(pool: ThreadPoolExecutor, count: int, patience: float = 0.05) -> None:
+    """Have ``count`` of the pool's threads running before work is submitted to it.
+
+    An executor starts a thread at each submit, and ``Thread.start`` waits for the new
+    thread to run: behind requests that hold the interpreter lock, submitting the 16
+    requests of a delete's first round took tens of milliseconds. Tasks that hold their
+    thread until all have started need ``count`` threads at once; started while nothing
+    else runs, that costs about a millisecond. Threads busy with other work are not
+    waited for beyond ``patience``.
+    """
+    running = threading.Semaphore(0)
+    go = threading.Event()
+
+    def arrive() -> None:
+        running.release()
+        go.wait(patience)
+
+    for _ in range(count):
+        pool.submit(arrive)
+    for _ in range(count):
+        if not running.acquire(timeout=patience):
+            break
+    go.set()
 
 
 class ChatGone(NotFound):
@@ -119,6 +151,7 @@ class ChatGateway:
         self.max_workers = max_workers
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._threads_started = 0
         #: None until the server was asked; False once it answered UnknownOperationException.
         self.transactions: bool | None = None
         #: Stops this gateway's requests (see :meth:`interrupt_with`).
@@ -139,8 +172,23 @@ class ChatGateway:
     def pool(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="ddb")
+                self._pool = ThreadPoolExecutor(
+                    self.max_workers, thread_name_prefix="ddb", initializer=_mark_pool_thread
+                )
             return self._pool
+
+    def _pool_for(self, tasks: int) -> ThreadPoolExecutor:
+        """The pool, with the threads ``tasks`` concurrent tasks will use already running."""
+        pool = self.pool
+        wanted = min(tasks, self.max_workers)
+        if wanted <= 1 or getattr(_pool_thread, "marked", False):
+            return pool
+        with self._pool_lock:
+            missing = wanted > self._threads_started
+            self._threads_started = max(wanted, self._threads_started)
+        if missing:
+            _start_threads(pool, wanted)
+        return pool
 
     def each(self, fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
         """``fn`` of every item, concurrently on the pool, in order. Every call has
@@ -148,7 +196,8 @@ class ChatGateway:
         no request of a failed step is still running when the caller retries it."""
         if len(items) <= 1:
             return [fn(i) for i in items]
-        futures = [self.pool.submit(fn, i) for i in items]
+        pool = self._pool_for(len(items))
+        futures = [pool.submit(fn, i) for i in items]
         wait(futures)
         return [f.result() for f in futures]
 
@@ -157,14 +206,25 @@ class ChatGateway:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+                self._threads_started = 0
 
-    def _query_pages(self, what: str, **params: Any) -> Iterator[Page]:
-        """Every page of a Query, following ``LastEvaluatedKey``."""
+    def _write_all(
+        self, requests: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
+    ) -> None:
+        """Every request in batches of 25, the batches side by side on the pool."""
+        pool = self._pool_for(-(-len(requests) // BATCH_LIMIT))
+        write_all(self.client, self.table, requests, pool, on_batch=on_batch, sleep=self._backoff_sleep)
+
+    def _query_pages(self, what: str, *, first_limit: int | None = None, **params: Any) -> Iterator[Page]:
+        """Every page of a Query, following ``LastEvaluatedKey``; ``first_limit``: the first
+        page holds at most this many items, the next ones up to 1 MB each."""
         params = {"TableName": self.table, **params}
+        limit = {"Limit": first_limit} if first_limit else {}
         while True:
             self.cancel_token.check()
             with dynamo_errors(what):
-                response = self.client.query(**params)
+                response = self.client.query(**params, **limit)
+            limit = {}
             if not isinstance(response.get("Items"), list):
                 raise NotDynamoDB(f"{what}: the answer has no list of items; nothing was concluded from it.")
             last = response.get("LastEvaluatedKey")
@@ -176,7 +236,9 @@ class ChatGateway:
     def _query(self, what: str, **params: Any) -> list[TypedItem]:
         return [item for page in self._query_pages(what, **params) for item in page]
 
-    def _gsi_pages(self, what: str, pk: str, since_ms: int | None, forward: bool) -> Iterator[Page]:
+    def _gsi_pages(
+        self, what: str, pk: str, since_ms: int | None, forward: bool, first_limit: int | None = None
+    ) -> Iterator[Page]:
         """A GSI1 query, page by page, keeping only the user's own items: anyone can write
         a GSI1PK that names another user on an item of their own, and IAM cannot stop that."""
         condition = "GSI1PK = :pk"
@@ -190,6 +252,7 @@ class ChatGateway:
             KeyConditionExpression=condition,
             ExpressionAttributeValues=values,
             ScanIndexForward=forward,
+            first_limit=first_limit,
         )
         for found in pages:
             own = Page((item for item in found if item.get("PK", {}).get("S") == self.user_id), found.more)
@@ -214,12 +277,19 @@ class ChatGateway:
         return [item for page in self.iter_message_pages(chat_id, since_ms) for item in page]
 
     def iter_message_pages(
-        self, chat_id: str, since_ms: int | None = None, *, newest_first: bool = False
+        self,
+        chat_id: str,
+        since_ms: int | None = None,
+        *,
+        newest_first: bool = False,
+        first_page: int | None = None,
     ) -> Iterator[Page]:
         """A chat's message items, oldest first (or newest first), a page of up to 1 MB at
-        a time."""
+        a time; ``first_page``: the first page holds at most this many messages (what a
+        window shows first arrives in one round trip of a few kilobytes, not behind a
+        1 MB page to read and store)."""
         pk = messages_gsi1pk(self.user_id, chat_id)
-        return self._gsi_pages("Opening chat", pk, since_ms, forward=not newest_first)
+        return self._gsi_pages("Opening chat", pk, since_ms, forward=not newest_first, first_limit=first_page)
 
     def list_messages(self, chat_id: str) -> list[Message]:
         return [m for m in map(decode, self.list_message_items(chat_id)) if isinstance(m, Message)]
@@ -381,13 +451,7 @@ class ChatGateway:
         ):
             raise ChatGone(message.chat_id)
         if source_items:
-            write_all(
-                self.client,
-                self.table,
-                [put_request(i) for i in source_items],
-                self.pool,
-                sleep=self._backoff_sleep,
-            )
+            self._write_all([put_request(i) for i in source_items])
         return self._put_new(item, "Saving message")
 
     def _put_message_transaction(
@@ -435,13 +499,7 @@ class ChatGateway:
             source_keys = self._source_keys_of([message_id], None)
         else:
             source_keys = [key_of(k) for k in known_sources]
-        write_all(
-            self.client,
-            self.table,
-            [delete_request(k) for k in source_keys],
-            self.pool,
-            sleep=self._backoff_sleep,
-        )
+        self._write_all([delete_request(k) for k in source_keys])
         with dynamo_errors("Deleting message"):
             self.client.delete_item(TableName=self.table, Key=message_key(self.user_id, message_id))
         return len(source_keys)
@@ -495,13 +553,9 @@ class ChatGateway:
         requests = len(source_keys) + len(message_keys)
         message_total = len(message_keys)
         for keys in (source_keys, list(message_keys.values())):
-            write_all(
-                self.client,
-                self.table,
+            self._write_all(
                 [delete_request(k) for k in keys],
-                self.pool,
                 on_batch=lambda n: step(max(1, n * message_total // max(1, requests))),
-                sleep=self._backoff_sleep,
             )
         with dynamo_errors("Deleting chat"):
             self.client.delete_item(TableName=self.table, Key=chat_key(self.user_id, chat_id))

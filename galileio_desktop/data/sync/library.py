@@ -582,9 +582,10 @@ class ChatLibrary:
         """The user opened a chat: remember it (it is kept fresh by every sync for 7 days)
         and fetch its messages if the mirror does not have them all yet.
 
-        Messages only, in 1 MB pages, newest first (a chat of thousands of messages is a
-        few requests); ``on_first_page`` is called once the newest page is stored, when
-        older pages follow, so it can be shown meanwhile. Call :meth:`fetch_sources` next.
+        Messages only, newest first: the window's page of the newest messages, then 1 MB
+        pages (a chat of thousands of messages is a few requests); ``on_first_page`` is
+        called once the newest page is stored, when older pages follow, so it can be shown
+        meanwhile. Call :meth:`fetch_sources` next.
         """
         with self._mirror.write() as conn:
             sync_state.mark_opened(conn, chat_id, self._clock())

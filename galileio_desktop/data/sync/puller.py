@@ -24,10 +24,11 @@ here and not yet sent have no server state to drop. Cost: one request per 1 MB p
 over DynamoDB (plus one read per message missing from the index), one per page of
 messages over the API.
 
-Opening a chat not yet in the mirror reads its messages only (1 MB pages, so a long
-chat is a couple of requests) and the window shows them at once; the answers' sources
-follow in :meth:`Puller.fetch_sources`, one query per answer on the gateway's bounded
-pool, skipping answers whose sources the mirror already holds (:mod:`.known_sources`).
+Opening a chat not yet in the mirror reads its messages only: the window's page of the
+newest first, small, so it is shown after one round trip, then 1 MB pages (a long chat is
+a few requests); the answers' sources follow in :meth:`Puller.fetch_sources`, one query
+per answer on the gateway's bounded pool, skipping answers whose sources the mirror
+already holds (:mod:`.known_sources`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ Progress = Callable[[str, int, int], None]
 
 DAY_MS = 24 * 3600 * 1000
 RECENT_MS = 7 * DAY_MS
+#: Messages of the first page when a chat is opened: the window's first page (50), read
+#: on its own so it is stored and shown after one small round trip; the rest follows in
+#: pages of up to 1 MB.
+NEWEST_PAGE = 50
 #: Newer-than queries start this much before the newest message seen.
 OVERLAP_MS = 15 * 60 * 1000
 #: More vanished chats than this and a reconcile is cheaper than reading each one.
@@ -97,7 +102,9 @@ class Puller:
         with self.mirror.write() as conn:
             start = self.mirror.next_seq(conn)
         changed = pages = 0
-        for page in self.gateway.iter_partition():
+        # The next page is read while this one is written: a first sync's round trips
+        # hide behind its mirror writes.
+        for page in self._read_ahead(self.gateway.iter_partition()):
             pages += 1
             own = [item for item in page if self._own(item)]
             with self.mirror.write() as conn:
@@ -163,11 +170,12 @@ class Puller:
     def fetch_chat(self, chat_id: str, on_first_page: Callable[[], None] | None = None) -> int:
         """Every message of a chat into the mirror, marked cached; returns items changed.
 
-        Newest first: the first page of up to 1 MB holds what the window shows, and
-        ``on_first_page`` is called once it is stored when more pages follow (the rest
-        arrive meanwhile). The chat is marked cached only once every page is in, so an
-        interrupted fetch is done again whole (writes are idempotent). Sources are not
-        read here (see :meth:`fetch_sources`): a long chat's answers cost a query each.
+        Newest first: the first page holds the newest :data:`NEWEST_PAGE` messages, what
+        the window shows, and ``on_first_page`` is called once it is stored when more
+        pages follow (the rest arrive meanwhile, in pages of up to 1 MB). The chat is
+        marked cached only once every page is in, so an interrupted fetch is done again
+        whole (writes are idempotent). Sources are not read here (see
+        :meth:`fetch_sources`): a long chat's answers cost a query each.
         """
         return self._pull_messages(chat_id, None, on_first_page)
 
@@ -177,7 +185,12 @@ class Puller:
         """Messages newer than ``since`` (all: None, newest first; else oldest first) into
         the mirror, each page of up to 1 MB written as it arrives; the chat is marked
         cached once every message is in."""
-        pages = self._read_ahead(self.gateway.iter_message_pages(chat_id, since, newest_first=since is None))
+        newest_first = since is None
+        pages = self._read_ahead(
+            self.gateway.iter_message_pages(
+                chat_id, since, newest_first=newest_first, first_page=NEWEST_PAGE if newest_first else None
+            )
+        )
         changed = newest = 0
         for number, page in enumerate(pages):
             own = [item for item in page if self._own(item)]
