@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 PROBE = BENCH_DIR / "gui_probe.py"
+#: The start-up's floor: a chat list with no app code (see bench/list_floor_probe.py).
+FLOOR_PROBE = BENCH_DIR / "list_floor_probe.py"
+#: Start-up runs of each kind (bare, floor, ours, interleaved; the medians are compared):
+#: a start is half a second, so more runs than the other window measures cost little.
+START_RUNS = 7
+#: Issue 15's target for start-up, against a bare window.
+RAISED_START_TARGET = 1.3
+#: Rows the floor's list paints (as many as the app's first screen).
+ROWS_FLOOR = 100
 PROBE_TIMEOUT_S = 900
 #: The longest an event-loop turn may take: one frame at 60 Hz.
 STALL_TARGET_MS = 1000 / 60
@@ -207,12 +216,12 @@ def probe_env() -> dict[str, str]:
     return env
 
 
-def probe(mode: str, *args: str) -> tuple[dict[str, Any], float]:
+def probe(mode: str, *args: str, script: Path = PROBE) -> tuple[dict[str, Any], float]:
     """Run one probe; returns its JSON and the parent's clock when it was started."""
     env = probe_env()
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, str(PROBE), mode, *args],
+        [sys.executable, str(script), *([mode] if mode else []), *args],
         capture_output=True,
         text=True,
         timeout=PROBE_TIMEOUT_S,
@@ -228,12 +237,17 @@ def probe(mode: str, *args: str) -> tuple[dict[str, Any], float]:
 def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
     ours: list[float] = []
     bare: list[float] = []
+    floor: list[float] = []
     bare_cpu: list[float] = []
+    floor_cpu: list[float] = []
     extra: list[dict[str, Any]] = []
-    for run in range(sizes.gui_runs):
+    for run in range(max(sizes.gui_runs, START_RUNS)):
         data, started = probe("bare-start")
         bare.append(data["painted"] - started)
         bare_cpu.append(data.get("cpu_s_at_paint", 0.0))
+        data, started = probe("", str(mirror.path), script=FLOOR_PROBE)
+        floor.append(data["painted"] - started)
+        floor_cpu.append(data.get("cpu_s_at_paint", 0.0))
         settings = workdir / f"settings-start-{run}"
         data, started = probe(
             "app-start", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings)
@@ -246,11 +260,12 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
                 if k != "painted"
             }
         )
-    mine, theirs = median(ours), median(bare)
-    ratio = mine / theirs
+    mine, theirs, least = median(ours), median(bare), median(floor)
+    ratio, floor_ratio = mine / theirs, least / theirs
     first = extra[len(extra) // 2] if extra else {}
     cpu_ours = median([e.get("cpu_s_at_paint", 0.0) for e in extra]) if extra else 0.0
     cpu_bare = median(bare_cpu) if bare_cpu else 0.0
+    cpu_floor = median(floor_cpu) if floor_cpu else 0.0
     note = (
         "Ours, seconds from process start (median run): "
         + ", ".join(
@@ -270,9 +285,29 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
         + f" ({cpu_ours / cpu_bare if cpu_bare else 0:.2f}x). Both run with Python byte code cached,"
         + " as an installed app has it."
     )
+    floor_note = (
+        f"The floor, measured in the same run: a window with a chat list and no app code"
+        f" (bench/list_floor_probe.py: menu bar, status bar, filter field, a list view whose"
+        f" delegate paints title and time, {ROWS_FLOOR} rows read with sqlite3 from the same"
+        f" mirror) paints after {least:.3f} s, {floor_ratio:.2f}x the bare window (CPU at the"
+        f" paint {cpu_floor:.3f} s). That is what PySide6 and SQLite cost for any chat list"
+        f" (most of it Python enums made for the Qt classes a list touches; the Qt namespace"
+        f" alone is about 90 of them): a target below it cannot be met by any app on this"
+        f" machine. Ours is {mine / least:.2f}x the floor; the closest figure reached is the"
+        f" {ratio:.2f}x of the first row."
+    )
+    details = {
+        "ours_runs_s": [round(x, 3) for x in ours],
+        "bare_runs_s": [round(x, 3) for x in bare],
+        "floor_runs_s": [round(x, 3) for x in floor],
+        "bare_cpu_s_at_paint": bare_cpu,
+        "floor_cpu_s_at_paint": floor_cpu,
+        "ours_milestones": extra,
+    }
+    scenario = f"start to first painted chat list, {mirror.chats:,} chats cached"
     return [
         Result(
-            f"start to first painted chat list, {mirror.chats:,} chats cached",
+            scenario,
             "wall time (process start to paint)",
             mine,
             theirs,
@@ -283,13 +318,21 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
             ratio <= 2,
             baseline_label="bare Qt window",
             note=note,
-            details={
-                "ours_runs_s": [round(x, 3) for x in ours],
-                "bare_runs_s": [round(x, 3) for x in bare],
-                "bare_cpu_s_at_paint": bare_cpu,
-                "ours_milestones": extra,
-            },
-        )
+            details=details,
+        ),
+        Result(
+            scenario + ", raised target",
+            "wall time against the floor's",
+            mine,
+            theirs,
+            "s",
+            ratio,
+            "x of bare",
+            f"<= {RAISED_START_TARGET}x bare (floor: {floor_ratio:.2f}x)",
+            ratio <= RAISED_START_TARGET,
+            baseline_label="bare Qt window",
+            note=floor_note,
+        ),
     ]
 
 

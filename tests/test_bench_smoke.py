@@ -124,13 +124,17 @@ def test_remote_scenarios_run_on_tiny_data(endpoint: Endpoint, tmp_path: Path) -
     for _name, scenario in scenarios_remote.SCENARIOS:
         results.extend(scenario(endpoint, TINY, tmp_path))
     by_key = {(r.scenario, r.measure): r for r in results}
-    assert len(by_key) == len(results) == 8
+    assert len(by_key) == len(results) == 11
 
     delete = next(r for r in results if r.scenario.startswith("delete"))
     assert delete.details["ours"]["items_left"] == 0
     assert delete.details["baseline"]["items_left"] == 0
     # The baseline queries each message's sources: 1 message query + one per message.
     assert delete.details["baseline"]["by_operation"]["Query(table)"] == TINY.delete_messages
+    bound = next(r for r in results if r.scenario.startswith("delete") and "network bound" in r.measure)
+    # 1 message page, 1 round of source batches (12 sources), 1 of message batches, the chat.
+    assert bound.baseline == pytest.approx(4 * endpoint.delay_ms / 1000)
+    assert bound.details["no_delay"]["items_left"] == 0 and endpoint.delay_ms == 1  # delay restored
 
     opened = next(r for r in results if r.scenario.startswith("open chat") and r.measure == "requests")
     assert opened.details["messages_stored"] == TINY.open_messages
@@ -143,6 +147,11 @@ def test_remote_scenarios_run_on_tiny_data(endpoint: Endpoint, tmp_path: Path) -
 
     first = next(r for r in results if r.scenario.startswith("first sync"))
     assert first.details["chats_listed_after"] > 0 and first.ours is not None and first.ours >= 1
+    sequential = next(r for r in results if r.scenario.startswith("first sync") and "bound" in r.measure)
+    floor = sequential.details["no_delay"]
+    assert sequential.baseline == pytest.approx(floor["requests"] * 0.001 + floor["wall_s"], abs=1e-3)
+    trips = next(r for r in results if r.measure.startswith("round trips to the newest page"))
+    assert trips.baseline == 1 and trips.ours is not None and trips.ours > 0
 
     answer = next(r for r in results if r.scenario.startswith("answer") and r.measure == "requests")
     assert answer.details["ours"]["stored"] is True
@@ -174,9 +183,13 @@ def test_window_probes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(scenarios_local, "PROBE_TIMEOUT_S", 120)
     sizes: Sizes = replace(TINY, cached_chats=5, cached_messages=30, big_chat_messages=10)
     mirror = scenarios_local.build_cached_mirror(sizes, tmp_path)
-    started = scenarios_local.start_up(mirror, sizes, tmp_path)[0]
+    started, raised = scenarios_local.start_up(mirror, sizes, tmp_path)
     assert started.ours is not None and started.baseline is not None and started.ours > 0
     assert started.details["ours_milestones"][0]["chats_listed"] == sizes.cached_chats
+    # The floor (a chat list with no app code) ran on the same mirror and painted its rows.
+    floor_runs = started.details["floor_runs_s"]
+    assert len(floor_runs) == len(started.details["bare_runs_s"]) and min(floor_runs) > 0
+    assert "floor" in raised.target and raised.ratio == started.ratio
     memory = scenarios_local.memory(mirror, sizes, tmp_path)[0]
     assert memory.details["ours"][0]["rows_in_pane"] == sizes.big_chat_messages
     assert memory.baseline is not None and memory.baseline > 10  # a Qt process takes more than 10 MB
