@@ -617,6 +617,8 @@ def run_interact(args: argparse.Namespace) -> int:
     from galileio_desktop.ui import qt_log
     from galileio_desktop.ui.app_window import build_window, ensure_application
 
+    for name in args.experiment or []:
+        apply_experiment(name)
     app = ensure_application(icon=False)
     qt_log.install()
     window = build_window(
@@ -645,6 +647,8 @@ def run_interact(args: argparse.Namespace) -> int:
         if not window.sidebar.select_chat(chat_id):
             result.setdefault("errors", []).append(f"chat {chat_id} not listed")
             open_next()
+        elif window.pane.chat_id == chat_id and window.pane.model.rowCount() > 0:
+            on_shown(chat_id)  # it was open already (the first chat, selected on load)
 
     def on_shown(chat_id: str) -> None:
         if chat_id != waiting.get("chat"):
@@ -723,7 +727,9 @@ def run_interact(args: argparse.Namespace) -> int:
             result["slow_calls"] = slow.found
         emit(result)
         window.close()
-        app.exit(0)
+        # The result is out: a search still running in the library's thread must not
+        # turn the process's end into an abort.
+        os._exit(0)
 
     steps = Steps([begin_filter, begin_search], finish)
 
