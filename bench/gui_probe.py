@@ -194,7 +194,11 @@ def run_app(args: argparse.Namespace) -> int:
     window.show()
     result["t_shown"] = time.monotonic()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
-    return int(app.exec())
+    code = int(app.exec())
+    from galileio_desktop.ui.workers.thread_stop import end_process_if_stuck
+
+    end_process_if_stuck(code)  # as the app ends (desktop.launch): a thread let go is waited for
+    return code
 
 
 # -- event-loop stalls -----------------------------------------------------------------------
