@@ -44,7 +44,7 @@ BOTTOM_SLACK_PX = 6
 #: Rows laid out with estimated heights are measured for this long per turn of the event
 #: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long:
 #: with the layout that follows and a paint, a turn stays within a 60 Hz frame.
-MEASURE_BUDGET_S = 0.004
+MEASURE_BUDGET_S = 0.002
 #: The most rows the pane holds: scrolling far up drops the newest rows (and scrolling back
 #: down, the oldest), so a layout, which asks every row its height, stays a few
 #: milliseconds even in a chat of a million messages.
