@@ -1,12 +1,14 @@
 """Benchmarks of Galileio Desktop against the web app's algorithms, side by side in one run.
 
-    python bench/run.py [--quick] [--json FILE]
+    python bench/run.py [--quick | --scale] [--json FILE]
 
 Builds the data sets, runs every scenario beside its baseline on the same data, prints
 a table and writes it to docs/benchmarks.md with the date, the machine and the
 versions. Network scenarios go through a latency proxy (20 ms per request by default)
 in front of a local DynamoDB server; see bench/endpoint.py for which one and why.
 ``--quick`` uses smaller data sets (printed at the start) and runs in a few minutes.
+``--scale`` runs the scale tier instead (bench/scale.py: 1,000,000 messages in the mirror)
+and writes docs/benchmarks-scale.md.
 """
 
 from __future__ import annotations
@@ -40,17 +42,18 @@ os.environ.update(
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n == "AWS_PROFILE"]:
     del os.environ[_name]
 
-from bench import report, scroll_scenario  # noqa: E402
+from bench import report, scale, scroll_scenario  # noqa: E402
 from bench import scenarios_api as api  # noqa: E402
 from bench import scenarios_local as local  # noqa: E402
 from bench import scenarios_remote as remote  # noqa: E402
-from bench.endpoint import Endpoint, default_server  # noqa: E402
+from bench.endpoint import Endpoint, choose_server  # noqa: E402
 from bench.report import Result  # noqa: E402
-from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
+from bench.sizes import FULL, QUICK, SCALE, Sizes  # noqa: E402
 
 log = logging.getLogger("bench")
 
 DOCS = PROJECT_ROOT / "docs" / "benchmarks.md"
+SCALE_DOCS = PROJECT_ROOT / "docs" / "benchmarks-scale.md"
 SCENARIO_NAMES = (
     "delete",
     "open",
@@ -60,6 +63,7 @@ SCENARIO_NAMES = (
     "search",
     "start-up",
     "stall",
+    "interact",
     "memory",
     "scroll",
     "api",
@@ -70,9 +74,17 @@ SCENARIO_NAMES = (
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data sets (a few minutes on 2 cores)")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="the scale tier alone: 100,000 chats and 1,000,000 messages (see bench/scale.py)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
     parser.add_argument(
-        "--docs", metavar="FILE", default=str(DOCS), help="Markdown report (default docs/benchmarks.md)"
+        "--docs",
+        metavar="FILE",
+        default=None,
+        help="Markdown report (default docs/benchmarks.md; with --scale docs/benchmarks-scale.md)",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not write the Markdown report")
     parser.add_argument(
@@ -82,7 +94,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--server",
         choices=("dynalite", "moto"),
         default=None,
-        help="DynamoDB stand-in (default: dynalite if installed)",
+        help="DynamoDB stand-in (default: dynalite, installed with `npm ci` when missing)",
     )
     parser.add_argument(
         "--moto-mode", choices=("process", "thread"), default="process", help="with --server moto"
@@ -102,7 +114,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--scale-cache",
+        metavar="DIR",
+        help=f"--scale: keep the big mirror here between runs (default: --workdir, else {scale.DEFAULT_CACHE})",
+    )
+    args = parser.parse_args(argv)
+    if args.quick and args.scale:
+        parser.error("--quick and --scale are two different sizes: choose one")
+    return args
 
 
 class Runner:
@@ -151,18 +171,22 @@ class Runner:
 
 def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runner, Endpoint]:
     only = {n.strip() for n in args.only.split(",")} if args.only else set()
-    unknown = only - set(SCENARIO_NAMES)
+    unknown = only - set(scale.NAMES if args.scale else SCENARIO_NAMES)
     if unknown:
         raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
     runner = Runner(sizes, workdir, only)
-    endpoint = Endpoint(args.delay_ms, args.server or default_server(), args.moto_mode)
+    endpoint = Endpoint(args.delay_ms, choose_server(args.server), args.moto_mode)
+    if args.scale:
+        cache = args.scale_cache or args.workdir or scale.DEFAULT_CACHE
+        scale.run(runner, endpoint, sizes, workdir, Path(cache))
+        return runner, endpoint
     with endpoint:
         for name, scenario in remote.SCENARIOS:
             runner.run(name, lambda s=scenario: s(endpoint, sizes, workdir))
         # The deployment's API beside DynamoDB, and reading an open chat again.
         runner.run("api", lambda: api.request_counts(endpoint, sizes, workdir))
         runner.run("revalidate", lambda: api.revalidate(endpoint, sizes, workdir))
-        if any(runner.wanted(n) for n in ("search", "start-up", "memory")):
+        if any(runner.wanted(n) for n in ("search", "start-up", "memory", "interact")):
             print(
                 f"[{time.perf_counter() - runner.started:6.1f} s] building the cached mirror ...", flush=True
             )
@@ -174,6 +198,7 @@ def run_all(args: argparse.Namespace, sizes: Sizes, workdir: Path) -> tuple[Runn
             runner.run("search", lambda: local.search(mirror, sizes))
             runner.run("start-up", lambda: local.start_up(mirror, sizes, workdir))
             runner.run("memory", lambda: local.memory(mirror, sizes, workdir))
+            runner.run("interact", lambda: local.interactions(mirror, sizes, workdir, args.diagnose_stalls))
         runner.run(
             "stall",
             lambda: local.stalls(
@@ -193,7 +218,9 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `python bench/run.py" + (" --quick" if meta["mode"] == "quick" else "") + "`; "
+        "Generated by `python bench/run.py"
+        + {"quick": " --quick", "scale": " --scale"}.get(str(meta["mode"]), "")
+        + "`; "
         "do not edit by hand. Every ratio compares ours with a baseline measured in the same run, "
         "on the same data (absolute times on a shared machine are noise).",
         "",
@@ -219,13 +246,14 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "per query on a 2,000-item table), so scenarios with hundreds of queries would measure moto. "
         "The server and the proxy run in their own processes, but on the same CPUs as the code measured.",
         "",
+        *(scale.HOW if meta["mode"] == "scale" else ()),
         "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway: message "
         "query, source queries on a pool of 16, batch deletes of 25 on the pool); the baseline queries "
         "the messages, then each message's sources one after another, then deletes in BatchWrites of 25 "
         "one after another. Each side has its own table with an identical chat.",
         "- **open, not cached**: ours is `ChatLibrary.open_chat` on a mirror that lists the chat but "
         "has none of its messages, timed until its newest page is read for the pane "
-        "(`list_messages(limit=50)`, called when the newest 1 MB page is stored and older ones "
+        "(`list_messages(limit=50)`, called when the newest 50 messages are stored, then 1 MB pages "
         "follow, as the window does; the whole chat's time is in the details); the baseline reads "
         "every page of 10 messages one after another and shows the chat once it has them all. "
         "**cached**: the same chat after a restart (a new library on the same mirror).",
@@ -239,16 +267,28 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "message's text, both on the same mirror file; the query mix is in the details.",
         "- **start-up / memory**: a fresh process each (`bench/gui_probe.py`, offscreen): the app's "
         "window on the cached mirror, offline, until the chat list paints with rows (memory: until "
-        "the chosen chat's newest page is shown), against a bare `QMainWindow` shown and painted.",
+        "the chosen chat's newest page is shown), against a bare `QMainWindow` shown and painted; "
+        "start-up also against its floor, `bench/list_floor_probe.py`: a window with a chat list and "
+        "no app code (menu bar, status bar, filter field, a list view painting title and time, rows "
+        "read with `sqlite3` from the same mirror), bare, floor and ours interleaved, 7 runs each.",
+        "- **bounds**: delete = the sum over its dependent steps (messages listed, sources deleted, "
+        "messages deleted, the chat) of ceil(requests / 16) round trips, beside the same delete with "
+        "no delay added; open = 1 round trip; first sync = requests x RTT plus the same sync at 0 ms.",
         "- **GUI stall**: the app's window in a fresh process, online through the proxy; a 5 ms "
         "QTimer in the GUI thread records the longest gap while the sync worker runs the first "
-        "sync, then while it deletes a chat.",
+        "sync (from the window's first paint), then while it deletes a chat. The target is one "
+        "frame at 60 Hz (16.7 ms).",
+        "- **interact**: the same timer, the app's window on the cached mirror, offline, in a fresh "
+        "process (`bench/gui_probe.py app-interact`): chats opened one after another from the list "
+        "(each until its newest page is shown, then 0.5 s while its older rows are measured), a word "
+        "typed in the chat filter, then a query typed in Ctrl+K search, a key every 180 ms (each key "
+        "filters or searches).",
         "- **scroll**: a chat of rich answers (headings, lists, bold, inline code, citations of 2 "
         "or 3 sources, SQL and Python blocks some with a line of 200+ characters, tables some of "
         "18 columns) opened at its newest page in the app's window, offline, in a fresh process "
         "(`bench/scroll_probe.py`); a 60 Hz timer moves the message list up 480 px a frame, the "
         "pane loading older pages as it asks for them, until the first message is on screen. "
-        "Measured: the longest gap of a 5 ms QTimer (target 50 ms), frames achieved per second, "
+        "Measured: the longest gap of a 5 ms QTimer (target 16.7 ms), frames achieved per second, "
         "time to the top. Baseline, in the same run: a plain `QListView` with a "
         "`QStringListModel` of the same messages' raw text, the same size, scrolled the same way. "
         "`--diagnose-stalls` adds a cProfile of the scroll and thread stacks during gaps.",
@@ -273,7 +313,7 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    sizes = QUICK if args.quick else FULL
+    sizes = SCALE if args.scale else QUICK if args.quick else FULL
     print(f"Galileio Desktop benchmarks, {sizes.name} mode; sizes:", flush=True)
     for key, value in sizes.as_json().items():
         if key != "name":
@@ -306,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report.write_json(Path(args.json), meta, runner.results)
     if not args.no_docs:
-        docs = Path(args.docs)
+        docs = Path(args.docs or (SCALE_DOCS if args.scale else DOCS))
         docs.parent.mkdir(parents=True, exist_ok=True)
         docs.write_text(markdown(meta, runner.results), encoding="utf-8")
         print(f"wrote {docs}")
