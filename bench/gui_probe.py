@@ -126,6 +126,9 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
 
 def run_app(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"t_main": time.monotonic()}
+    from galileio_desktop.ui.qt_free_first import import_library
+
+    import_library()  # as the app's entry point does (desktop.launch), before Qt
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     from galileio_desktop.ui import qt_log

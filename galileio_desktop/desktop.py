@@ -55,6 +55,9 @@ def demo_account(info: Any, api_url: str | None = None) -> Any:
 
 def launch(ctx: Any) -> int:
     """Show the window until it is closed (or save a screenshot and exit)."""
+    from .ui.qt_free_first import import_library
+
+    import_library()  # before Qt: see the module
     from .ui.app_window import ensure_application
     from .ui.open_requests import OpenRequests
     from .ui.single_instance import claim

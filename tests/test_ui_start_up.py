@@ -168,3 +168,16 @@ def test_the_window_sends_as_much_history_as_the_command_line() -> None:
     from galileio_desktop.ui.workers import client
 
     assert client.DEFAULT_HISTORY_LIMIT == ask.DEFAULT_HISTORY_LIMIT
+
+
+def test_the_library_can_be_imported_before_qt() -> None:
+    """The window's entry point imports the data layer before Qt (PySide6's import hook
+    reads the source of every module imported after it): that import brings no Qt."""
+    code = (
+        "import sys\n"
+        "from galileio_desktop.ui.qt_free_first import import_library\n"
+        "import_library()\n"
+        "assert 'galileio_desktop.data.sync.library' in sys.modules\n"
+        "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))], 'Qt came in'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -388,7 +388,12 @@ def _row_diff(old: list[RowKey], new: list[RowKey]) -> list[tuple[str, int, int,
         suffix += 1
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
-    import difflib  # only when a list changes (not before the first paint)
+    if not old_mid or not new_mid:  # rows only added, or only taken away (the first load)
+        if not old_mid and not new_mid:
+            return []
+        tag = "insert" if not old_mid else "delete"
+        return [(tag, prefix, len(old) - suffix, prefix, len(new) - suffix)]
+    import difflib  # only when rows change places (not before the first paint)
 
     matcher = difflib.SequenceMatcher(a=old_mid, b=new_mid, autojunk=False)
     return [
