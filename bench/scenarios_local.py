@@ -38,7 +38,7 @@ FLOOR_PROBE = BENCH_DIR / "list_floor_probe.py"
 #: Start-up runs of each kind (bare, floor, ours, interleaved; the medians are compared):
 #: a start is half a second, so more runs than the other window measures cost little.
 START_RUNS = 7
-#: Issue 15's target for start-up, against a bare window.
+#: The raised target for start-up, against a bare window (reported beside the floor).
 RAISED_START_TARGET = 1.3
 #: Rows the floor's list paints (as many as the app's first screen).
 ROWS_FLOOR = 100

@@ -1,4 +1,4 @@
-"""Data set sizes: the issue's (full) and a quick set that runs in minutes on 2 cores."""
+"""Data set sizes: the full set, a quick set that runs in minutes on 2 cores, and the scale tier."""
 
 from __future__ import annotations
 
