@@ -325,4 +325,3 @@ def test_an_existing_account_asks_only_for_its_secret(
     assert not dialog.account_box.isEnabled()
     qtbot.keyClick(dialog.fields["password"], Qt.Key.Key_Return)
     assert dialog.error_label.text() == "Enter the password."
-
