@@ -145,6 +145,45 @@ def test_every_earlier_version_migrates_with_its_data(tmp_path: Path, version: i
     conn.close()
 
 
+def test_a_chat_hidden_by_a_delete_before_version_7_comes_back_searchable(tmp_path: Path) -> None:
+    """Version 7 takes hidden rows out of the full-text index (they held empty entries):
+    a chat whose delete was queued when the file was written stays unsearchable, comes
+    back whole on Undo, and the index matches its content throughout."""
+    path = tmp_path / "mirror.sqlite3"
+    chat, message = build_old_mirror(path, 6)
+    conn = raw_connection(path)
+    conn.execute(
+        "INSERT INTO outbox(kind, chat_id, payload, created) VALUES ('delete_chat', ?, '{}', 4000)",
+        (chat.chat_id,),
+    )
+    conn.execute("UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ?", (chat.chat_id,))
+    conn.close()
+
+    def index_is_exact() -> bool:
+        check = raw_connection(path)
+        try:
+            check.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError:
+            return False
+        finally:
+            check.close()
+        return True
+
+    library = ChatLibrary(path, USER)
+    try:
+        assert library.list_chats() == [] and library.search("cafe") == []
+        assert index_is_exact()
+        [delete] = [op for op in library.status().operations if op.kind == "delete_chat"]
+        assert library.cancel(delete.op_id) is True
+        assert [h.message_id for h in library.search("cafe")] == [message.message_id]
+        assert [h.kind for h in library.search("resume")] == ["SOURCE"]
+        assert [h.message_id for h in library.search("pending")] == ["msg-2"]
+        assert [v.chat.chat_id for v in library.list_chats()] == [chat.chat_id]
+    finally:
+        library.close()
+    assert index_is_exact()
+
+
 def test_a_failed_step_leaves_the_file_at_its_old_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

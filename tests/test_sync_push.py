@@ -249,6 +249,63 @@ def test_not_before_holds_only_its_own_chat_and_undo_works(device: Device, web: 
     assert set(web.chats()) == {other.chat_id}
 
 
+def search_index_is_exact(path: Path) -> bool:
+    """FTS5's own check of the mirror's full-text index against the visible rows' text."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
+def activity_rows(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("SELECT chat_id, activity FROM chat_activity"))
+
+
+def test_a_big_chat_deleted_undone_and_deleted_keeps_search_and_order_exact(
+    device: Device, web: WebApp
+) -> None:
+    lib = device.lib
+    older = lib.create_chat("older chat")
+    lib.add_message(older.chat_id, "human", "zebra in the older chat")
+    device.clock.advance(1_000)
+    big = lib.create_chat("big chat")
+    for n in range(30):
+        lib.add_message(big.chat_id, "human", f"zebra question {n}")
+        lib.add_message(big.chat_id, "ai", f"zebra answer {n}", [{"pageContent": f"zebra source {n}"}] * 3)
+    lib.push()
+    hits = [(h.kind, h.message_id) for h in lib.search("zebra")]
+    order = [v.chat.chat_id for v in lib.list_chats()]
+    activity = activity_rows(device.path)
+    assert order == [big.chat_id, older.chat_id] and len(hits) == 50
+
+    op_id = lib.delete_chat(big.chat_id, not_before_ms=device.clock.now + 5_000)
+    assert [h.message_id for h in lib.search("zebra")] == [
+        lib.list_messages(older.chat_id)[0].message.message_id
+    ]
+    assert lib.search("question") == [] and lib.search("big") == []
+    assert [v.chat.chat_id for v in lib.list_chats()] == [older.chat_id]
+    assert search_index_is_exact(device.path)
+
+    assert lib.cancel(op_id) is True  # Undo: the chat comes back, searchable as before
+    assert [(h.kind, h.message_id) for h in lib.search("zebra")] == hits
+    assert [v.chat.chat_id for v in lib.list_chats()] == order
+    assert activity_rows(device.path) == activity
+    assert search_index_is_exact(device.path)
+
+    lib.delete_chat(big.chat_id)
+    assert lib.push().pushed == 1
+    assert set(web.chats()) == {older.chat_id}
+    assert [v.chat.chat_id for v in lib.list_chats()] == [older.chat_id]
+    assert lib.search("question") == [] and lib.search("source") == []
+    assert activity_rows(device.path) == {older.chat_id: activity[older.chat_id]}
+    assert search_index_is_exact(device.path)
+
+
 def test_an_operation_in_flight_cannot_be_cancelled(device: Device) -> None:
     lib = device.lib
     chat = lib.create_chat("t")

@@ -77,18 +77,25 @@ def forget_remote(conn: sqlite3.Connection, sks: Iterable[str]) -> int:
 def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
     """A chat this device deleted: its chat, messages and sources are gone from the server.
 
-    In bulk (a chat may hold thousands of items): drops their remote state, then
-    recomputes the chat's rows as :func:`overlay.refresh_chat` does. Returns how many
-    items had a remote state.
+    In bulk (a chat may hold thousands of items): its rows are deleted, then the rows
+    of operations still queued for it are made again as :func:`overlay.refresh_chat`
+    does (a row without a remote state is only ever the view of such an operation).
+    The messages and sources go before the chat row, so the activity trigger leaves the
+    chat alone until its last row (see ``migrations._v7``). Returns how many items had
+    a remote state.
     """
     orphans = conn.execute(
         "DELETE FROM item WHERE kind = 'SOURCE' AND chat_id = '' AND remote IS NOT NULL AND message_id IN "
         "(SELECT message_id FROM item WHERE kind = 'MESSAGE' AND chat_id = ?)",
         (chat_id,),
     ).rowcount
-    own = conn.execute(
-        "UPDATE item SET remote = NULL WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,)
-    ).rowcount
+    own = int(
+        conn.execute(
+            "SELECT COUNT(*) FROM item WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,)
+        ).fetchone()[0]
+    )
+    conn.execute("DELETE FROM item WHERE chat_id = ? AND kind != 'CHAT'", (chat_id,))
+    conn.execute("DELETE FROM item WHERE chat_id = ?", (chat_id,))
     conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
     overlay.refresh_chat(conn, chat_id)
     return orphans + own

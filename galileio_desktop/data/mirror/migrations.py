@@ -15,6 +15,11 @@ step, and its data carried along (tests open files of every earlier version).
 - v5: ``chat_activity``, each chat's last activity, kept by triggers.
 - v6: ``item_pinned``, a partial index of the visible chats that hold a ``pinnedAt``
   Number, so the first screen finds the pinned chats without reading every chat.
+- v7: hidden rows hold no entry in the full-text index (v3 gave each an empty one), and
+  the triggers skip rows whose change cannot alter what they keep: a row hidden before
+  and after, or a row older than its chat's activity. Hiding a chat of thousands of
+  items no longer recomputes its activity once a row, and forgetting it once deleted
+  touches neither the index nor the activity a row at a time.
 
 Several processes (the window, the CLI) or connections may open a new mirror at the
 same moment: each step takes the write lock first and re-reads the version under it,
@@ -247,7 +252,78 @@ def _v6(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE INDEX item_pinned ON item(chat_id) WHERE {PINNED_CHAT_ROWS}")
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _activity_of(chat_id: str) -> str:
+    """SQL for the stored activity of chat ``chat_id``, or a number below any timestamp
+    when none is stored (a comparison with it is then never true)."""
+    return f"COALESCE((SELECT activity FROM chat_activity WHERE chat_id = {chat_id}), -9223372036854775808)"
+
+
+def _v7(conn: sqlite3.Connection) -> None:
+    """Triggers that do only the work a row's change calls for.
+
+    Search: a hidden row has no entry at all, so a row hidden before and after a change
+    (a chat being forgotten once its delete is confirmed) costs the index nothing; the
+    content view lists visible rows only, so a rebuild gives the same index.
+
+    Activity (the later of the chat row's creation and its newest visible message): a
+    row of the same chat and kind before and after, whose timestamps are both below the
+    chat's activity, cannot change it (the activity is reached by another row, or is
+    the floor 0); nor can deleting a message that is hidden or older while its chat row
+    stays. Hiding a chat then recomputes its activity for its newest message only, and
+    forgetting it (messages first, its chat row last) once, for the chat row. A chat
+    whose last row moves to another chat loses its activity row (v5 kept it).
+    """
+    _run_script(
+        conn,
+        f"""
+        INSERT INTO search_index(search_index, rowid, text)
+            SELECT 'delete', id, '' FROM item WHERE hidden != 0;
+        DROP VIEW item_text;
+        CREATE VIEW item_text(id, text) AS
+            SELECT id, {text_expression("item")} FROM item WHERE hidden = 0;
+        DROP TRIGGER item_text_insert;
+        DROP TRIGGER item_text_delete;
+        DROP TRIGGER item_text_update;
+        CREATE TRIGGER item_text_insert AFTER INSERT ON item WHEN new.hidden = 0 BEGIN
+            INSERT INTO search_index(rowid, text) VALUES (new.id, {text_expression("new")});
+        END;
+        CREATE TRIGGER item_text_delete AFTER DELETE ON item WHEN old.hidden = 0 BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                VALUES ('delete', old.id, {text_expression("old")});
+        END;
+        CREATE TRIGGER item_text_update AFTER UPDATE OF kind, remote, local, hidden ON item
+        WHEN old.hidden = 0 OR new.hidden = 0 BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                SELECT 'delete', old.id, {text_expression("old")} WHERE old.hidden = 0;
+            INSERT INTO search_index(rowid, text)
+                SELECT new.id, {text_expression("new")} WHERE new.hidden = 0;
+        END;
+        DROP TRIGGER chat_activity_update;
+        DROP TRIGGER chat_activity_delete;
+        CREATE TRIGGER chat_activity_update AFTER UPDATE OF kind, chat_id, hidden, created_at ON item
+        WHEN (old.kind IN ('CHAT', 'MESSAGE') OR new.kind IN ('CHAT', 'MESSAGE'))
+             AND (old.chat_id != '' OR new.chat_id != '')
+             AND NOT (new.chat_id = old.chat_id AND new.kind = old.kind
+                      AND MAX(old.created_at, new.created_at) < {_activity_of("new.chat_id")}) BEGIN
+            {activity_upsert("old.chat_id")}
+            {activity_upsert("new.chat_id")}
+            DELETE FROM chat_activity WHERE chat_id = '' OR (chat_id = old.chat_id AND NOT EXISTS (
+                SELECT 1 FROM item WHERE chat_id = old.chat_id AND kind IN ('CHAT', 'MESSAGE')));
+        END;
+        CREATE TRIGGER chat_activity_delete AFTER DELETE ON item
+        WHEN old.kind IN ('CHAT', 'MESSAGE') AND old.chat_id != ''
+             AND NOT (old.kind = 'MESSAGE'
+                      AND (old.hidden != 0 OR old.created_at < {_activity_of("old.chat_id")})
+                      AND EXISTS (SELECT 1 FROM item WHERE chat_id = old.chat_id AND kind = 'CHAT')) BEGIN
+            {activity_upsert("old.chat_id")}
+            DELETE FROM chat_activity WHERE chat_id = old.chat_id AND NOT EXISTS (
+                SELECT 1 FROM item WHERE chat_id = old.chat_id AND kind IN ('CHAT', 'MESSAGE'));
+        END;
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
