@@ -211,6 +211,30 @@ def test_delete_chat_removes_everything_of_that_chat_only(ddb: Any) -> None:
     assert gateway.delete_chat(doomed.chat_id).deleted_messages == 0  # idempotent
 
 
+def test_a_chat_delete_lists_its_messages_by_key_only(ddb: Any) -> None:
+    """The delete needs each message's key and id, not its text: the listing asks for
+    those attributes alone, and a message item without ``messageId`` is still found."""
+    gateway = gateway_for(ddb)
+    chat = Chat(new_id(), USER, "doomed", 1)
+    gateway.create_chat(chat)
+    for i in range(4):
+        gateway.put_message(new_message(USER, chat.chat_id, n_sources=1, text="x" * 5_000, at=10 + i))
+    bare = new_message(USER, chat.chat_id, at=20).to_item()
+    del bare["messageId"]
+    ddb.put_item(TableName=TABLE, Item=bare)
+    queries: list[dict[str, Any]] = []
+    ddb.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(dict(params))
+    )
+    listed = gateway.list_message_keys(chat.chat_id)
+    assert len(listed) == 5 and all(set(item) <= {"PK", "SK", "messageId"} for item in listed)
+    queries.clear()
+    result = gateway.delete_chat(chat.chat_id)
+    assert (result.deleted_messages, result.deleted_sources) == (5, 4)
+    assert [q.get("ProjectionExpression") for q in queries if q.get("IndexName")] == ["PK, SK, messageId"]
+    assert not [i for i in all_items(ddb) if i.get("chatId", {}).get("S") == chat.chat_id]
+
+
 def test_delete_message_removes_its_sources(ddb: Any) -> None:
     gateway = gateway_for(ddb)
     chat = Chat(new_id(), USER, "t", 1)

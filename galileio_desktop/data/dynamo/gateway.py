@@ -237,15 +237,26 @@ class ChatGateway:
         return [item for page in self._query_pages(what, **params) for item in page]
 
     def _gsi_pages(
-        self, what: str, pk: str, since_ms: int | None, forward: bool, first_limit: int | None = None
+        self,
+        what: str,
+        pk: str,
+        since_ms: int | None,
+        forward: bool,
+        first_limit: int | None = None,
+        attributes: Sequence[str] = (),
     ) -> Iterator[Page]:
         """A GSI1 query, page by page, keeping only the user's own items: anyone can write
-        a GSI1PK that names another user on an item of their own, and IAM cannot stop that."""
+        a GSI1PK that names another user on an item of their own, and IAM cannot stop that.
+
+        ``attributes``: only these of each item (``PK`` always, for that check)."""
         condition = "GSI1PK = :pk"
         values: dict[str, Any] = {":pk": {"S": pk}}
         if since_ms is not None:
             condition += " AND GSI1SK > :since"
             values[":since"] = {"S": str(since_ms)}
+        projection = (
+            {"ProjectionExpression": ", ".join(dict.fromkeys(["PK", *attributes]))} if attributes else {}
+        )
         pages = self._query_pages(
             what,
             IndexName=self.index,
@@ -253,6 +264,7 @@ class ChatGateway:
             ExpressionAttributeValues=values,
             ScanIndexForward=forward,
             first_limit=first_limit,
+            **projection,
         )
         for found in pages:
             own = Page((item for item in found if item.get("PK", {}).get("S") == self.user_id), found.more)
@@ -290,6 +302,15 @@ class ChatGateway:
         1 MB page to read and store)."""
         pk = messages_gsi1pk(self.user_id, chat_id)
         return self._gsi_pages("Opening chat", pk, since_ms, forward=not newest_first, first_limit=first_page)
+
+    def list_message_keys(self, chat_id: str) -> list[TypedItem]:
+        """A chat's messages as their keys and ids only (GSI1, all pages): what a delete
+        needs, without reading every message's text into this process."""
+        pk = messages_gsi1pk(self.user_id, chat_id)
+        pages = self._gsi_pages(
+            "Listing messages", pk, None, forward=True, attributes=("PK", "SK", "messageId")
+        )
+        return [item for page in pages for item in page]
 
     def list_messages(self, chat_id: str) -> list[Message]:
         return [m for m in map(decode, self.list_message_items(chat_id)) if isinstance(m, Message)]
@@ -521,7 +542,7 @@ class ChatGateway:
         writer of the table could. Messages of ``known_sources`` that GSI1 does not list
         (yet: the index lags) are deleted all the same.
         """
-        message_items = self.list_message_items(chat_id)
+        message_items = self.list_message_keys(chat_id)
         known = dict(known_sources or {})
         message_keys: dict[str, TypedItem] = {}
         for item in message_items:
