@@ -326,6 +326,28 @@ def test_crossing_requests_are_refused_before_sending(shared_table: Any, name: s
     assert seeded.get_item(TableName=T, Key=key(ALICE, "CHAT#fine")).get("Item") == alice_before.get("Item")
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"DeleteRequest": {"Key": {"PK": {"S": ALICE, "N": "1"}, "SK": s("CHAT#a1")}}},
+        {"DeleteRequest": {"Key": {"PK": {"SS": [ALICE]}, "SK": s("CHAT#a1")}}},
+        {"DeleteRequest": {"Key": {"PK": s(ALICE), "SK": s("CHAT#a1"), "GSI1PK": s(f"{BOB}#CHAT")}}},
+        {"DeleteRequest": {"Key": {"PK": s(BOB), "SK": s("CHAT#b1")}}},
+        {"DeleteRequest": {"Key": key(ALICE, "CHAT#a1")}, "PutRequest": {"Item": chat_item(BOB, "b9")}},
+        {"DeleteRequest": [key(ALICE, "CHAT#a1")]},
+    ],
+    ids=["two types", "a set", "index of another user", "another user", "two requests", "not a mapping"],
+)
+def test_a_big_delete_s_keys_are_each_checked(entry: dict[str, Any]) -> None:
+    """The quick check of a batch's plain delete keys lets through only what the full
+    check would: 24 of the user's own keys do not carry a 25th that is not."""
+    guard = PartitionGuard(ALICE)
+    own = [{"DeleteRequest": {"Key": key(ALICE, f"SOURCE#m1#{n}")}} for n in range(24)]
+    guard.check("BatchWriteItem", {"RequestItems": {T: own}})
+    with pytest.raises(PartitionViolation, match=r"RequestItems\[.*\]\[24\]"):
+        guard.check("BatchWriteItem", {"RequestItems": {T: [*own, entry]}})
+
+
 def test_a_client_is_bound_to_one_user() -> None:
     client = boto3.client("dynamodb", region_name="us-east-1")
     guard = install_partition_guard(client, ALICE)
