@@ -16,6 +16,7 @@ from galileio_desktop.ui.app_window import build_window
 from galileio_desktop.ui.conversation.message_list_model import AI
 from galileio_desktop.ui.drawer_placement import OVERLAY_BELOW
 from galileio_desktop.ui.main_window import MainWindow
+from galileio_desktop.ui.screens import available_geometry
 
 pytestmark = pytest.mark.gui
 
@@ -175,7 +176,8 @@ def test_panel_sizes_are_kept_per_screen_size(qtbot, paths: dict[str, Path]) -> 
     window = open_window(qtbot, paths, (1300, 800))
     window.splitter.setSizes([230, 770, 300])
     sizes = window.splitter.sizes()
-    screen = window.screen().availableGeometry()
+    screen = available_geometry(window)
+    assert screen is not None
     window.close()
     settings = ws.open_settings(paths["settings"])
     assert ws.read_ints(settings, ws.splitter_key(screen.width(), screen.height())) == sizes

@@ -24,6 +24,7 @@ from galileio_desktop.ui.conversation.table_view_dialog import (
     numeric_columns,
     parse_number,
 )
+from galileio_desktop.ui.screens import available_geometry
 
 pytestmark = pytest.mark.gui
 
@@ -330,7 +331,8 @@ def test_columns_fit_their_content_up_to_a_cap_and_the_window_a_sensible_size(qt
     assert header.sectionSize(0) >= widget.view.fontMetrics().horizontalAdvance("id")
     assert widget.model.data(widget.model.index(0, 1), Qt.ItemDataRole.ToolTipRole) == long_text.strip()
     assert 480 <= widget.width() and 300 <= widget.height()
-    screen = widget.screen().availableGeometry()
+    screen = available_geometry(widget)
+    assert screen is not None
     assert widget.width() <= screen.width() and widget.height() <= screen.height()
     wide = TableViewDialog(wide_table())
     qtbot.addWidget(wide)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
@@ -573,7 +573,9 @@ class MainWindow(QMainWindow, WindowMenus):
         )
 
     def _splitter_key(self) -> str:
-        screen = self.screen().availableGeometry()
+        from .screens import available_geometry
+
+        screen = available_geometry(self) or QRect()
         return ws.splitter_key(screen.width(), screen.height())
 
     @Slot()

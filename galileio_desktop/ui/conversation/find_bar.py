@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QStyle, QToolButton, QWidget
 
 from ..shortcuts.shortcut_map import register_keys
 from ..workers.operation import LibraryOp
@@ -129,7 +129,9 @@ class FindBar(QWidget):
         # Setup
         self.setObjectName("findBar")
         self.setAccessibleName("Find in chat")
-        style = self.style()
+        # The application's style, not the widget's: see ui/screens.py for what PySide does
+        # with a parentless Qt object a widget returns (a style-sheet style can be one).
+        style = QApplication.style()
         self.next_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
         self.previous_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowDown))
         self.close_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton))

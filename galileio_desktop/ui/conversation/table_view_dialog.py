@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from ...data.errors import GalileioError
 from ...data.export import write_table_csv
 from .. import links, theme
+from ..screens import available_geometry
 from .code_highlight import readable
 
 log = logging.getLogger(__name__)
@@ -444,8 +445,7 @@ class TableViewDialog(QDialog):
         wanted_width = header.length() + self.view.verticalHeader().sizeHint().width() + 48
         row_height = max(self.view.verticalHeader().defaultSectionSize(), self.fontMetrics().height() + 8)
         wanted_height = row_height * (min(len(self._table.rows), 15) + 1) + 140
-        screen = (self.parentWidget() or self).screen()
-        available = screen.availableGeometry() if screen is not None else None
+        available = available_geometry(self.parentWidget() or self)
         max_width = int(available.width() * 0.9) if available is not None else 1200
         max_height = int(available.height() * 0.8) if available is not None else 800
         self.resize(max(480, min(wanted_width, max_width)), max(300, min(wanted_height, max_height)))
