@@ -6,6 +6,7 @@ makes the start quick, which a regression would silently undo.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -181,3 +182,16 @@ def test_the_library_can_be_imported_before_qt() -> None:
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))], 'Qt came in'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_window_process_hands_the_interpreter_lock_over_often() -> None:
+    """The GUI thread waits at most about a millisecond for a worker to give up the lock."""
+    code = (
+        "import sys\n"
+        "from galileio_desktop.ui.app_window import GIL_SWITCH_INTERVAL_S, ensure_application\n"
+        "assert sys.getswitchinterval() == 0.005\n"
+        "ensure_application(icon=False)\n"
+        "assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL_S == 0.001, sys.getswitchinterval()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
