@@ -11,7 +11,9 @@ A fresh page of 50 answers would take the GUI thread a tenth of a second or more
 to lay out at once, so with ``defer_heights`` only the newest rows (those on screen
 when a chat opens at its bottom) are measured when the view asks; older rows get
 an estimate from their length and are measured a few at a time afterwards
-(:meth:`MessageDelegate.measure_pending`, driven by the pane between events).
+(:meth:`MessageDelegate.measure_pending`, driven between events by the pane's
+:class:`~.row_warmer.RowWarmer`, which also lays out the rows a scroll is about to
+show, :meth:`MessageDelegate.warm`, so that painting them builds nothing).
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ class MessageDelegate(QStyledItemDelegate):
         self._docs: OrderedDict[tuple[str, int, int, int], MessageDocument] = OrderedDict()
         #: Rows given an estimate, by row key: (where they are, the estimate handed out).
         self._pending: OrderedDict[str, tuple[QPersistentModelIndex, int]] = OrderedDict()
+        #: The measured size of each row at the current width, by key, with the row it is
+        #: for (rows are immutable: another object is another text or footer). Every layout
+        #: of the view asks every row; this answers without working the height out again.
+        self._sizes: dict[str, tuple[MessageRow, QSize]] = {}
         #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
         self.defer_heights = False
         #: Set by tests to prove the cache works: how many documents were laid out.
@@ -150,6 +156,7 @@ class MessageDelegate(QStyledItemDelegate):
         if width == self._width:
             return False
         self._width = width
+        self._sizes.clear()
         return True
 
     def set_style(self, font: QFont, palette: QPalette) -> None:
@@ -172,6 +179,7 @@ class MessageDelegate(QStyledItemDelegate):
 
     def clear_caches(self) -> None:
         self._heights.clear()
+        self._sizes.clear()
         for doc in self._docs.values():
             doc.deleteLater()
         self._docs.clear()
@@ -190,10 +198,24 @@ class MessageDelegate(QStyledItemDelegate):
             limit = max(120, min(limit, int((self._width - 2 * SIDE_MARGIN) * HUMAN_SHARE) - 2 * PAD_X))
         return limit
 
+    def _doc_key(self, row: MessageRow) -> tuple[str, int, int, int]:
+        return (row.key, row.revision, self._text_limit(row), row.source_count)
+
+    def has_document(self, row: MessageRow) -> bool:
+        """Whether ``row`` is laid out at the current width (painting it builds nothing)."""
+        return self._doc_key(row) in self._docs
+
+    def warm(self, row: MessageRow, state_text: str) -> bool:
+        """Lay ``row`` out before it is painted (see :mod:`.row_warmer`); True when it had
+        an estimated height and its real one differs (the view must lay out again)."""
+        self.document(row)
+        pending = self._pending.pop(row.key, None)
+        return pending is not None and self.row_height(row, state_text) != pending[1]
+
     def document(self, row: MessageRow) -> MessageDocument:
         """The laid-out Markdown of ``row`` at the current width (cached)."""
-        limit = self._text_limit(row)
-        cache_key = (row.key, row.revision, limit, row.source_count)
+        cache_key = self._doc_key(row)
+        limit = cache_key[2]
         doc = self._docs.get(cache_key)
         if doc is not None:
             self._docs.move_to_end(cache_key)
@@ -347,6 +369,9 @@ class MessageDelegate(QStyledItemDelegate):
         model = index.model()
         if isinstance(model, MessageListModel):
             row: Any = model.row_at(index.row())
+            known = self._sizes.get(row.key) if row is not None else None
+            if known is not None and known[0] is row:
+                return known[1]
             state_text = MessageListModel.state_text(row) if row is not None else ""
         else:
             row = index.data(MessageRoles.ROW)
@@ -356,7 +381,11 @@ class MessageDelegate(QStyledItemDelegate):
         if self.defer_heights and not self.is_measured(row, state_text):
             if model is not None and index.row() < model.rowCount() - EXACT_TAIL_ROWS:
                 return QSize(self._width, self._estimate(row, state_text, index))
-        return QSize(self._width, self.row_height(row, state_text))
+        size = QSize(self._width, self.row_height(row, state_text))
+        if len(self._sizes) >= HEIGHT_CACHE_SIZE:
+            self._sizes.clear()
+        self._sizes[row.key] = (row, size)
+        return size
 
     def _estimate(self, row: MessageRow, state_text: str, index: ModelIndex) -> int:
         pending = self._pending.get(row.key)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
@@ -30,6 +30,7 @@ from .message_list_model import AI, HUMAN, MessageListModel, MessageRoles
 from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, around_op, fetch_op, page_op
 from .message_view import MessageListView
 from .revalidation import OpenChatRevalidation
+from .row_warmer import RowWarmer
 from .view_message_dialog import ViewMessageDialog
 
 if TYPE_CHECKING:
@@ -38,13 +39,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Ask for an older page when the view is this close to the top, in pixels.
+#: Ask for an older page when the view is this close to the top, in pixels, or in
+#: viewport heights when that is more: a page asked for early is in, and its rows nearest
+#: the viewport laid out (see :mod:`.row_warmer`), before a fast scroll reaches them.
 FETCH_MARGIN_PX = 300
+FETCH_MARGIN_SCREENS = 4
 BOTTOM_SLACK_PX = 6
-#: Rows laid out with estimated heights are measured for this long per turn of the event
-#: loop (see :mod:`.message_delegate`), so opening a chat never blocks the window long:
-#: with the layout that follows and a paint, a turn stays within a 60 Hz frame.
-MEASURE_BUDGET_S = 0.002
 #: The most rows the pane holds: scrolling far up drops the newest rows (and scrolling back
 #: down, the oldest), so a layout, which asks every row its height, stays a few
 #: milliseconds even in a chat of a million messages.
@@ -106,9 +106,6 @@ class MessagePane(QWidget):
         self._pending_highlight = ""
         self.model = MessageListModel(self)
         self.asks = AskTracker(client, self.model, self._open_chat_id, self)
-        self._measure_timer = QTimer(self)
-        self._measure_timer.setSingleShot(True)
-        self._measure_timer.setInterval(0)
 
         # Widgets
         self.title_label = QLabel(self)
@@ -120,6 +117,7 @@ class MessagePane(QWidget):
         self.view = MessageListView(self)
         self.view.setAccessibleName("Messages")
         self.delegate = MessageDelegate(self.view)
+        self.warmer = RowWarmer(self.view, self.model, self.delegate, self._anchor, self._relayout, self)
         self.placeholder = QLabel(self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -173,7 +171,6 @@ class MessagePane(QWidget):
         scroll.rangeChanged.connect(self._on_scrollbar_range_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
         self.delegate.sig_estimates_made.connect(self._on_delegate_estimates_made)
-        self._measure_timer.timeout.connect(self._on_measure_timer_timeout)
         self.view.selectionModel().currentChanged.connect(self._on_selection_current_changed)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.view.sig_link_clicked.connect(self._on_view_link_clicked)
@@ -405,6 +402,7 @@ class MessagePane(QWidget):
             self.view.scrollToBottom()
         finally:
             self._adjusting = False
+        self.warmer.reset()
         self.sig_messages_shown.emit(page.chat_id)
         if self._open_op is None:
             self.sig_chat_ready.emit(page.chat_id)
@@ -548,17 +546,7 @@ class MessagePane(QWidget):
 
     @Slot()
     def _on_delegate_estimates_made(self) -> None:
-        if not self._measure_timer.isActive():
-            self._measure_timer.start()
-
-    @Slot()
-    def _on_measure_timer_timeout(self) -> None:
-        """Measure some rows laid out with estimated heights; what is on screen stays put."""
-        anchor = self._anchor()
-        if self.delegate.measure_pending(MEASURE_BUDGET_S):
-            self._relayout(anchor)
-        if self.delegate.has_pending():
-            self._measure_timer.start()
+        self.warmer.start()  # it measures them once the rows near the viewport are built
 
     @Slot()
     def _on_view_width_changed(self) -> None:
@@ -585,6 +573,9 @@ class MessagePane(QWidget):
         finally:
             self._adjusting = False
 
+    def _fetch_margin(self) -> int:
+        return max(FETCH_MARGIN_PX, FETCH_MARGIN_SCREENS * self.view.viewport().height())
+
     def _maybe_fetch_newer(self) -> None:
         if (
             not self._chat_id
@@ -595,7 +586,7 @@ class MessagePane(QWidget):
         ):
             return
         scroll = self.view.verticalScrollBar()
-        if scroll.maximum() <= 0 or scroll.value() < scroll.maximum() - FETCH_MARGIN_PX:
+        if scroll.maximum() <= 0 or scroll.value() < scroll.maximum() - self._fetch_margin():
             return
         newest = self.model.newest_created_at()
         if newest is None:
@@ -607,7 +598,7 @@ class MessagePane(QWidget):
             return
         scroll = self.view.verticalScrollBar()
         # maximum() is 0 while a fresh page is not laid out yet: no user scrolled there.
-        if scroll.maximum() <= 0 or scroll.value() > FETCH_MARGIN_PX or self._stick_to_bottom:
+        if scroll.maximum() <= 0 or scroll.value() > self._fetch_margin() or self._stick_to_bottom:
             return
         oldest = self.model.oldest_created_at()
         if oldest is None:
@@ -662,9 +653,11 @@ class MessagePane(QWidget):
     @Slot(int)
     def _on_scrollbar_value_changed(self, value: int) -> None:
         if self._adjusting:
+            self.warmer.scrolled(value, by_user=False)
             return
         scroll = self.view.verticalScrollBar()
         self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX and not self.model.has_newer()
+        self.warmer.scrolled(value)
         self._maybe_fetch_older()
         self._maybe_fetch_newer()
 

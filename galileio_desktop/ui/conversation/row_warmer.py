@@ -1,0 +1,167 @@
+"""Rows laid out before they come on screen, in idle slices of the event loop.
+
+Scrolling a chat of rich answers brings a few rows on screen every frame, and laying
+one out (Markdown, highlighted code, fitted tables) takes 1 to 10 ms of the GUI
+thread. Done in the paint that first shows them, those layouts and the paint share
+one turn of the event loop and frames are missed. So the warmer lays them out ahead:
+in turns with nothing else to do (a 0 ms timer), at most :data:`WARM_BUDGET_S` of
+layout a turn, it builds the documents of the rows on screen, then of those just past
+the viewport in the direction of the last scroll (the next to be shown), then of a
+few behind it; then it measures the rows whose height is still an estimate
+(:meth:`.MessageDelegate.measure_pending`). Heights that turn out different from
+their estimate are laid out again once, at the end of the turn, with the row at the
+top of the view kept in its place.
+
+The documents go into the delegate's cache, which is bounded
+(:data:`.message_delegate.DOC_CACHE_SIZE`). The rows warmed are a few screens, and
+never more than half of what it holds: warming more would drop rows it built itself
+and build them again, turn after turn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QObject, QPoint, QTimer, Slot
+from PySide6.QtWidgets import QListView
+
+from . import message_delegate
+from .message_delegate import MessageDelegate
+from .message_list_model import MessageListModel
+
+#: Layout a turn of the event loop, in seconds: with a relayout and a paint, a turn stays
+#: within a 60 Hz frame. A row is never split, so one turn may run over by one row.
+WARM_BUDGET_S = 0.004
+#: How far past the viewport, in viewport heights, rows are laid out ahead of a scroll...
+AHEAD_SCREENS = 3.0
+#: ... and behind it (where a scroll turning back goes first).
+BEHIND_SCREENS = 1.0
+
+Anchor = tuple[str, int]
+
+
+class RowWarmer(QObject):
+    """Builds row documents ahead of the viewport; see the module docstring.
+
+    ``take_anchor`` and ``relayout`` are the pane's: where the top row is before a
+    turn's heights change, and a layout that puts it back there.
+    """
+
+    def __init__(
+        self,
+        view: QListView,
+        model: MessageListModel,
+        delegate: MessageDelegate,
+        take_anchor: Callable[[], Anchor],
+        relayout: Callable[[Anchor], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._view = view
+        self._model = model
+        self._delegate = delegate
+        self._take_anchor = take_anchor
+        self._relayout = relayout
+        #: -1 when the last scroll went up (towards older rows, as a chat opens at its
+        #: end), +1 when it went down.
+        self.direction = -1
+        self._last_value: int | None = None
+        #: Set by tests: documents built by the warmer.
+        self.documents_warmed = 0
+        self._relayout_due = False
+        self._more = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self) -> None:
+        """Warm in the next idle turn (a no-op when a turn is already due)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def is_active(self) -> bool:
+        return self._timer.isActive()
+
+    def reset(self) -> None:
+        """A new set of rows (a chat opened): shown from their end, so warm upwards."""
+        self.direction = -1
+        self._last_value = None
+        self.start()
+
+    def scrolled(self, value: int, *, by_user: bool = True) -> None:
+        """The view moved to ``value``: by the user (which sets the direction to warm in),
+        or by a layout keeping the place (rows went in above: not a direction)."""
+        if by_user and self._last_value is not None and value != self._last_value:
+            self.direction = -1 if value < self._last_value else 1
+        self._last_value = value
+        self.start()
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        """One slice: lay rows out, or (the turn after some heights changed) lay the view
+        out again. Kept apart, neither waits for the other before a paint."""
+        if self._relayout_due:
+            self._relayout_due = False
+            self._relayout(self._take_anchor())
+        else:
+            self._relayout_due = self._warm_some(time.perf_counter() + WARM_BUDGET_S)
+        if self._relayout_due or self._more or self._delegate.has_pending():
+            self._timer.start()
+
+    def _warm_some(self, deadline: float) -> bool:
+        """Build rows until ``deadline``; True when a height the view holds is wrong."""
+        changed = False
+        self._more = False
+        for number in self.rows_to_warm():
+            if time.perf_counter() >= deadline:
+                self._more = True
+                return changed
+            row = self._model.row_at(number)
+            if row is None or self._delegate.has_document(row):
+                continue
+            changed |= self._delegate.warm(row, MessageListModel.state_text(row))
+            self.documents_warmed += 1
+        left = deadline - time.perf_counter()
+        if left > 0 and self._delegate.measure_pending(left):
+            changed = True
+        return changed
+
+    def rows_to_warm(self) -> Iterator[int]:
+        """Row numbers in the order they are wanted: on screen, ahead, behind."""
+        return itertools.islice(self._rows_wanted(), message_delegate.DOC_CACHE_SIZE // 2)
+
+    def _rows_wanted(self) -> Iterator[int]:
+        view = self._view
+        count = self._model.rowCount()
+        if count == 0 or not view.isVisible():
+            return
+        height = max(1, view.viewport().height())
+        first = view.indexAt(QPoint(1, 1))
+        last = view.indexAt(QPoint(1, height - 1))
+        top = first.row() if first.isValid() else 0
+        bottom = last.row() if last.isValid() else count - 1
+        yield from range(top, bottom + 1)
+        ahead, behind = (self._above, self._below) if self.direction < 0 else (self._below, self._above)
+        yield from ahead(top if self.direction < 0 else bottom, AHEAD_SCREENS * height)
+        yield from behind(bottom if self.direction < 0 else top, BEHIND_SCREENS * height)
+
+    def _above(self, row: int, reach: float) -> Iterator[int]:
+        """Rows above ``row`` whose top is within ``reach`` pixels of the viewport's."""
+        number = row - 1
+        while number >= 0 and self._visual_top(number) > -reach:
+            yield number
+            number -= 1
+
+    def _below(self, row: int, reach: float) -> Iterator[int]:
+        limit = self._view.viewport().height() + reach
+        number = row + 1
+        count = self._model.rowCount()
+        while number < count and self._visual_top(number) < limit:
+            yield number
+            number += 1
+
+    def _visual_top(self, number: int) -> int:
+        return self._view.visualRect(self._model.index(number, 0)).top()
