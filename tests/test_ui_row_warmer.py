@@ -8,7 +8,7 @@ import pytest
 from ui_helpers import running_client, seed_long_chat, shown_pane
 
 from galileio_desktop.ui.conversation import message_delegate
-from galileio_desktop.ui.conversation.message_list_model import MessageListModel
+from galileio_desktop.ui.conversation.message_list_model import AI, MessageListModel
 from galileio_desktop.ui.conversation.message_pane import MessagePane
 from galileio_desktop.ui.conversation.row_warmer import AHEAD_SCREENS
 
@@ -104,20 +104,26 @@ def test_rows_warmed_are_never_more_than_half_the_cache(qtbot, pane, monkeypatch
 
 
 def test_a_width_change_lays_the_rows_out_again(qtbot, pane) -> None:
-    _settled(qtbot, pane)
     delegate = pane.delegate
+    qtbot.waitUntil(lambda: delegate._width == pane.view.viewport().width(), timeout=3000)
+    _settled(qtbot, pane)
     rows = [pane.model.row_at(n) for n in _visible_rows(pane)]
-    wide = {row.key: delegate.document(row).textWidth() for row in rows}
+    wide = {row.key: delegate.document(row).textWidth() for row in rows if row.kind == AI}
+    assert wide
     pane.resize(420, 600)
     qtbot.waitUntil(lambda: delegate._width == pane.view.viewport().width(), timeout=3000)
     _settled(qtbot, pane)
     assert _build_count_of_a_paint(pane) == 0  # the warmer built the narrower rows too
+    narrower = 0
     for number in _visible_rows(pane):
         row = pane.model.row_at(number)
         assert delegate.has_document(row)
-        assert delegate.document(row).textWidth() <= wide.get(row.key, 1e9)
+        if row.key in wide:
+            assert delegate.document(row).textWidth() < wide[row.key]
+            narrower += 1
         state = MessageListModel.state_text(row)
         assert pane.view.visualRect(pane.model.index(number, 0)).height() == delegate.row_height(row, state)
+    assert narrower
 
 
 def test_a_chat_switch_warms_the_new_chat_from_its_end(qtbot, pane, chat, tmp_path) -> None:
@@ -132,3 +138,72 @@ def test_a_chat_switch_warms_the_new_chat_from_its_end(qtbot, pane, chat, tmp_pa
     _settled(qtbot, pane)
     above = _visible_rows(pane)[0] - 1
     assert above >= 0 and pane.delegate.has_document(pane.model.row_at(above))
+
+
+def _tall_rows_view(qtbot):
+    """A message list of tall answers (many paragraphs, a table, code), on screen."""
+    from ui_helpers import message_view
+
+    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+    from galileio_desktop.ui.conversation.message_view import MessageListView
+
+    paragraph = "A sentence of the answer that runs on for a while [1], then on a little more. " * 4
+    table = "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |"
+    text = "\n\n".join(["## Heading", *[paragraph] * 6, table, "```sql\nselect 1;\n```", paragraph])
+    model = MessageListModel()
+    model.set_chat("c", [message_view("c", "ai", text, 1000 + n, sources=2) for n in range(6)], 6)
+    view = MessageListView()
+    qtbot.addWidget(view)
+    delegate = MessageDelegate(view)
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    delegate.set_style(view.font(), view.palette())
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    view.sync_width()
+    view.doItemsLayout()
+    view.verticalScrollBar().setValue(300)
+    return view
+
+
+def test_a_partial_repaint_draws_what_a_full_one_draws_there(qtbot) -> None:
+    """A scroll repaints the strip it uncovers, and a tall row draws only the blocks of
+    its text there: the strip's pixels are those of the whole view painted at once."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtGui import QImage, QRegion
+
+    view = _tall_rows_view(qtbot)
+    viewport = view.viewport()
+    size = viewport.size()
+    assert view.visualRect(view.model().index(0, 0)).height() > size.height()  # a row taller than the view
+
+    def render(region: QRegion | None) -> QImage:
+        image = QImage(size, QImage.Format.Format_ARGB32)
+        image.fill(0)
+        if region is None:
+            viewport.render(image, QPoint())
+        else:  # the region's corner goes where it is in the view
+            viewport.render(image, region.boundingRect().topLeft(), region)
+        return image
+
+    whole = render(None)
+    drawn = []
+    for top in (0, size.height() // 3, size.height() - 40):
+        strip = QRect(0, top, size.width(), 37)
+        part = render(QRegion(strip))
+        inside = strip.adjusted(0, 5, 0, -5)  # (antialiased edges drawn from outside differ)
+        assert _differing(part, whole, inside) == 0, f"the strip at {top} differs"
+        drawn.append(_differing(part, QImage(size, QImage.Format.Format_ARGB32), inside))
+    assert all(drawn)
+
+
+def _differing(a, b, rect) -> int:
+    """Pixels of ``rect`` whose colours differ by more than antialiasing's rounding."""
+    count = 0
+    for y in range(rect.top(), rect.bottom() + 1):
+        for x in range(rect.left(), rect.right() + 1):
+            pa, pb = a.pixel(x, y), b.pixel(x, y)
+            if pa != pb and max(abs((pa >> s & 255) - (pb >> s & 255)) for s in (0, 8, 16)) > 16:
+                count += 1
+    return count

@@ -146,6 +146,9 @@ class MessageDelegate(QStyledItemDelegate):
         #: "anchor" (a link or citation, by its place in the text) or "copy" (a code block).
         self.focus_part: tuple[str, str, int] | None = None
         self._link = QColor()
+        #: What the view is repainting (viewport coordinates; null outside a paint event): a
+        #: scroll repaints the strip it uncovers, and a tall row needs only its part there.
+        self.paint_area = QRect()
         self._find_cache: dict[tuple[int, str], list[tuple[int, int]]] = {}
 
     # -- configuration ------------------------------------------------------------------
@@ -438,7 +441,12 @@ class MessageDelegate(QStyledItemDelegate):
             painter.translate(option.rect.topLeft())
             self._paint_header(painter, palette, row, str(index.data(MessageRoles.TIME_TEXT) or ""), geo)
             self._paint_bubble(painter, palette, row, geo, selected, highlighted)
-            self._paint_text(painter, palette, row, geo, index.row(), index.model())
+            exposed = (
+                None
+                if self.paint_area.isNull()
+                else QRectF(self.paint_area.translated(-option.rect.topLeft()))
+            )
+            self._paint_text(painter, palette, row, geo, index.row(), index.model(), exposed)
             self._paint_footer(painter, palette, row, state_text, geo)
         finally:
             painter.restore()
@@ -506,7 +514,10 @@ class MessageDelegate(QStyledItemDelegate):
         geo: RowGeometry,
         row_number: int,
         model: Any,
+        exposed: QRectF | None = None,
     ) -> None:
+        """The text; with ``exposed`` (the part of the row being repainted, in the row's
+        coordinates) only the blocks of a tall row that show there are drawn."""
         doc = self.document(row)
         areas = self.code_areas(row, doc)
         painter.save()
@@ -529,8 +540,10 @@ class MessageDelegate(QStyledItemDelegate):
         for area in scrolled:
             clip = clip.subtracted(QRegion(area.lines.toAlignedRect()))
         painter.setClipRegion(clip)
-        context.clip = full
-        doc.documentLayout().draw(painter, context)
+        shown = full if exposed is None else full.intersected(exposed.translated(-QPointF(geo.text_origin)))
+        context.clip = shown
+        if not shown.isEmpty():  # (an empty clip would mean no clip: everything drawn)
+            doc.documentLayout().draw(painter, context)
         for area in scrolled:
             offset = self.code_offsets[(row.key, area.number)]
             painter.save()

@@ -19,8 +19,26 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent, QTextCursor, QWheelEvent
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCursor,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QToolTip, QWidget
 
 from .. import bidi, links
@@ -565,6 +583,15 @@ class MessageListView(QListView):
     def link_at(self, pos: QPoint) -> str:
         what, detail, _ = self._hit(pos)
         return detail if what == "link" else ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Tell the delegate what is repainted (see :attr:`.MessageDelegate.paint_area`)."""
+        delegate = self.message_delegate()
+        delegate.paint_area = event.rect()
+        try:
+            super().paintEvent(event)
+        finally:
+            delegate.paint_area = QRect()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

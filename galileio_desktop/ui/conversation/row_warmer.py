@@ -71,7 +71,6 @@ class RowWarmer(QObject):
         #: Set by tests: documents built by the warmer.
         self.documents_warmed = 0
         self._relayout_due = False
-        self._more = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -106,28 +105,32 @@ class RowWarmer(QObject):
         if self._relayout_due:
             self._relayout_due = False
             self._relayout(self._take_anchor())
-        else:
-            self._relayout_due = self._warm_some(time.perf_counter() + WARM_BUDGET_S)
-        if self._relayout_due or self._more or self._delegate.has_pending():
-            self._timer.start()
+            self._timer.start()  # and a look for rows the measuring pushed out of the cache
+            return
+        if self._warm_some(time.perf_counter() + WARM_BUDGET_S):
+            self._timer.start()  # until a turn finds nothing to do
 
     def _warm_some(self, deadline: float) -> bool:
-        """Build rows until ``deadline``; True when a height the view holds is wrong."""
-        changed = False
-        self._more = False
+        """Build rows until ``deadline``; False when there was nothing to build. Sets
+        ``_relayout_due`` when a height the view holds turned out wrong."""
+        worked = False
         for number in self.rows_to_warm():
             if time.perf_counter() >= deadline:
-                self._more = True
-                return changed
+                return True
             row = self._model.row_at(number)
             if row is None or self._delegate.has_document(row):
                 continue
-            changed |= self._delegate.warm(row, MessageListModel.state_text(row))
+            self._relayout_due |= self._delegate.warm(row, MessageListModel.state_text(row))
             self.documents_warmed += 1
-        left = deadline - time.perf_counter()
-        if left > 0 and self._delegate.measure_pending(left):
-            changed = True
-        return changed
+            worked = True
+        if self._delegate.has_pending():
+            # Measured rows take room in the document cache, maybe a warmed row's: the
+            # next turn looks again.
+            worked = True
+            left = deadline - time.perf_counter()
+            if left > 0 and self._delegate.measure_pending(left):
+                self._relayout_due = True
+        return worked
 
     def rows_to_warm(self) -> Iterator[int]:
         """Row numbers in the order they are wanted: on screen, ahead, behind."""
