@@ -180,6 +180,12 @@ def test_the_library_can_be_imported_before_qt() -> None:
         "import_library()\n"
         "assert 'galileio_desktop.data.sync.library' in sys.modules\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))], 'Qt came in'\n"
+        "assert 'galileio_desktop.data.sync.results' not in sys.modules, 'a first list needs no results'\n"
+        "import gc\n"
+        "assert not gc.isenabled(), 'imports run with the collector off'\n"
+        "from galileio_desktop.ui.app_window import ensure_application\n"
+        "ensure_application(icon=False)\n"
+        "assert gc.get_freeze_count() > 10_000, 'what the start made is frozen, not walked'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

@@ -86,6 +86,10 @@ class GuiThreadCollector(QObject):
         self._timer.setInterval(CHECK_EVERY_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start()
+        # What exists now (the modules imported, the app) lives as long as the process:
+        # frozen, no collection walks it. The window's start imports with the collector
+        # off (qt_free_first): unfrozen, the first look would walk all of it.
+        gc.freeze()
         gc.disable()
 
     @Slot()

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from ..mirror import SearchHit, mirror_path_for
 from .library import ChatLibrary
-from .views import ChatView, LibraryStatus, MessageView, OpInfo, PullResult, PushResult, SyncResult
+from .views import ChatView, MessageView
 
 __all__ = [
     "ChatLibrary",
     "ChatView",
-    "LibraryStatus",
     "MessageView",
-    "OpInfo",
-    "PullResult",
-    "PushResult",
     "SearchHit",
-    "SyncResult",
     "mirror_path_for",
 ]

@@ -41,23 +41,14 @@ from ..schema import (
     validate_title,
 )
 from . import known_sources, server_ids
-from .views import (
-    ChatView,
-    LibraryStatus,
-    MessageView,
-    OpInfo,
-    PullResult,
-    PushResult,
-    SyncResult,
-    chat_view,
-    is_ghost,
-)
+from .views import ChatView, MessageView, chat_view, is_ghost
 
 if TYPE_CHECKING:  # the network side is imported when first used: not before a first paint
     from ..dynamo.gateway import ChatGateway
     from ..mirror import chat_find
     from .outcome import WriteObserver
     from .puller import Puller
+    from .results import LibraryStatus, PullResult, PushResult, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -462,6 +453,8 @@ class ChatLibrary:
             overlay.refresh_for_op(conn, op)
 
     def status(self) -> LibraryStatus:
+        from .results import LibraryStatus, OpInfo
+
         with self._mirror.read() as conn:
             pending, parked = outbox.counts(conn)
             operations = []
@@ -576,6 +569,8 @@ class ChatLibrary:
         with self._mirror.write() as conn:
             sync_state.set_time(conn, sync_state.LAST_SYNC, self._clock())
             pending, parked = outbox.counts(conn)
+        from .results import SyncResult
+
         return SyncResult(pushed, pulled, pending, parked)
 
     def open_chat(self, chat_id: str, on_first_page: Callable[[], None] | None = None) -> None:
@@ -613,6 +608,8 @@ class ChatLibrary:
         last = self._read_whole.get(chat_id)
         started = self._clock()
         if self._factory is None or not on_server or (last is not None and started - last < fresh_for_ms):
+            from .results import PullResult
+
             return PullResult()
         with self._net_lock:
             gateway, observer = self._connect()

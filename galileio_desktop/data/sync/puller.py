@@ -44,7 +44,7 @@ from ..schema import TypedItem, chat_key, created_ms, message_key, now_ms
 from ..timestamps import is_known
 from . import known_sources
 from .outcome import WriteObserver
-from .views import PullResult
+from .results import PullResult
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ from . import known_sources, server_ids
 from .backoff import retry_delay_ms
 from .outcome import WriteObserver
 from .push_lock import push_lock
-from .views import PushResult
+from .results import PushResult
 
 log = logging.getLogger(__name__)
 

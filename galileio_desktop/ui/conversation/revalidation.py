@@ -22,7 +22,7 @@ from ..workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
     from ...data.sync import ChatLibrary
-    from ...data.sync.views import PullResult
+    from ...data.sync.results import PullResult
     from ..workers.client import WorkerClient
     from .message_pane import MessagePane
 

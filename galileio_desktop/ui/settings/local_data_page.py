@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...data.local_data import LocalDataUsage, format_size, measure
-from ...data.sync.views import LibraryStatus
+from ...data.sync.results import LibraryStatus
 from .. import theme
 from ..workers.client import WorkerClient
 from ..workers.operation import LibraryOp, OpFailure

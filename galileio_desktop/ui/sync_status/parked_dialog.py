@@ -28,7 +28,7 @@ from .. import time_groups
 from ..workers.operation import LibraryOp
 
 if TYPE_CHECKING:
-    from ...data.sync.views import OpInfo
+    from ...data.sync.results import OpInfo
     from ..workers.client import WorkerClient
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from .. import theme, time_groups
 from ..workers.sync_worker import WorkerStatus
 
 if TYPE_CHECKING:
-    from ...data.sync import LibraryStatus
+    from ...data.sync.results import LibraryStatus
     from ..workers.client import WorkerClient
     from .parked_dialog import ParkedDialog
 

@@ -20,7 +20,8 @@ from .events import LibraryEvents
 from .operation import MAX_TIMER_MS, LibraryOp, OpContext, OpFailure
 
 if TYPE_CHECKING:
-    from ...data.sync import ChatLibrary, LibraryStatus
+    from ...data.sync import ChatLibrary
+    from ...data.sync.results import LibraryStatus
 
 log = logging.getLogger(__name__)
 
