@@ -28,8 +28,6 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -228,47 +226,19 @@ def search(scale: ScaleMirror, sizes: Sizes) -> list[Result]:
     )
 
 
-def _probe(mode: str, *args: str) -> tuple[dict[str, Any], float, int]:
-    """``local.probe``, but a process that printed its figures and then died is kept, with
-    its exit code: what it measured stands, and the report says how it ended."""
-    env = local.probe_env()
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, str(local.PROBE), mode, *args],
-        capture_output=True,
-        text=True,
-        timeout=local.PROBE_TIMEOUT_S,
-        env=env,
-        cwd=local.BENCH_DIR,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        raise RuntimeError(f"probe {mode} failed (exit {done.returncode}): {done.stderr[-2000:]}")
-    if done.returncode != 0:
-        log.warning("probe %s exited with %d after measuring: %s", mode, done.returncode, done.stderr[-500:])
-    return json.loads(lines[-1]), started, done.returncode
-
-
 def start_up(scale: ScaleMirror, sizes: Sizes, workdir: Path) -> list[Result]:
     """Process start to the first painted chat list, the app's window against a bare one,
     with the floor (a chat list with no app code, on the same mirror) measured beside it."""
-    ours: list[float] = []
-    bare: list[float] = []
-    floor: list[float] = []
-    exits: list[int] = []
-    runs: list[dict[str, Any]] = []
-    for run in range(max(sizes.gui_runs, local.START_RUNS)):
-        data, started, _ = _probe("bare-start")
-        bare.append(data["painted"] - started)
-        data, started = local.probe("", str(scale.mirror.path), script=local.FLOOR_PROBE)
-        floor.append(data["painted"] - started)
-        settings = workdir / f"settings-scale-start-{run}"
-        data, started, code = _probe(
-            "app-start", "--mirror", str(scale.mirror.path), "--user", ds.USER, "--settings", str(settings)
-        )
-        ours.append(data["painted"] - started)
-        exits.append(code)
-        runs.append({k: (round(v - started, 3) if k.startswith("t_") else v) for k, v in data.items()})
+    starts = local.run_start_ups(
+        scale.mirror.path, max(sizes.gui_runs, local.START_RUNS), workdir, "scale-start", keep_failed=True
+    )
+    ours, bare, floor, exits, runs = (
+        starts.ours,
+        starts.bare,
+        starts.floor,
+        starts.exits,
+        starts.milestones,
+    )
     mine, theirs, least = statistics.median(ours), statistics.median(bare), statistics.median(floor)
     ratio, floor_ratio = mine / theirs, least / theirs
     crashed = [code for code in exits if code != 0]

@@ -216,8 +216,12 @@ def probe_env() -> dict[str, str]:
     return env
 
 
-def probe(mode: str, *args: str, script: Path = PROBE) -> tuple[dict[str, Any], float]:
-    """Run one probe; returns its JSON and the parent's clock when it was started."""
+def probe_kept(
+    mode: str, *args: str, script: Path = PROBE, keep_failed: bool = True
+) -> tuple[dict[str, Any], float, int]:
+    """Run one probe; returns its JSON, the parent's clock when it was started and its exit
+    code. With ``keep_failed``, a process that printed its figures and then died is kept:
+    what it measured stands, and the caller says how it ended; else it raises."""
     env = probe_env()
     started = time.monotonic()
     done = subprocess.run(
@@ -229,37 +233,61 @@ def probe(mode: str, *args: str, script: Path = PROBE) -> tuple[dict[str, Any], 
         cwd=BENCH_DIR,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
+    if not lines or (done.returncode != 0 and not keep_failed):
         raise RuntimeError(f"probe {mode} failed (exit {done.returncode}): {done.stderr[-2000:]}")
-    return json.loads(lines[-1]), started
+    if done.returncode != 0:
+        log.warning("probe %s exited with %d after measuring: %s", mode, done.returncode, done.stderr[-500:])
+    return json.loads(lines[-1]), started, done.returncode
+
+
+def probe(mode: str, *args: str, script: Path = PROBE) -> tuple[dict[str, Any], float]:
+    """Run one probe; returns its JSON and the parent's clock when it was started."""
+    data, started, _ = probe_kept(mode, *args, script=script, keep_failed=False)
+    return data, started
+
+
+@dataclass
+class StartRuns:
+    """Start-up runs, bare window, floor and ours interleaved: seconds from process start
+    to the first paint, CPU time at the paint, ours' milestones (``t_*`` keys in seconds
+    from its start) and exit codes."""
+
+    ours: list[float]
+    bare: list[float]
+    floor: list[float]
+    bare_cpu: list[float]
+    floor_cpu: list[float]
+    milestones: list[dict[str, Any]]
+    exits: list[int]
+
+
+def run_start_ups(mirror: Path, runs: int, workdir: Path, label: str, *, keep_failed: bool) -> StartRuns:
+    """``runs`` starts of each kind on ``mirror``, one of each after the other (bare, floor,
+    ours), so the machine's load falls on all three alike. ``keep_failed``: a bare or app
+    process that measured and then failed counts (its exit code kept), else it raises."""
+    out = StartRuns([], [], [], [], [], [], [])
+    for run in range(runs):
+        data, started, _ = probe_kept("bare-start", keep_failed=keep_failed)
+        out.bare.append(data["painted"] - started)
+        out.bare_cpu.append(data.get("cpu_s_at_paint", 0.0))
+        data, started = probe("", str(mirror), script=FLOOR_PROBE)
+        out.floor.append(data["painted"] - started)
+        out.floor_cpu.append(data.get("cpu_s_at_paint", 0.0))
+        settings = workdir / f"settings-{label}-{run}"
+        app = ("--mirror", str(mirror), "--user", ds.USER, "--settings", str(settings))
+        data, started, code = probe_kept("app-start", *app, keep_failed=keep_failed)
+        out.ours.append(data["painted"] - started)
+        out.exits.append(code)
+        out.milestones.append(
+            {k: (round(v - started, 3) if k.startswith("t_") else v) for k, v in data.items()}
+        )
+    return out
 
 
 def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
-    ours: list[float] = []
-    bare: list[float] = []
-    floor: list[float] = []
-    bare_cpu: list[float] = []
-    floor_cpu: list[float] = []
-    extra: list[dict[str, Any]] = []
-    for run in range(max(sizes.gui_runs, START_RUNS)):
-        data, started = probe("bare-start")
-        bare.append(data["painted"] - started)
-        bare_cpu.append(data.get("cpu_s_at_paint", 0.0))
-        data, started = probe("", str(mirror.path), script=FLOOR_PROBE)
-        floor.append(data["painted"] - started)
-        floor_cpu.append(data.get("cpu_s_at_paint", 0.0))
-        settings = workdir / f"settings-start-{run}"
-        data, started = probe(
-            "app-start", "--mirror", str(mirror.path), "--user", ds.USER, "--settings", str(settings)
-        )
-        ours.append(data["painted"] - started)
-        extra.append(
-            {
-                k: (round(v - started, 3) if k.startswith("t_") else v)
-                for k, v in data.items()
-                if k != "painted"
-            }
-        )
+    runs = run_start_ups(mirror.path, max(sizes.gui_runs, START_RUNS), workdir, "start", keep_failed=False)
+    ours, bare, floor, bare_cpu, floor_cpu = runs.ours, runs.bare, runs.floor, runs.bare_cpu, runs.floor_cpu
+    extra = [{k: v for k, v in m.items() if k != "painted"} for m in runs.milestones]
     mine, theirs, least = median(ours), median(bare), median(floor)
     ratio, floor_ratio = mine / theirs, least / theirs
     first = extra[len(extra) // 2] if extra else {}
