@@ -207,3 +207,50 @@ def _differing(a, b, rect) -> int:
             if pa != pb and max(abs((pa >> s & 255) - (pb >> s & 255)) for s in (0, 8, 16)) > 16:
                 count += 1
     return count
+
+
+def test_a_long_answer_is_laid_out_over_several_turns(qtbot) -> None:
+    """With no time left in a turn, each call to warm does one step: a long answer with a
+    table and code takes several, and comes out as a whole build would make it."""
+    view = _tall_rows_view(qtbot)
+    delegate = view.message_delegate()
+    model = view.model()
+    delegate.clear_caches()
+    built = delegate.documents_built
+    row = model.row_at(2)
+    calls = 1
+    while delegate.warm(row, "", deadline=0.0) is None:
+        calls += 1
+        assert not delegate.has_document(row)
+        assert calls < 20
+    assert calls >= 4  # the Markdown, the code, the table, the layout
+    assert delegate.has_document(row)
+    stepped = delegate.document(row)
+    assert delegate.documents_built == built + 1
+    whole = MessageDelegate_document_built_whole(delegate, row)
+    assert stepped.toPlainText() == whole.toPlainText()
+    assert stepped.size() == whole.size()
+
+
+def MessageDelegate_document_built_whole(delegate, row):  # noqa: N802 - reads as what it is
+    delegate.clear_caches()
+    return delegate.document(row)
+
+
+def test_a_row_painted_half_built_is_built_once_and_its_steps_let_go(qtbot) -> None:
+    view = _tall_rows_view(qtbot)
+    delegate = view.message_delegate()
+    model = view.model()
+    delegate.clear_caches()
+    built = delegate.documents_built
+    row, other = model.row_at(1), model.row_at(3)
+    assert delegate.warm(row, "", deadline=0.0) is None  # half built
+    painted = delegate.document(row)  # a paint needs it now: built whole
+    assert delegate.documents_built == built + 1
+    assert delegate.warm(row, "", deadline=0.0) is not None  # nothing left to do
+    assert delegate._warming is None  # its steps let go
+    assert delegate.document(row) is painted and delegate.documents_built == built + 1
+    assert delegate.warm(other, "", deadline=0.0) is None
+    assert delegate._warming is not None
+    delegate.clear_caches()  # (a theme change): the half-built row goes too
+    assert delegate._warming is None and not delegate.has_document(row)

@@ -18,10 +18,12 @@ show, :meth:`MessageDelegate.warm`, so that painting them builds nothing).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +55,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .. import theme
-from .message_document import MessageDocument, build_message_document
+from .message_document import MessageDocument, build_steps, run_steps
 from .message_list_model import HUMAN, MessageListModel, MessageRoles, MessageRow
 from .text_selection import TextSelection, cursor_for, text_length
 
@@ -128,6 +130,8 @@ class MessageDelegate(QStyledItemDelegate):
         #: for (rows are immutable: another object is another text or footer). Every layout
         #: of the view asks every row; this answers without working the height out again.
         self._sizes: dict[str, tuple[MessageRow, QSize]] = {}
+        #: The row being laid out in steps by :meth:`warm`: its cache key and the steps left.
+        self._warming: tuple[tuple[str, int, int, int], Generator[None, None, MessageDocument]] | None = None
         #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
         self.defer_heights = False
         #: Set by tests to prove the cache works: how many documents were laid out.
@@ -181,6 +185,7 @@ class MessageDelegate(QStyledItemDelegate):
         self.find_current = current
 
     def clear_caches(self) -> None:
+        self._stop_warming()
         self._heights.clear()
         self._sizes.clear()
         for doc in self._docs.values():
@@ -208,23 +213,64 @@ class MessageDelegate(QStyledItemDelegate):
         """Whether ``row`` is laid out at the current width (painting it builds nothing)."""
         return self._doc_key(row) in self._docs
 
-    def warm(self, row: MessageRow, state_text: str) -> bool:
-        """Lay ``row`` out before it is painted (see :mod:`.row_warmer`); True when it had
-        an estimated height and its real one differs (the view must lay out again)."""
-        self.document(row)
+    def warm(self, row: MessageRow, state_text: str, deadline: float | None = None) -> bool | None:
+        """Lay ``row`` out before it is painted (see :mod:`.row_warmer`), in steps until
+        ``deadline`` (a ``time.perf_counter()``; one step at least): None when it is not
+        done (call again, it goes on where it stopped), else True when the row had an
+        estimated height and its real one differs (the view must lay out again)."""
+        key = self._doc_key(row)
+        if key not in self._docs:
+            if self._warming is None or self._warming[0] != key:
+                self._stop_warming()
+                self._warming = (key, self._build_steps(row, key))
+            steps = self._warming[1]
+            while True:
+                try:
+                    next(steps)
+                except StopIteration:
+                    break
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return None
+            self._warming = None
+        elif self._warming is not None and self._warming[0] == key:
+            self._stop_warming()  # built whole meanwhile, for a paint
         pending = self._pending.pop(row.key, None)
         return pending is not None and self.row_height(row, state_text) != pending[1]
+
+    def pending_row(self) -> MessageRow | None:
+        """The next row given an estimated height to measure (the newest, or one on
+        screen: see :meth:`paint`), or None."""
+        while self._pending:
+            key, (where, _) = next(reversed(self._pending.items()))
+            if where.isValid():
+                row = where.model().index(where.row(), 0).data(MessageRoles.ROW)
+                if isinstance(row, MessageRow) and row.key == key:
+                    return row
+            self._pending.popitem(last=True)  # gone, or moved: laid out again since
+        return None
+
+    def _stop_warming(self) -> None:
+        if self._warming is not None:
+            self._warming[1].close()  # deletes the half-built document
+            self._warming = None
 
     def document(self, row: MessageRow) -> MessageDocument:
         """The laid-out Markdown of ``row`` at the current width (cached)."""
         cache_key = self._doc_key(row)
-        limit = cache_key[2]
         doc = self._docs.get(cache_key)
         if doc is not None:
             self._docs.move_to_end(cache_key)
             return doc
+        return run_steps(self._build_steps(row, cache_key))
+
+    def _build_steps(
+        self, row: MessageRow, cache_key: tuple[str, int, int, int]
+    ) -> Generator[None, None, MessageDocument]:
+        """The building of ``row``'s document, in steps (see :func:`.build_steps`); the
+        document goes into the cache at the end."""
+        limit = cache_key[2]
         text = row.text if row.text else ("…" if row.streaming else "")
-        doc = build_message_document(
+        doc = yield from build_steps(
             text,
             width=limit,
             font=self._font,
@@ -239,6 +285,17 @@ class MessageDelegate(QStyledItemDelegate):
             if ideal < limit:
                 doc.setTextWidth(ideal)
         self._fit_code_areas(doc)
+        try:
+            yield
+        except GeneratorExit:  # not to be finished: the document goes (unless gone already)
+            with contextlib.suppress(RuntimeError):
+                doc.deleteLater()
+            raise
+        doc.size()  # the layout itself: here, not in the paint that shows the row
+        built = self._docs.get(cache_key)
+        if built is not None:  # built meanwhile (painted while this was on its way)
+            doc.deleteLater()
+            return built
         self.documents_built += 1
         self._docs[cache_key] = doc
         while len(self._docs) > DOC_CACHE_SIZE:

@@ -9,15 +9,18 @@
   the columns that do, and every table is followed by an "Open table" link
   (``table:i``): the whole table, sortable, copyable and savable, in a dialog.
 
-Building stays on the GUI thread (Qt documents are not shared across threads), and
-only for rows on screen: the delegate caches the result per row and width.
+Building stays on the GUI thread (Qt documents are not shared across threads), for
+rows on screen or about to be, in steps (:func:`build_steps`) a caller can spread over
+turns of the event loop; the delegate caches the result per row and width.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import (
@@ -34,6 +37,8 @@ from PySide6.QtGui import (
 
 from .code_highlight import CodeBlock, code_blocks, highlight_code_blocks
 from .safe_markdown import SafeMarkdownDocument, render_markdown
+
+T = TypeVar("T")
 
 CITE_PREFIX = "cite:"
 TABLE_PREFIX = "table:"
@@ -96,19 +101,65 @@ def build_message_document(
     parent: QObject | None = None,
 ) -> MessageDocument:
     """Render ``text`` at ``width`` pixels (see the module docstring)."""
+    return run_steps(
+        build_steps(
+            text,
+            width=width,
+            font=font,
+            code_background=code_background,
+            link_colour=link_colour,
+            dark=dark,
+            source_count=source_count,
+            parent=parent,
+        )
+    )
+
+
+def build_steps(
+    text: str,
+    *,
+    width: float,
+    font: QFont,
+    code_background: QColor,
+    link_colour: QColor,
+    dark: bool,
+    source_count: int = 0,
+    parent: QObject | None = None,
+) -> Generator[None, None, MessageDocument]:
+    """:func:`build_message_document` in steps: it yields between the parts of the work
+    (the Markdown, the code's colours, the citations and tables, the layout), so a
+    message can be spread over turns of the event loop; the document is its return value.
+    Closed before its end, it deletes the document it was building."""
     doc = MessageDocument(parent)
-    doc.setDocumentMargin(0)
-    render_markdown(doc, text, code_background=code_background, base_font=font)
-    doc.parts.code = code_blocks(doc)
-    if doc.parts.code:
-        _never_wrap(doc, doc.parts.code)
-        highlight_code_blocks(doc, dark)
-    if source_count > 0:
-        _link_citations(doc, source_count, link_colour)
-    _fit_tables(doc, width, link_colour)
-    doc.setTextWidth(width)
-    doc.parts.anchors = _anchors(doc)
+    try:
+        doc.setDocumentMargin(0)
+        render_markdown(doc, text, code_background=code_background, base_font=font)
+        doc.parts.code = code_blocks(doc)
+        yield
+        if doc.parts.code:
+            _never_wrap(doc, doc.parts.code)
+            highlight_code_blocks(doc, dark)
+            yield
+        if source_count > 0:
+            _link_citations(doc, source_count, link_colour)
+        if _fit_tables(doc, width, link_colour):
+            yield
+        doc.setTextWidth(width)
+        doc.parts.anchors = _anchors(doc)
+    except GeneratorExit:
+        with contextlib.suppress(RuntimeError):  # (gone already with its parent)
+            doc.deleteLater()
+        raise
     return doc
+
+
+def run_steps(steps: Generator[None, None, T]) -> T:
+    """Run a generator of steps to its end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 def _never_wrap(doc: SafeMarkdownDocument, blocks: list[CodeBlock]) -> None:
@@ -164,12 +215,13 @@ def _tables(doc: SafeMarkdownDocument) -> list[QTextTable]:
     return found
 
 
-def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> None:
+def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> bool:
     """Give every column at least its longest word; a table too wide for that keeps the
-    columns that fit. Each table gets an "Open table" link below it."""
+    columns that fit. Each table gets an "Open table" link below it. False when the
+    message has no table."""
     tables = _tables(doc)
     if not tables:
-        return
+        return False
     # Read every table before any is changed: positions move as columns go.
     from .table_view_dialog import markdown_tables
 
@@ -189,6 +241,7 @@ def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> None
         if shown < len(widths):
             label = f"Showing {shown} of {len(widths)} columns. Open table"
         _insert_after(doc, table, label, f"{TABLE_PREFIX}{number}", link_colour)
+    return True
 
 
 def _column_plan(table: QTextTable, width: float) -> tuple[list[float], int]:

@@ -7,10 +7,12 @@ one turn of the event loop and frames are missed. So the warmer lays them out ah
 in turns with nothing else to do (a 0 ms timer), at most :data:`WARM_BUDGET_S` of
 layout a turn, it builds the documents of the rows on screen, then of those just past
 the viewport in the direction of the last scroll (the next to be shown), then of a
-few behind it; then it measures the rows whose height is still an estimate
-(:meth:`.MessageDelegate.measure_pending`). Heights that turn out different from
-their estimate are laid out again once, at the end of the turn, with the row at the
-top of the view kept in its place.
+few behind it; then of the rows whose height is still an estimate
+(:meth:`.MessageDelegate.pending_row`). A row is built in steps (the Markdown, the
+code's colours, the tables, the layout: :meth:`.MessageDelegate.warm`), a turn ending
+between two, so no turn holds the window for a whole long answer. Heights that turn
+out different from their estimate are laid out again in a turn of their own, with the
+row at the top of the view kept in its place.
 
 The documents go into the delegate's cache, which is bounded
 (:data:`.message_delegate.DOC_CACHE_SIZE`). The rows warmed are a few screens, and
@@ -29,10 +31,10 @@ from PySide6.QtWidgets import QListView
 
 from . import message_delegate
 from .message_delegate import MessageDelegate
-from .message_list_model import MessageListModel
+from .message_list_model import MessageListModel, MessageRow
 
 #: Layout a turn of the event loop, in seconds: with a relayout and a paint, a turn stays
-#: within a 60 Hz frame. A row is never split, so one turn may run over by one row.
+#: within a 60 Hz frame. A step of a row's build is never split: a turn may run over by one.
 WARM_BUDGET_S = 0.004
 #: How far past the viewport, in viewport heights, rows are laid out ahead of a scroll...
 AHEAD_SCREENS = 3.0
@@ -115,22 +117,32 @@ class RowWarmer(QObject):
         ``_relayout_due`` when a height the view holds turned out wrong."""
         worked = False
         for number in self.rows_to_warm():
-            if time.perf_counter() >= deadline:
-                return True
             row = self._model.row_at(number)
             if row is None or self._delegate.has_document(row):
                 continue
-            self._relayout_due |= self._delegate.warm(row, MessageListModel.state_text(row))
-            self.documents_warmed += 1
+            if not self._warm(row, deadline):
+                return True
             worked = True
-        if self._delegate.has_pending():
-            # Measured rows take room in the document cache, maybe a warmed row's: the
-            # next turn looks again.
+            if time.perf_counter() >= deadline:
+                return True
+        # Then the rows still given an estimate. They take room in the document cache,
+        # maybe a warmed row's: the next turn looks again.
+        while (row := self._delegate.pending_row()) is not None:
+            if not self._warm(row, deadline):
+                return True
             worked = True
-            left = deadline - time.perf_counter()
-            if left > 0 and self._delegate.measure_pending(left):
-                self._relayout_due = True
+            if time.perf_counter() >= deadline:
+                return True
         return worked
+
+    def _warm(self, row: MessageRow, deadline: float) -> bool:
+        """Go on laying ``row`` out until ``deadline``; True when it is done."""
+        changed = self._delegate.warm(row, MessageListModel.state_text(row), deadline)
+        if changed is None:
+            return False
+        self._relayout_due |= changed
+        self.documents_warmed += 1
+        return True
 
     def rows_to_warm(self) -> Iterator[int]:
         """Row numbers in the order they are wanted: on screen, ahead, behind."""
