@@ -11,9 +11,9 @@ A fresh page of 50 answers would take the GUI thread a tenth of a second or more
 to lay out at once, so with ``defer_heights`` only the newest rows (those on screen
 when a chat opens at its bottom) are measured when the view asks; older rows get
 an estimate from their length and are measured a few at a time afterwards
-(:meth:`MessageDelegate.measure_pending`, driven between events by the pane's
-:class:`~.row_warmer.RowWarmer`, which also lays out the rows a scroll is about to
-show, :meth:`MessageDelegate.warm`, so that painting them builds nothing).
+(:meth:`MessageDelegate.pending_row`, :meth:`MessageDelegate.warm`), driven between
+events by the pane's :class:`~.row_warmer.RowWarmer`, which first lays out the rows a
+scroll is about to show, so that painting them builds nothing.
 """
 
 from __future__ import annotations
@@ -110,11 +110,11 @@ class MessageDelegate(QStyledItemDelegate):
     """Bubble painter with cached heights and documents; the pane calls :meth:`set_width`.
 
     Signals:
-        sig_estimates_made(): some rows were given estimated heights (see :meth:`measure_pending`).
+        sig_estimates_made(): some rows were given estimated heights (see :meth:`pending_row`).
     """
 
     sig_estimates_made = Signal()
-    """Rows wait to be measured: call :meth:`measure_pending` soon."""
+    """Rows wait to be measured: :meth:`warm` each :meth:`pending_row` soon."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -460,23 +460,6 @@ class MessageDelegate(QStyledItemDelegate):
 
     def has_pending(self) -> bool:
         return bool(self._pending)
-
-    def measure_pending(self, budget_s: float) -> list[QModelIndex]:
-        """Measure rows that were given an estimate, newest first, for about ``budget_s``
-        seconds; returns those whose height turned out different (to be laid out again)."""
-        changed: list[QModelIndex] = []
-        deadline = time.perf_counter() + budget_s
-        while self._pending and time.perf_counter() < deadline:
-            _, (where, estimate) = self._pending.popitem(last=True)
-            if not where.isValid():
-                continue
-            index = where.model().index(where.row(), 0)
-            row = index.data(MessageRoles.ROW)
-            if not isinstance(row, MessageRow):
-                continue
-            if self.row_height(row, str(index.data(MessageRoles.STATE_TEXT) or "")) != estimate:
-                changed.append(index)
-        return changed
 
     # -- painting -----------------------------------------------------------------------
 
