@@ -181,6 +181,7 @@ def test_the_library_can_be_imported_before_qt() -> None:
         "assert 'galileio_desktop.data.sync.library' in sys.modules\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))], 'Qt came in'\n"
         "assert 'galileio_desktop.data.sync.results' not in sys.modules, 'a first list needs no results'\n"
+        "assert 'galileio_desktop.data.mirror.recovery' not in sys.modules, 'only a damaged file needs it'\n"
         "import gc\n"
         "assert not gc.isenabled(), 'imports run with the collector off'\n"
         "from galileio_desktop.ui.app_window import ensure_application\n"

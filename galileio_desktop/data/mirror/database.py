@@ -28,13 +28,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import GalileioError, LocalStorageError
 from ..paths import FolderUnusable, private_dir, private_file
-from . import recovery
+from . import damage
+from .damage import MirrorDamaged
 from .migrations import SCHEMA_VERSION, migrate, user_version
-from .recovery import MirrorDamaged, MirrorRecovery
+
+if TYPE_CHECKING:  # imported by an opening that finds the file damaged
+    from .recovery import MirrorRecovery
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +155,7 @@ class Mirror:
             private_file(self.path)
         except FolderUnusable as exc:
             return self._open_read_only(exc)
-        reason = recovery.marked_damage(self.path)
+        reason = damage.marked_damage(self.path)
         if reason is None:
             try:
                 return self._connect()
@@ -165,7 +168,7 @@ class Mirror:
                         raise
                     return self._open_despite(problem, exc)
             except MirrorDamaged:
-                reason = recovery.marked_damage(self.path) or "damaged"
+                reason = damage.marked_damage(self.path) or "damaged"
             except LocalStorageError as exc:
                 return self._open_despite(exc, exc.__cause__)
         return self._recover(reason)
@@ -234,9 +237,11 @@ class Mirror:
 
     def _recover(self, reason: str) -> sqlite3.Connection:
         """Set the damaged file aside, open a fresh one and queue again what it had queued."""
+        from . import recovery
+
         with _open_lock:
             if _open_count.get(self._key):
-                raise MirrorDamaged(recovery.damaged_message(self.path, reason))
+                raise MirrorDamaged(damage.damaged_message(self.path, reason))
             try:
                 with recovery.exclusive(self.path):
                     reason = recovery.still_damaged(self.path) or ""
@@ -265,7 +270,7 @@ class Mirror:
                 if problem is None:
                     raise
                 raise problem from exc
-        self.recovery = MirrorRecovery(aside, reason, kept, complete)
+        self.recovery = recovery.MirrorRecovery(aside, reason, kept, complete)
         log.info("%s", self.recovery.message)
         return self.conn
 
@@ -405,8 +410,8 @@ class Mirror:
         if code is None:
             return None
         if code in _DAMAGE_CODES:
-            recovery.mark_damaged(self.path, str(exc))
-            return MirrorDamaged(recovery.damaged_message(self.path, str(exc)))
+            damage.mark_damaged(self.path, str(exc))
+            return MirrorDamaged(damage.damaged_message(self.path, str(exc)))
         outcome = "the change was not saved" if writing else "the local copy could not be read"
         if code == SQLITE_FULL or (code == SQLITE_IOERR and _nearly_full(folder)):
             return LocalStorageError(

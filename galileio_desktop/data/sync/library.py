@@ -21,7 +21,6 @@ from ..errors import Cancelled, EndpointUnreachable, InvalidInput, NotFound, Syn
 from ..mirror import items, outbox, overlay, search, sync_state
 from ..mirror.codec import encode
 from ..mirror.database import Mirror
-from ..mirror.recovery import MirrorRecovery
 from ..mirror.search import SearchHit
 from ..pins import PinChange
 from ..schema import (
@@ -46,6 +45,7 @@ from .views import ChatView, MessageView, chat_view, is_ghost
 if TYPE_CHECKING:  # the network side is imported when first used: not before a first paint
     from ..dynamo.gateway import ChatGateway
     from ..mirror import chat_find
+    from ..mirror.recovery import MirrorRecovery
     from .outcome import WriteObserver
     from .puller import Puller
     from .results import LibraryStatus, PullResult, PushResult, SyncResult
