@@ -428,12 +428,17 @@ GC_T0 = time.perf_counter()
 def apply_experiment(name: str) -> None:
     """What-if knobs for diagnosing stalls; they change this child process only.
 
-    ``switch1ms``: the interpreter hands the GIL over every 1 ms instead of 5 ms.
+    ``switch1ms``: the interpreter hands the GIL over every 1 ms instead of 5 ms (the
+    window's own setting since; ``switch250us``: every 0.25 ms instead).
     ``gclog``: record the collector's passes over 5 ms (generation, wall ms, CPU ms, thread).
     ``pages250``: reconcile queries ask for pages of 250 items (smaller JSON to parse at once).
     """
     if name == "switch1ms":
         sys.setswitchinterval(0.001)
+    elif name == "switch250us":
+        from galileio_desktop.ui import app_window
+
+        app_window.GIL_SWITCH_INTERVAL_S = 0.00025  # read by ensure_application
     elif name == "gclog":
         import gc
         import threading
