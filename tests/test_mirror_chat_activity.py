@@ -30,17 +30,18 @@ KINDS = (
 )
 
 
-def random_op(rng: random.Random) -> tuple[str, object, object]:
+def random_op(rng: random.Random, earliest: int = 0) -> tuple[str, object, object]:
+    """One random operation; its times from ``earliest`` to 50 (``move`` to 50 less)."""
     kind = rng.choice(KINDS)
     if kind in ("chat", "message", "bulk"):
-        return kind, rng.choice(CHATS), rng.randint(0, 50)
+        return kind, rng.choice(CHATS), rng.randint(earliest, 50)
     if kind in ("hide_chat", "hide_whole_chat"):
         return kind, rng.choice(CHATS), rng.random() < 0.5
     if kind == "forget_chat":
         return kind, rng.choice(CHATS), rng.random() < 0.5
     if kind == "change_chat":
         return kind, rng.randint(0, 30), rng.choice(CHATS)
-    return kind, rng.randint(0, 30), rng.random() < 0.5 if kind == "hide" else rng.randint(0, 50)
+    return kind, rng.randint(0, 30), rng.random() < 0.5 if kind == "hide" else rng.randint(earliest, 50)
 
 
 def reference(conn: sqlite3.Connection) -> list[tuple[str, int | None]]:
@@ -124,15 +125,20 @@ def apply(conn: sqlite3.Connection, op: tuple[str, object, object], serial: list
         conn.execute("UPDATE item SET chat_id = ? WHERE id = ? AND kind != 'CHAT'", (value, pick))
 
 
-@pytest.mark.parametrize("seed", range(60))
-def test_the_first_screen_matches_a_full_computation(seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "earliest"),
+    [(seed, 0) for seed in range(60)] + [(seed, -50) for seed in range(60, 90)],
+)
+def test_the_first_screen_matches_a_full_computation(seed: int, earliest: int) -> None:
+    """Times before 1970 (``earliest`` below 0) too: another writer's ``createdAt`` may
+    be any number, and a chat without visible messages sits at activity 0 above them."""
     rng = random.Random(seed)
     conn = sqlite3.connect(":memory:", isolation_level=None)
     migrations.migrate(conn)
     serial = [0]
     conn.execute("BEGIN")
     for _ in range(80):
-        op = random_op(rng)
+        op = random_op(rng, earliest)
         apply(conn, op, serial)
         limit = rng.randint(1, len(CHATS))
         fast = [(r.item["chatId"]["S"], r.last_message_at) for r in items.visible_chats(conn, limit)]
@@ -159,4 +165,33 @@ def test_a_migrated_mirror_starts_with_every_chat_s_activity(tmp_path: Path) -> 
     migrations.migrate(conn)
     assert [r.item["chatId"]["S"] for r in items.visible_chats(conn, 2)] == ["busy", "old"]
     assert reference(conn) == [("busy", 9), ("old", None)]
+    conn.close()
+
+
+@pytest.mark.parametrize("change", ["hide", "show", "delete"])
+def test_a_chat_row_before_1970_gets_its_activity_when_its_only_message_comes_or_goes(
+    change: str,
+) -> None:
+    """A chat row at -1,000 (another writer's time) whose only message, at -2,000, is
+    hidden, shown or deleted: the activity is the floor 0 without a visible message,
+    the chat row's time with one. The message is older than the activity, yet its
+    change moves it."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.migrate(conn)
+    conn.execute(
+        "INSERT INTO item(sk, kind, chat_id, created_at, remote) VALUES ('CHAT#a', 'CHAT', 'a', -1000, '{}')"
+    )
+    conn.execute(
+        "INSERT INTO item(sk, kind, chat_id, message_id, created_at, remote, hidden) "
+        "VALUES ('MESSAGE#m', 'MESSAGE', 'a', 'm', -2000, ?, ?)",
+        (message_body(1), int(change == "show")),
+    )
+    activity = "SELECT activity FROM chat_activity WHERE chat_id = 'a'"
+    assert conn.execute(activity).fetchone() == ((0,) if change == "show" else (-1000,))
+    if change == "delete":
+        conn.execute("DELETE FROM item WHERE sk = 'MESSAGE#m'")
+    else:
+        conn.execute("UPDATE item SET hidden = ? WHERE sk = 'MESSAGE#m'", (int(change == "hide"),))
+    assert conn.execute(activity).fetchone() == ((-1000,) if change == "show" else (0,))
+    assert stored_activity_is_exact(conn) and index_is_exact(conn)
     conn.close()

@@ -267,9 +267,12 @@ def _v7(conn: sqlite3.Connection) -> None:
 
     Activity (the later of the chat row's creation and its newest visible message): a
     row of the same chat and kind before and after, whose timestamps are both below the
-    chat's activity, cannot change it (the activity is reached by another row, or is
-    the floor 0); nor can deleting a message that is hidden or older while its chat row
-    stays. Hiding a chat then recomputes its activity for its newest message only, and
+    chat's activity, cannot change it when that activity is above 0 (another row
+    reaches it); nor can deleting a message that is hidden, or older than such an
+    activity, while its chat row stays. At 0 or below the activity may be the floor 0
+    of a chat without visible messages (a chat row of another writer's time before
+    1970), which hiding, showing or deleting its only visible message changes: such
+    rows are never skipped. Hiding a chat then recomputes its activity for its newest message only, and
     forgetting it (messages first, its chat row last) once, for the chat row. A chat
     whose last row moves to another chat loses its activity row (v5 kept it).
     """
@@ -304,7 +307,7 @@ def _v7(conn: sqlite3.Connection) -> None:
         WHEN (old.kind IN ('CHAT', 'MESSAGE') OR new.kind IN ('CHAT', 'MESSAGE'))
              AND (old.chat_id != '' OR new.chat_id != '')
              AND NOT (new.chat_id = old.chat_id AND new.kind = old.kind
-                      AND MAX(old.created_at, new.created_at) < {_activity_of("new.chat_id")}) BEGIN
+                      AND MAX(old.created_at, new.created_at, 0) < {_activity_of("new.chat_id")}) BEGIN
             {activity_upsert("old.chat_id")}
             {activity_upsert("new.chat_id")}
             DELETE FROM chat_activity WHERE chat_id = '' OR (chat_id = old.chat_id AND NOT EXISTS (
@@ -313,7 +316,7 @@ def _v7(conn: sqlite3.Connection) -> None:
         CREATE TRIGGER chat_activity_delete AFTER DELETE ON item
         WHEN old.kind IN ('CHAT', 'MESSAGE') AND old.chat_id != ''
              AND NOT (old.kind = 'MESSAGE'
-                      AND (old.hidden != 0 OR old.created_at < {_activity_of("old.chat_id")})
+                      AND (old.hidden != 0 OR MAX(old.created_at, 0) < {_activity_of("old.chat_id")})
                       AND EXISTS (SELECT 1 FROM item WHERE chat_id = old.chat_id AND kind = 'CHAT')) BEGIN
             {activity_upsert("old.chat_id")}
             DELETE FROM chat_activity WHERE chat_id = old.chat_id AND NOT EXISTS (
