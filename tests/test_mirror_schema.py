@@ -184,6 +184,74 @@ def test_a_chat_hidden_by_a_delete_before_version_7_comes_back_searchable(tmp_pa
     assert index_is_exact()
 
 
+def hide_chat_as_version_6_did(path: Path, chat_id: str) -> None:
+    """A chat delete queued by a release of version 6: every row of the chat hidden."""
+    conn = raw_connection(path)
+    conn.execute(
+        "INSERT INTO outbox(kind, chat_id, payload, created) VALUES ('delete_chat', ?, '{}', 4000)",
+        (chat_id,),
+    )
+    conn.execute("UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ?", (chat_id,))
+    conn.close()
+
+
+def index_entries(path: Path) -> tuple[int, int]:
+    """(rows with a full-text entry, item rows), after FTS5's own check of the index."""
+    conn = raw_connection(path)
+    try:
+        conn.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
+        entries = conn.execute("SELECT count(*) FROM search_index_docsize").fetchone()[0]
+        return entries, conn.execute("SELECT count(*) FROM item").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_process_killed_inside_the_version_7_step_leaves_version_6_whole(tmp_path: Path) -> None:
+    """The step runs to its end, then the process dies before COMMIT (a crash, a power
+    cut): the file reopens at version 6 with its v6 index (an entry for every row,
+    hidden ones too) and triggers, and the next opening migrates it as if nothing had
+    happened."""
+    path = tmp_path / "mirror.sqlite3"
+    chat, message = build_old_mirror(path, 6)
+    hide_chat_as_version_6_did(path, chat.chat_id)
+    assert index_entries(path) == (4, 4)
+    schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    conn = raw_connection(path)
+    before = conn.execute(schema).fetchall()
+    conn.close()
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from galileio_desktop.data.mirror import Mirror, migrations\n"
+        "step = migrations.MIGRATIONS[6]\n"
+        "def dies(conn):\n"
+        "    step(conn)\n"
+        "    os._exit(3)\n"
+        "migrations.MIGRATIONS[6] = dies\n"
+        "Mirror(Path(sys.argv[1]), 'user-a')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    conn = raw_connection(path)
+    assert migrations.user_version(conn) == 6
+    assert conn.execute(schema).fetchall() == before  # the v6 view and triggers, untouched
+    conn.close()
+    assert index_entries(path) == (4, 4)
+
+    library = ChatLibrary(path, USER)
+    try:
+        assert library.list_chats() == [] and library.search("cafe") == []
+        assert index_entries(path) == (0, 4)  # version 7: hidden rows hold no entry
+        [delete] = [op for op in library.status().operations if op.kind == "delete_chat"]
+        assert library.cancel(delete.op_id) is True
+        assert [h.message_id for h in library.search("cafe")] == [message.message_id]
+        assert [h.message_id for h in library.search("pending")] == ["msg-2"]
+        assert index_entries(path) == (4, 4)
+    finally:
+        library.close()
+    assert migrations.user_version(raw_connection(path)) == SCHEMA_VERSION
+
+
 def test_a_failed_step_leaves_the_file_at_its_old_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -306,6 +306,57 @@ def test_a_big_chat_deleted_undone_and_deleted_keeps_search_and_order_exact(
     assert search_index_is_exact(device.path)
 
 
+def test_an_edit_from_elsewhere_to_a_chat_being_deleted_stays_hidden_until_the_delete_is_refused(
+    device: Device, web: WebApp
+) -> None:
+    """Another device edits a message of a chat whose delete is queued here: the pull
+    stores the edit without showing it; the delete refused for good (parked) shows the
+    chat again with the edited text searchable, the old text not, the order exact."""
+    lib = device.lib
+    other = lib.create_chat("other chat")
+    lib.add_message(other.chat_id, "human", "walrus elsewhere")
+    device.clock.advance(1_000)
+    chat = lib.create_chat("doomed chat")
+    message = lib.add_message(chat.chat_id, "human", "zebra original")
+    lib.push()
+    order = [v.chat.chat_id for v in lib.list_chats()]
+    activity = activity_rows(device.path)
+    assert order == [chat.chat_id, other.chat_id]
+
+    op_id = lib.delete_chat(chat.chat_id, not_before_ms=device.clock.now + 5_000)
+    web.client.update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": USER}, "SK": {"S": f"MESSAGE#{message.message_id}"}},
+        UpdateExpression="SET #d.#c = :t",
+        ExpressionAttributeNames={"#d": "data", "#c": "content"},
+        ExpressionAttributeValues={":t": {"S": "giraffe edited"}},
+    )
+    lib.pull(reconcile=True)
+    assert lib.search("giraffe") == [] and lib.search("zebra") == [] and lib.search("doomed") == []
+    assert [v.chat.chat_id for v in lib.list_chats()] == [other.chat_id]
+    assert search_index_is_exact(device.path)
+
+    device.clock.advance(10_000)
+    device.faults.refuse["BatchWriteItem"] = "ValidationException"
+    device.faults.refuse["DeleteItem"] = "ValidationException"
+    assert lib.push().parked == 1
+    [parked] = [op for op in device.ops() if op.state == "parked"]
+    assert parked.op_id == op_id
+    assert [h.message_id for h in lib.search("giraffe")] == [message.message_id]
+    assert lib.search("zebra") == [] and {h.kind for h in lib.search("doomed")} == {"CHAT"}
+    assert [v.chat.chat_id for v in lib.list_chats()] == order
+    assert activity_rows(device.path) == activity
+    assert search_index_is_exact(device.path)
+
+    device.faults.clear()
+    lib.retry(op_id)  # tried again: hidden again, then gone for good
+    assert lib.search("giraffe") == [] and [v.chat.chat_id for v in lib.list_chats()] == [other.chat_id]
+    assert lib.push().pushed == 1
+    assert set(web.chats()) == {other.chat_id} and lib.search("giraffe") == []
+    assert activity_rows(device.path) == {other.chat_id: activity[other.chat_id]}
+    assert search_index_is_exact(device.path)
+
+
 def test_an_operation_in_flight_cannot_be_cancelled(device: Device) -> None:
     lib = device.lib
     chat = lib.create_chat("t")
