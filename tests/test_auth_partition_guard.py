@@ -7,6 +7,7 @@ PartitionViolation without a byte being sent, and bob's items must stay as they 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -346,6 +347,90 @@ def test_a_big_delete_s_keys_are_each_checked(entry: dict[str, Any]) -> None:
     guard.check("BatchWriteItem", {"RequestItems": {T: own}})
     with pytest.raises(PartitionViolation, match=r"RequestItems\[.*\]\[24\]"):
         guard.check("BatchWriteItem", {"RequestItems": {T: [*own, entry]}})
+
+
+class _FullCheckOnly(PartitionGuard):
+    """The guard as it was before its quick path for plain keys: every key fully checked."""
+
+    def _plain_key(self, key: Any) -> bool:
+        return False
+
+
+_PARTITION_VALUES = st.sampled_from(
+    [
+        s(ALICE),
+        s(BOB),
+        s(ALICE + "\x00"),
+        s(ALICE.upper()),
+        {"S": ALICE, "N": "1"},
+        {"S": [ALICE]},
+        {"S": 1},
+        {"S": None},
+        {"SS": [ALICE]},
+        {"B": ALICE},
+        {"s": ALICE},
+        {"M": {"S": s(ALICE)}},
+        ALICE,
+        [s(ALICE)],
+        None,
+        0,
+    ]
+)
+_INDEX_VALUES = st.sampled_from(
+    [s(f"{ALICE}#CHAT"), s(f"{BOB}#CHAT"), s(ALICE), {"N": "1"}, None, f"{ALICE}#CHAT"]
+)
+_OTHER_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _hostile_keys(draw: st.DrawFn) -> Any:
+    """Keys as a request body's JSON may hold them: the user's, another's, malformed."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(_OTHER_VALUES)
+    key: dict[str, Any] = {}
+    if draw(st.booleans()) or draw(st.booleans()):
+        key["PK"] = draw(_PARTITION_VALUES)
+    if draw(st.booleans()):
+        key["SK"] = draw(st.sampled_from([s("CHAT#a1"), {"N": "1"}, {"B": "AA=="}, [s("x")], None]))
+    if draw(st.integers(0, 3)) == 0:
+        key["GSI1PK"] = draw(_INDEX_VALUES)
+    for name in draw(st.lists(st.sampled_from(["gsi1pk", "pk", "PK ", "chatId", "GSI1SK"]), max_size=2)):
+        key[name] = draw(_OTHER_VALUES | _PARTITION_VALUES)
+    return key
+
+
+def _outcome(guard: PartitionGuard, operation: str, params: dict[str, Any]) -> str | None:
+    try:
+        guard.check(operation, params)
+    except PartitionViolation as refused:
+        return str(refused)
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(keys=st.lists(_hostile_keys(), min_size=1, max_size=4))
+def test_the_quick_check_of_plain_keys_decides_as_the_full_check(keys: list[Any]) -> None:
+    """Whatever the keys (another user's, a number, a set, binary, nested, extra or index
+    attributes), every request carrying them is let through or refused, with the same
+    words, exactly as when every key takes the full check."""
+    quick, full = PartitionGuard(ALICE), _FullCheckOnly(ALICE)
+    keys = json.loads(json.dumps(keys))  # what the guard reads: the body's JSON
+    requests = [
+        ("BatchWriteItem", {"RequestItems": {T: [{"DeleteRequest": {"Key": k}} for k in keys]}}),
+        ("BatchWriteItem", {"RequestItems": {T: [{"PutRequest": {"Item": k}} for k in keys]}}),
+        ("BatchGetItem", {"RequestItems": {T: {"Keys": keys}}}),
+        ("TransactWriteItems", {"TransactItems": [{"Delete": {"Key": k}} for k in keys]}),
+        ("TransactGetItems", {"TransactItems": [{"Get": {"Key": k}} for k in keys]}),
+        *(("DeleteItem", {"Key": k}) for k in keys),
+        *(("GetItem", {"Key": k}) for k in keys),
+        *(("PutItem", {"Item": k}) for k in keys),
+    ]
+    for operation, params in requests:
+        assert _outcome(quick, operation, params) == _outcome(full, operation, params), (operation, params)
 
 
 def test_a_client_is_bound_to_one_user() -> None:
