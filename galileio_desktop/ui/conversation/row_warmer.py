@@ -35,7 +35,7 @@ from .message_list_model import MessageListModel, MessageRow
 
 #: Layout a turn of the event loop, in seconds: with a relayout and a paint, a turn stays
 #: within a 60 Hz frame. A step of a row's build is never split: a turn may run over by one.
-WARM_BUDGET_S = 0.004
+WARM_BUDGET_S = 0.002
 #: How far past the viewport, in viewport heights, rows are laid out ahead of a scroll...
 AHEAD_SCREENS = 3.0
 #: ... and behind it (where a scroll turning back goes first).
