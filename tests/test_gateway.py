@@ -212,8 +212,8 @@ def test_delete_chat_removes_everything_of_that_chat_only(ddb: Any) -> None:
 
 
 def test_a_chat_delete_lists_its_messages_by_key_only(ddb: Any) -> None:
-    """The delete needs each message's key and id, not its text: the listing asks for
-    those attributes alone, and a message item without ``messageId`` is still found."""
+    """The delete needs each message's key, not its text: the listing asks for the key
+    alone, and a message item without ``messageId`` is still found."""
     gateway = gateway_for(ddb)
     chat = Chat(new_id(), USER, "doomed", 1)
     gateway.create_chat(chat)
@@ -227,12 +227,41 @@ def test_a_chat_delete_lists_its_messages_by_key_only(ddb: Any) -> None:
         "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(dict(params))
     )
     listed = gateway.list_message_keys(chat.chat_id)
-    assert len(listed) == 5 and all(set(item) <= {"PK", "SK", "messageId"} for item in listed)
+    assert len(listed) == 5 and all(set(item) == {"PK", "SK"} for item in listed)
     queries.clear()
     result = gateway.delete_chat(chat.chat_id)
     assert (result.deleted_messages, result.deleted_sources) == (5, 4)
-    assert [q.get("ProjectionExpression") for q in queries if q.get("IndexName")] == ["PK, SK, messageId"]
+    assert [q.get("ProjectionExpression") for q in queries if q.get("IndexName")] == ["PK, SK"]
     assert not [i for i in all_items(ddb) if i.get("chatId", {}).get("S") == chat.chat_id]
+
+
+def test_a_chat_delete_goes_by_each_listed_item_s_sort_key(ddb: Any) -> None:
+    """Another writer's ``messageId`` naming a message of another chat, or an item of
+    another kind filed under the chat's index key, must not steer the delete: a message
+    goes with its own sources (by its sort key, as the mirror files it), and what is
+    not a message of the chat stays, with everything of the other chat."""
+    gateway = gateway_for(ddb)
+    kept = Chat(new_id(), USER, "kept", 1)
+    doomed = Chat(new_id(), USER, "doomed", 2)
+    for chat in (kept, doomed):
+        gateway.create_chat(chat)
+    other = new_message(USER, kept.chat_id, n_sources=2, at=10)
+    gateway.put_message(other)
+    liar = new_message(USER, doomed.chat_id, n_sources=1, at=20)
+    gateway.put_message(liar)
+    lying = {**liar.to_item(), "messageId": {"S": other.message_id}}
+    ddb.put_item(TableName=TABLE, Item=lying)
+    stray = {**kept.to_item(), "GSI1PK": {"S": f"{USER}#CHAT#{doomed.chat_id}"}, "GSI1SK": {"S": "30"}}
+    ddb.put_item(TableName=TABLE, Item=stray)  # the kept chat's own item, filed under the doomed one
+
+    result = gateway.delete_chat(doomed.chat_id)
+    assert (result.deleted_messages, result.deleted_sources) == (1, 1)
+    left = {i["SK"]["S"] for i in all_items(ddb)}
+    assert left == {
+        f"CHAT#{kept.chat_id}",
+        f"MESSAGE#{other.message_id}",
+        *(f"SOURCE#{other.message_id}#{s.source_id}" for s in other.sources),
+    }
 
 
 def test_delete_message_removes_its_sources(ddb: Any) -> None:

@@ -20,6 +20,7 @@ from ..aws_errors import dynamo_errors
 from ..errors import NotDynamoDB, NotFound, RemoteRejected
 from ..pins import PinChange
 from ..schema import (
+    MESSAGE_SK_PREFIX,
     Chat,
     Message,
     Source,
@@ -304,12 +305,10 @@ class ChatGateway:
         return self._gsi_pages("Opening chat", pk, since_ms, forward=not newest_first, first_limit=first_page)
 
     def list_message_keys(self, chat_id: str) -> list[TypedItem]:
-        """A chat's messages as their keys and ids only (GSI1, all pages): what a delete
-        needs, without reading every message's text into this process."""
+        """A chat's messages as their keys only (GSI1, all pages): what a delete needs,
+        without reading every message's text into this process."""
         pk = messages_gsi1pk(self.user_id, chat_id)
-        pages = self._gsi_pages(
-            "Listing messages", pk, None, forward=True, attributes=("PK", "SK", "messageId")
-        )
+        pages = self._gsi_pages("Listing messages", pk, None, forward=True, attributes=("PK", "SK"))
         return [item for page in pages for item in page]
 
     def list_messages(self, chat_id: str) -> list[Message]:
@@ -546,8 +545,9 @@ class ChatGateway:
         known = dict(known_sources or {})
         message_keys: dict[str, TypedItem] = {}
         for item in message_items:
-            message_id = str(item.get("messageId", {}).get("S") or item["SK"]["S"].split("#", 1)[1])
-            message_keys[message_id] = key_of(item)
+            message_id = _listed_message_id(item)
+            if message_id:
+                message_keys[message_id] = key_of(item)
         for message_id in known:
             message_keys.setdefault(message_id, message_key(self.user_id, message_id))
         to_query = [mid for mid in message_keys if mid not in known]
@@ -583,3 +583,15 @@ class ChatGateway:
         if progress:
             progress(total, total)
         return DeleteResult(chat_id, len(message_keys), len(source_keys))
+
+
+def _listed_message_id(item: TypedItem) -> str:
+    """The id a chat delete takes a listed item for: its sort key's, as the mirror files
+    messages; "" for an item that is not a message (the chat's index key is anyone's to
+    write). Another writer's ``messageId`` could name a message of another chat, whose
+    sources the delete would then take, and a chat item filed under the index would go."""
+    sk = item.get("SK")
+    text = sk.get("S") if type(sk) is dict else None
+    if isinstance(text, str) and text.startswith(MESSAGE_SK_PREFIX):
+        return text[len(MESSAGE_SK_PREFIX) :]
+    return ""
