@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 from local_disks import fill, remount_read_only, tmpfs
+from test_mirror_schema import USER as USER_A
+from test_mirror_schema import build_old_mirror, hide_chat_as_version_6_did, index_entries
 
 from galileio_desktop.data.errors import LocalStorageError
+from galileio_desktop.data.mirror import Mirror, migrations
 from galileio_desktop.data.paths import AppPaths, FolderUnusable, private_dir, private_file
 from galileio_desktop.data.sync import ChatLibrary
 
@@ -149,6 +152,51 @@ def test_a_full_database_rolls_back_the_whole_change(tmp_path: Path) -> None:
         conn.execute("PRAGMA max_page_count = 1073741823")
         answer = lib.add_message(chat.chat_id, "ai", "answer", sources)
         assert len(lib.list_sources(answer.message_id)) == 40
+
+
+def test_a_full_disk_during_a_schema_step_keeps_the_old_version_whole(
+    tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mirror of schema 6 with a chat hidden by a queued delete, opened on a disk with
+    4 KB more room at each try: until the step to 7 fits, every opening is refused with
+    the words for a full disk (SQLite rolls the step back by itself; rolling it back
+    again must not hide why), and the file stays at 6 with its index whole; then it
+    migrates, the chat still hidden."""
+    path = tiny_disk / "mirrors" / "m.sqlite3"
+    chat, _ = build_old_mirror(path, 6)
+    hide_chat_as_version_6_did(path, chat.chat_id)
+    step = migrations.MIGRATIONS[6]
+    entered: list[int] = []
+
+    def recorded(conn: sqlite3.Connection) -> None:
+        entered.append(1)
+        step(conn)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:6], recorded])
+    refused_in_step = 0
+    for room in range(0, 256 * 1024, 4096):
+        filler = fill(tiny_disk)
+        os.truncate(filler, filler.stat().st_size - room)
+        tries = len(entered)
+        try:
+            Mirror(path, USER_A).close()
+        except LocalStorageError as exc:
+            assert f"The disk holding {path.parent} is full" in str(exc)
+            refused_in_step += len(entered) > tries
+        else:
+            break
+        finally:
+            filler.unlink()
+        assert index_entries(path) == (4, 4)
+        conn = sqlite3.connect(path)
+        try:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        finally:
+            conn.close()
+    assert refused_in_step > 0  # the disk filled inside the step at least once
+    with ChatLibrary(path, USER_A) as lib:
+        assert lib.list_chats() == [] and lib.search("cafe") == []
+    assert index_entries(path) == (0, 4)
 
 
 # -- a read-only data folder -------------------------------------------------------------------
