@@ -90,6 +90,31 @@ def test_merge_latest_updates_inserts_and_drops(qtbot, model: MessageListModel) 
     assert model.index(model.rowCount() - 1, 0).data() == "new"
 
 
+def test_a_page_read_before_a_question_was_stored_does_not_drop_it(model: MessageListModel) -> None:
+    """A page asked for, then a question sent and stored, then the page arrives (read
+    before the question was written): the question stays. A page asked for after it was
+    stored and lacking it means it was deleted elsewhere: it goes."""
+    stale_page = _views(50, 50)
+    mark = model.write_mark()
+    model.add_local_question("local:2", "Still there?", T0 + 500_000)
+    stored = message_view(CHAT, "human", "Still there?", T0 + 500_001, message_id="q2", pending=True)
+    model.confirm_local("local:2", stored)
+    model.set_failed("q2", "The documents folder does not exist")
+    model.merge_latest(stale_page, total=len(stale_page), read_from=mark)
+    row = model.row_for("q2")
+    assert row == model.rowCount() - 1 and model.index(row, 0).data() == "Still there?"
+    assert model.index(row, 0).data(MessageRoles.STATE_TEXT).startswith("No answer")
+    # An answer stored meanwhile is kept the same way.
+    answer = message_view(CHAT, "ai", "Ninety days.", T0 + 500_002, message_id="a2")
+    mark = model.write_mark()
+    model.upsert_view(answer)
+    model.merge_latest(stale_page, total=len(stale_page), read_from=mark)
+    assert model.row_for("a2") == model.rowCount() - 1
+    # Read after both were stored, a page without them says they were deleted.
+    model.merge_latest(stale_page, total=len(stale_page), read_from=model.write_mark())
+    assert model.row_for("q2") is None and model.row_for("a2") is None
+
+
 def test_heights_are_cached_per_message_and_width(qapp) -> None:
     delegate = MessageDelegate()
     delegate.set_style(QFont(), QApplication.palette())

@@ -112,6 +112,10 @@ class MessageListModel(QAbstractListModel):
         self._chat_id: str | None = None
         self._total = 0
         self._highlighted: str | None = None
+        #: Messages this window saw stored, numbered in the order they were (see
+        #: :meth:`write_mark`): a page read before one was stored does not have it.
+        self._writes = 0
+        self._written_at: dict[str, int] = {}
         self._today = today or dt.date.today()
         self._fixed_today = today is not None
 
@@ -248,6 +252,8 @@ class MessageListModel(QAbstractListModel):
         self.beginResetModel()
         if not self._fixed_today:
             self._today = dt.date.today()  # "14:05" means today only on the day it is shown
+        if chat_id != self._chat_id:
+            self._written_at.clear()
         self._chat_id = chat_id
         self._rows = sorted((MessageRow.from_view(v) for v in views), key=lambda r: r.order)
         self._total = max(total, len(self._rows))
@@ -319,9 +325,18 @@ class MessageListModel(QAbstractListModel):
         self.endRemoveRows()
         return extra
 
-    def merge_latest(self, views: Sequence[MessageView], total: int) -> None:
+    def write_mark(self) -> int:
+        """Where the stored messages this window has seen stand: taken when a page is asked
+        for, and handed to :meth:`merge_latest` with that page."""
+        return self._writes
+
+    def merge_latest(self, views: Sequence[MessageView], total: int, read_from: int | None = None) -> None:
         """Fold a fresh newest page in (after a sync or a write): update, insert, drop deleted
-        rows. With newer messages left out of the window, only the rows shown are updated."""
+        rows. With newer messages left out of the window, only the rows shown are updated.
+
+        ``read_from``: the :meth:`write_mark` taken when the page was asked for. A message
+        stored since (a question sent meanwhile) is missing from the page because the page
+        was read before it was written, not because it was deleted: it stays."""
         incoming = {v.message.message_id: MessageRow.from_view(v) for v in views}
         self._total = total
         if self._more_newer:
@@ -334,6 +349,8 @@ class MessageListModel(QAbstractListModel):
         for row in list(self._rows):
             if row.transient or row.key in incoming:
                 continue
+            if read_from is not None and self._written_at.get(row.key, -1) > read_from:
+                continue
             if covers_all or (covered_from is not None and row.created_at >= covered_from):
                 self._remove_row(row.key)
         for new in incoming.values():
@@ -343,6 +360,7 @@ class MessageListModel(QAbstractListModel):
 
     def upsert_view(self, view: MessageView) -> None:
         """A stored message arrived or changed (after the worker wrote it)."""
+        self._note_written(view.message.message_id)
         known = view.message.message_id in self._row_of
         self.upsert_row(MessageRow.from_view(view), keep_failure=True)
         if not known:
@@ -379,6 +397,7 @@ class MessageListModel(QAbstractListModel):
         """Replace a transient row by the stored message (same place, new key)."""
         row_number = self._row_of.get(key)
         stored = MessageRow.from_view(view)
+        self._note_written(stored.key)
         self._total += 1
         if row_number is None:
             self.upsert_row(stored)
@@ -427,6 +446,10 @@ class MessageListModel(QAbstractListModel):
                 self._emit_changed(self._row_of[k])
 
     # -- internals ----------------------------------------------------------------------
+
+    def _note_written(self, key: str) -> None:
+        self._writes += 1
+        self._written_at[key] = self._writes
 
     def _insert_row(self, row: MessageRow) -> None:
         orders = [r.order for r in self._rows]

@@ -100,6 +100,8 @@ class MessagePane(QWidget):
         self._older_op: LibraryOp[MessagePage] | None = None
         self._newer_op: LibraryOp[MessagePage] | None = None
         self._open_op: LibraryOp[int] | None = None
+        #: The model's write mark when the open chat's fetch began (see MessageListModel.write_mark).
+        self._open_mark = 0
         self._refresh_op: LibraryOp[MessagePage] | None = None
         self._stick_to_bottom = True
         self._adjusting = False
@@ -240,6 +242,7 @@ class MessagePane(QWidget):
             return
         self.view.sync_width()
         self._page_op = self._run(page_op(chat_id), self._on_page_loaded)
+        self._open_mark = self.model.write_mark()  # the fetch's page is read after this
         self._open_op = (
             fetch_op(chat_id)
             .updates(functools.partial(self._on_open_updated, chat_id))
@@ -258,7 +261,10 @@ class MessagePane(QWidget):
             if self._refresh_op is not None:
                 self._refresh_op.cancel()
             rows = min(REFRESH_MAX_ROWS, max(PAGE_SIZE, self.model.stored_count()))
-            self._refresh_op = self._run(page_op(self._chat_id, rows), self._on_latest_loaded)
+            self._refresh_op = self._run(
+                page_op(self._chat_id, rows),
+                functools.partial(self._on_latest_loaded, read_from=self.model.write_mark()),
+            )
 
     def reveal_message(self, message_id: str) -> None:
         """Scroll to ``message_id`` and highlight it, loading older pages until it is there."""
@@ -471,19 +477,20 @@ class MessagePane(QWidget):
             self._adjusting = False
         self._try_reveal()
 
-    def _on_latest_loaded(self, op: LibraryOp[MessagePage], page: MessagePage) -> None:
+    def _on_latest_loaded(self, op: LibraryOp[MessagePage], page: MessagePage, *, read_from: int) -> None:
         if op is self._refresh_op:
             self._refresh_op = None
-        self._merge_latest(page, opened=False)
+        self._merge_latest(page, opened=False, read_from=read_from)
 
-    def _merge_latest(self, page: MessagePage, *, opened: bool) -> None:
-        """The newest page read again (after a sync, a fetch): folded into the rows."""
+    def _merge_latest(self, page: MessagePage, *, opened: bool, read_from: int) -> None:
+        """The newest page read again (after a sync, a fetch): folded into the rows.
+        ``read_from``: the model's write mark when the page was asked for."""
         if page.chat_id != self._chat_id:
             return
         self._rewrap()
         if self._page_op is not None:
             return  # the first page, still coming, includes this
-        self.model.merge_latest(page.views, page.total)
+        self.model.merge_latest(page.views, page.total, read_from)
         self._reapply_local_state()
         self._show_rows_or_placeholder()
         if opened:
@@ -494,7 +501,7 @@ class MessagePane(QWidget):
             self.refresh()  # the newest page is in the mirror; older ones follow
         elif isinstance(value, MessagePage):
             self._open_op = None
-            self._merge_latest(value, opened=True)
+            self._merge_latest(value, opened=True, read_from=self._open_mark)
 
     def _on_open_done(self, chat_id: str, sources_arrived: int) -> None:
         if sources_arrived:
@@ -508,7 +515,8 @@ class MessagePane(QWidget):
         self._open_op = None
         if failure.is_bug:
             self._client.sig_failed.emit(failure)
-        self._run(page_op(chat_id), lambda _op, page: self._merge_latest(page, opened=True))
+        mark = self.model.write_mark()
+        self._run(page_op(chat_id), lambda _op, page: self._merge_latest(page, opened=True, read_from=mark))
 
     def _prepend_keeping_place(self, views: list[MessageView], total: int, more: bool | None = None) -> None:
         """Insert an older page above the rows on screen without moving them, and drop the
