@@ -63,9 +63,9 @@ def demo_documents_dir() -> Path:
 
 
 def demo_session() -> Any:
-    import boto3
+    from .data.aws_sessions import new_boto3_session
 
-    return boto3.Session(
+    return new_boto3_session(
         aws_access_key_id=DEMO_ACCESS_KEY,
         aws_secret_access_key=DEMO_SECRET_KEY,
         region_name=DEMO_REGION,

@@ -48,9 +48,9 @@ def make_assistant(
 
         return OpenAICompatibleAssistant(settings)
     if session is None:
-        import boto3
+        from ..aws_sessions import new_boto3_session
 
-        session = boto3.Session(region_name=settings.region) if settings.region else boto3.Session()
+        session = new_boto3_session(region_name=settings.region) if settings.region else new_boto3_session()
     if backend == GALILEO:
         from .galileo_endpoint import GalileoEndpointAssistant
 

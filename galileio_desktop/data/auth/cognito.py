@@ -30,6 +30,7 @@ from pycognito.aws_srp import AWSSRP
 
 from ... import __version__
 from ..aws_errors import Service, error_code, translate
+from ..aws_sessions import new_boto3_session
 from ..errors import CredentialsError, InvalidInput
 from .redaction import install_log_redaction, register_secret
 from .tokens import Tokens
@@ -84,7 +85,7 @@ def cognito_client(
     ``endpoint_url`` overrides them. ``quick``: one attempt, short timeouts (sign-out).
     """
     install_log_redaction()
-    session = session or boto3.Session(region_name=region)
+    session = session or new_boto3_session(region_name=region)
     config = Config(
         signature_version=UNSIGNED,
         retries={"mode": "standard", "total_max_attempts": 1 if quick else 3},

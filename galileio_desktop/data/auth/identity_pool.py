@@ -22,6 +22,7 @@ from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import Service, error_code, translate
+from ..aws_sessions import new_botocore_session
 from ..errors import CredentialsError, InvalidInput
 from .cognito import cognito_client
 from .redaction import register_secret
@@ -185,9 +186,7 @@ def session_with_credentials(credentials: RefreshableCredentials, region: str) -
     The credentials go first in botocore's resolver chain (a public extension point),
     so nothing in the environment can take their place.
     """
-    import botocore.session
-
-    core = botocore.session.Session()
+    core = new_botocore_session()
     resolver = core.get_component("credential_provider")
     resolver.insert_before("env", _FixedProvider(credentials))
     return boto3.Session(botocore_session=core, region_name=region)

@@ -22,6 +22,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 
 from ..aws_errors import profile_error
+from ..aws_sessions import new_boto3_session
 from ..errors import CredentialsError, GalileioError, InvalidInput
 from .accounts import Account, validate_user_id
 from .cognito import NewPasswordPrompt, UserPool
@@ -90,7 +91,7 @@ def open_session(
     if account.auth == "keys":
         return _open_keys(account, secrets, password_prompt)
     if account.auth == "env":
-        return AccountSession(account, boto3.Session(region_name=account.region), _user_id(account))
+        return AccountSession(account, new_boto3_session(region_name=account.region), _user_id(account))
     return _open_demo(account)
 
 
@@ -215,7 +216,7 @@ def _open_profile(account: Account) -> AccountSession:
     profile = str(account.aws_profile)
     user_id = _user_id(account)
     try:
-        session = boto3.Session(profile_name=profile, region_name=account.region)
+        session = new_boto3_session(profile_name=profile, region_name=account.region)
         credentials = session.get_credentials()
         if credentials is None:
             raise CredentialsError(f"AWS profile {profile} has no credentials.")
@@ -240,7 +241,7 @@ def _open_keys(
             f"The secret access key of account {account.name} is not in the keyring: "
             f"run 'galileio-desktop --account {account.name} login' to enter it."
         )
-    session = boto3.Session(
+    session = new_boto3_session(
         aws_access_key_id=account.access_key_id,
         aws_secret_access_key=secret,
         region_name=account.region,
@@ -250,9 +251,9 @@ def _open_keys(
 
 def _open_demo(account: Account) -> AccountSession:
     """The standard chain; the demo endpoint is local, so any credentials do."""
-    session = boto3.Session(region_name=account.region)
+    session = new_boto3_session(region_name=account.region)
     if session.get_credentials() is None:
-        session = boto3.Session(
+        session = new_boto3_session(
             aws_access_key_id="demo", aws_secret_access_key="demo", region_name=account.region
         )
     return AccountSession(account, session, _user_id(account))

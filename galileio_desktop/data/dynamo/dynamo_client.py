@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from ... import __version__
+from ..aws_sessions import new_boto3_session
 from ..errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,11 @@ def make_dynamodb_client(
 ) -> Any:
     """A DynamoDB client; ``endpoint_url`` None leaves botocore's own settings in force
     (``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL``, the config file)."""
-    import boto3
     from botocore.exceptions import NoRegionError
 
     from .response_check import install_response_check
 
-    session = session or boto3.Session()
+    session = session or new_boto3_session()
     region = region or session.region_name or DEFAULT_REGION
     try:
         client = session.client(
