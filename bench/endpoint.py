@@ -280,9 +280,9 @@ class Endpoint:
     # -- clients ----------------------------------------------------------------------
 
     def session(self) -> Any:
-        import boto3
+        from galileio_desktop.data.aws_sessions import new_boto3_session
 
-        return boto3.Session(
+        return new_boto3_session(
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
         )
 

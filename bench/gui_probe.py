@@ -107,13 +107,12 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
         from galileio_desktop.data.sync.library import ChatLibrary
 
         def gateway() -> Any:
-            import boto3
-
+            from galileio_desktop.data.aws_sessions import new_boto3_session
             from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
             from galileio_desktop.data.dynamo.gateway import ChatGateway
             from galileio_desktop.ui.app_window import WINDOW_NETWORK_THREADS
 
-            session = boto3.Session(
+            session = new_boto3_session(
                 aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
             )
             client = make_dynamodb_client("us-east-1", endpoint, session)
@@ -432,6 +431,8 @@ def apply_experiment(name: str) -> None:
     window's own setting since; ``switch250us``: every 0.25 ms instead).
     ``gclog``: record the collector's passes over 5 ms (generation, wall ms, CPU ms, thread).
     ``pages250``: reconcile queries ask for pages of 250 items (smaller JSON to parse at once).
+    ``wholejson``: botocore's model files parsed by its own loader, each file in one
+    ``json.loads`` call, as before sessions parsed them in pieces.
     """
     if name == "switch1ms":
         sys.setswitchinterval(0.001)
@@ -485,6 +486,14 @@ def apply_experiment(name: str) -> None:
             return original(self, what, **params)
 
         ChatGateway._query_pages = smaller_pages  # type: ignore[method-assign]
+    elif name == "wholejson":
+        from botocore.loaders import JSONFileLoader
+
+        from galileio_desktop.data import aws_sessions
+
+        aws_sessions.PiecewiseJSONFileLoader.load_file = (  # type: ignore[method-assign]
+            lambda self, file_path: JSONFileLoader().load_file(file_path)
+        )
     elif name:
         raise SystemExit(f"unknown experiment {name!r}")
 

@@ -22,14 +22,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench import datasets as ds
 from bench.endpoint import ACCESS_KEY, REGION, SECRET_KEY, Endpoint
 from bench.report import Result
 from bench.scenarios_remote import MB, Measured, library, load_table, measure
 from bench.sizes import Sizes
 from galileio_desktop.data.api import gateway as api_gateway
+from galileio_desktop.data.aws_sessions import new_boto3_session
 from galileio_desktop.data.schema import Message, TypedItem, make_sources, new_id
 from galileio_desktop.data.sync.library import ChatLibrary
 from galileio_desktop.demo_api import ApiStandIn, FixedUser, SigningKey, start_stand_in
@@ -64,7 +63,7 @@ class Api:
         self.stand_in: ApiStandIn = start_stand_in(
             endpoint.client(direct=True), table, REGION, keys, FixedUser(ds.USER)
         )
-        self.session = boto3.Session(
+        self.session = new_boto3_session(
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
         )
 
