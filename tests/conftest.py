@@ -105,6 +105,35 @@ def ddb() -> Iterator[Any]:
         yield client
 
 
+@pytest.fixture
+def chat(tmp_path: Path) -> tuple[Path, str]:
+    """(mirror, chat id): an offline mirror holding one chat of 120 questions and answers,
+    links in every tenth answer. A window test module that reads another chat defines its
+    own ``chat``; ``client`` and ``pane`` below then open that one."""
+    from ui_helpers import seed_long_chat
+
+    mirror = tmp_path / "mirror.sqlite3"
+    return mirror, seed_long_chat(mirror, 120, link_every=10)
+
+
+@pytest.fixture
+def client(qtbot: Any, chat: tuple[Path, str]) -> Iterator[Any]:
+    """A started WorkerClient on the ``chat`` fixture's mirror, shut down after the test."""
+    from ui_helpers import running_client
+
+    client = running_client(qtbot, chat[0])
+    yield client
+    client.shutdown()
+
+
+@pytest.fixture
+def pane(qtbot: Any, client: Any, chat: tuple[Path, str]) -> Any:
+    """A MessagePane on screen showing the ``chat`` fixture's chat, titled "Long chat"."""
+    from ui_helpers import shown_pane
+
+    return shown_pane(qtbot, client, chat[1], "Long chat")
+
+
 @pytest.fixture(autouse=True)
 def _collect_what_is_due() -> Iterator[None]:
     """Once a window test has left the collector to the GUI thread's timer (see

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from ui_helpers import running_client, seed_long_chat, shown_pane
 
 from galileio_desktop.ui.conversation import message_delegate
 from galileio_desktop.ui.conversation.message_list_model import AI, MessageListModel
@@ -13,24 +10,6 @@ from galileio_desktop.ui.conversation.message_pane import MessagePane
 from galileio_desktop.ui.conversation.row_warmer import AHEAD_SCREENS
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def chat(tmp_path: Path) -> tuple[Path, str]:
-    mirror = tmp_path / "mirror.sqlite3"
-    return mirror, seed_long_chat(mirror, 120, link_every=10)
-
-
-@pytest.fixture
-def client(qtbot, chat):
-    client = running_client(qtbot, chat[0])
-    yield client
-    client.shutdown()
-
-
-@pytest.fixture
-def pane(qtbot, client, chat) -> MessagePane:
-    return shown_pane(qtbot, client, chat[1], "Long chat")
 
 
 def _settled(qtbot, pane: MessagePane) -> None:
