@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import USER, link_point, running_client, seed_long_chat, shown_pane
+from ui_helpers import USER, link_point
 
 from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
 from galileio_desktop.ui.conversation.message_ops import PAGE_SIZE
 from galileio_desktop.ui.conversation.message_pane import MessagePane
 from galileio_desktop.ui.conversation.view_message_dialog import ViewMessageDialog
-from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui
 
@@ -28,24 +25,6 @@ class Opened(QObject):
     @Slot(QUrl)
     def handle(self, url: QUrl) -> None:
         self.urls.append(url.toString())
-
-
-@pytest.fixture
-def chat(tmp_path: Path) -> tuple[Path, str]:
-    mirror = tmp_path / "mirror.sqlite3"
-    return mirror, seed_long_chat(mirror, 120, link_every=10)
-
-
-@pytest.fixture
-def client(qtbot, chat):
-    client = running_client(qtbot, chat[0])
-    yield client
-    client.shutdown()
-
-
-@pytest.fixture
-def pane(qtbot, client: WorkerClient, chat) -> MessagePane:
-    return shown_pane(qtbot, client, chat[1], "Long chat")
 
 
 def _at_bottom(pane: MessagePane) -> bool:
