@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QTextFormat
 from PySide6.QtWidgets import QApplication
-from ui_helpers import USER, offline_factory, running_client, shown_pane
+from ui_helpers import USER, offline_factory, shown_pane
 
 from galileio_desktop.ui.conversation.message_document import citation_number, table_number
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
@@ -61,13 +61,6 @@ def chat(tmp_path: Path) -> tuple[Path, str]:
         library.add_message(chat.chat_id, "human", "And the wide table?")
         library.add_message(chat.chat_id, "ai", "Here it is:\n\n" + TABLE)
     return mirror, chat.chat_id
-
-
-@pytest.fixture
-def client(qtbot, chat):
-    client = running_client(qtbot, chat[0])
-    yield client
-    client.shutdown()
 
 
 @pytest.fixture
