@@ -74,7 +74,7 @@ MAX_TEXT_WIDTH = 760
 HUMAN_SHARE = 0.78
 DOC_CACHE_SIZE = 256
 HEIGHT_CACHE_SIZE = 50_000
-#: With deferred heights, this many of the newest rows are measured when asked (more
+#: With deferred heights, this many of the chat's newest rows are measured when asked (more
 #: than a tall window shows when a chat opens at its bottom); the others are estimated.
 EXACT_TAIL_ROWS = 12
 
@@ -439,13 +439,23 @@ class MessageDelegate(QStyledItemDelegate):
         if not isinstance(row, MessageRow):
             return QSize(self._width, 0)
         if self.defer_heights and not self.is_measured(row, state_text):
-            if model is not None and index.row() < model.rowCount() - EXACT_TAIL_ROWS:
+            if model is not None and index.row() < model.rowCount() - self._exact_tail(model):
                 return QSize(self._width, self._estimate(row, state_text, index))
         size = QSize(self._width, self.row_height(row, state_text))
         if len(self._sizes) >= HEIGHT_CACHE_SIZE:
             self._sizes.clear()
         self._sizes[row.key] = (row, size)
         return size
+
+    @staticmethod
+    def _exact_tail(model: Any) -> int:
+        """How many of the last rows are measured when asked: the chat's newest, shown when it
+        opens at its end. None when the rows stop short of the end (scrolled far up, newer
+        rows dropped): the last rows are then far below the screen, and measuring them would
+        build their documents in the layout of every older page going in."""
+        if isinstance(model, MessageListModel) and model.has_newer():
+            return 0
+        return EXACT_TAIL_ROWS
 
     def _estimate(self, row: MessageRow, state_text: str, index: ModelIndex) -> int:
         pending = self._pending.get(row.key)
