@@ -233,3 +233,112 @@ def test_a_row_painted_half_built_is_built_once_and_its_steps_let_go(qtbot) -> N
     assert delegate._warming is not None
     delegate.clear_caches()  # (a theme change): the half-built row goes too
     assert delegate._warming is None and not delegate.has_document(row)
+
+
+def _answers_view(qtbot, count: int, *, more_newer: bool):
+    """A message list of ``count`` short answers, heights deferred as the pane has them,
+    reaching the chat's end or (``more_newer``) stopping short of it."""
+    from ui_helpers import message_view
+
+    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+    from galileio_desktop.ui.conversation.message_view import MessageListView
+
+    model = MessageListModel()
+    views = [message_view("c", "ai", f"Answer {n}, with `code` in it.", 1000 + n) for n in range(count)]
+    model.set_chat("c", views, count + (5 if more_newer else 0), more_newer=more_newer)
+    view = MessageListView()
+    qtbot.addWidget(view)
+    delegate = MessageDelegate(view)
+    delegate.defer_heights = True
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    delegate.set_style(view.font(), view.palette())
+    view.resize(700, 500)
+    view.sync_width()
+    return view, delegate
+
+
+def test_a_layout_short_of_the_chats_end_measures_no_row(qtbot) -> None:
+    """At the chat's end its newest rows are measured when the view asks (they are on
+    screen as it opens). Scrolled far up, with the newest rows dropped, the last rows held
+    are far below the screen: a layout (an older page going in) estimates every row and
+    builds no document."""
+    at_end, at_end_delegate = _answers_view(qtbot, 40, more_newer=False)
+    at_end.doItemsLayout()
+    assert at_end_delegate.documents_built == message_delegate.EXACT_TAIL_ROWS
+    short, short_delegate = _answers_view(qtbot, 40, more_newer=True)
+    short.doItemsLayout()
+    assert short_delegate.documents_built == 0
+    assert short_delegate.has_pending()  # the warmer measures them later
+    assert short.visualRect(short.model().index(39, 0)).height() > 0
+
+
+def _warmer_over_tables(qtbot, count: int = 40):
+    """A warmer over ``count`` answers with tables (their estimates are well off), heights
+    deferred as the pane has them, the view at its end; its layouts are counted."""
+    from ui_helpers import message_view
+
+    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+    from galileio_desktop.ui.conversation.message_view import MessageListView
+    from galileio_desktop.ui.conversation.row_warmer import RowWarmer
+
+    table = "| name | value |\n|---|---|\n" + "".join(f"| row {n} | {n * 7} |\n" for n in range(8))
+    model = MessageListModel()
+    views = [message_view("c", "ai", f"Answer {n}.\n\n{table}", 1000 + n) for n in range(count)]
+    model.set_chat("c", views, count)
+    view = MessageListView()
+    qtbot.addWidget(view)
+    delegate = MessageDelegate(view)
+    delegate.defer_heights = True
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    delegate.set_style(view.font(), view.palette())
+    view.resize(700, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    view.sync_width()
+    view.doItemsLayout()
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    layouts: list[int] = []
+
+    def relayout(_anchor) -> None:
+        layouts.append(bar.value())
+        view.doItemsLayout()
+
+    warmer = RowWarmer(view, model, delegate, lambda: ("", 0), relayout, view)
+    return view, delegate, warmer, layouts
+
+
+def test_rows_measured_far_from_the_viewport_wait_for_one_layout(qtbot) -> None:
+    """Every row given an estimate is measured, but only rows near the viewport make the
+    view lay out again at once: the others wait until a scroll brings them near, and one
+    layout then takes them all in."""
+    view, delegate, warmer, layouts = _warmer_over_tables(qtbot)
+    warmer.start()
+    qtbot.waitUntil(lambda: not warmer.is_active(), timeout=10_000)
+    assert not delegate.has_pending() and warmer.documents_warmed >= 20
+    assert len(layouts) <= 1  # (without waiting: one a turn that measured a row, a dozen)
+    bar = view.verticalScrollBar()
+    top = view.model().index(0, 0)
+    assert view.visualRect(top).height() != view.visualRect(view.model().index(1, 0)).top()  # an estimate
+    bar.setValue(0)
+    warmer.scrolled(0)
+    qtbot.waitUntil(lambda: not warmer.is_active(), timeout=10_000)
+    assert len(layouts) <= 2
+    assert view.visualRect(view.model().index(1, 0)).top() - view.visualRect(top).top() == view.visualRect(
+        top
+    ).height()  # laid out at its measured height
+
+
+def test_a_warming_turn_due_as_the_view_scrolls_waits_for_its_paint(qtbot) -> None:
+    """A scroll asks for a paint, handled in the next pass of the event loop: the warming
+    turn that falls due in this one is left out, so the two do not hold the window together."""
+    view, delegate, warmer, _ = _warmer_over_tables(qtbot)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.value() - 200)
+    warmer.scrolled(bar.value())
+    warmer._on_timer_timeout()  # the turn due in the same pass as the scroll
+    assert warmer.documents_warmed == 0
+    warmer._on_timer_timeout()  # the next, after the paint
+    assert warmer.documents_warmed > 0

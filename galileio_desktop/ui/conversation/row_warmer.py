@@ -10,9 +10,15 @@ the viewport in the direction of the last scroll (the next to be shown), then of
 few behind it; then of the rows whose height is still an estimate
 (:meth:`.MessageDelegate.pending_row`). A row is built in steps (the Markdown, the
 code's colours, the tables, the layout: :meth:`.MessageDelegate.warm`), a turn ending
-between two, so no turn holds the window for a whole long answer. Heights that turn
-out different from their estimate are laid out again in a turn of their own, with the
-row at the top of the view kept in its place.
+between two, so no turn holds the window for a whole long answer.
+
+Heights that turn out different from their estimate are laid out again (a layout of
+every row held, a few milliseconds) in a turn of its own, with the row at the top of the
+view kept in its place, once such a row is within :data:`RELAYOUT_REACH_SCREENS` of the
+viewport: rows measured further ahead wait, so one layout takes in the rows of several
+turns, and a page going in (a layout of its own) takes them in for nothing. A scroll or
+a layout is followed by a paint: the turn after one is left to it (see :meth:`scrolled`),
+so warming and painting do not add up in one pass of the event loop.
 
 The documents go into the delegate's cache, which is bounded
 (:data:`.message_delegate.DOC_CACHE_SIZE`). The rows warmed are a few screens, and
@@ -40,6 +46,10 @@ WARM_BUDGET_S = 0.002
 AHEAD_SCREENS = 3.0
 #: ... and behind it (where a scroll turning back goes first).
 BEHIND_SCREENS = 1.0
+#: Rows measured at a height other than the view's estimate are laid out again once one
+#: of them is this near the viewport, in viewport heights (a frame of a fast wheel moves
+#: well under one).
+RELAYOUT_REACH_SCREENS = 1.0
 
 Anchor = tuple[str, int]
 
@@ -72,7 +82,12 @@ class RowWarmer(QObject):
         self._last_value: int | None = None
         #: Set by tests: documents built by the warmer.
         self.documents_warmed = 0
-        self._relayout_due = False
+        #: Also set by tests: the layouts the warmer made.
+        self.relayouts = 0
+        #: Rows measured at a height the view does not hold yet: row key -> that height.
+        self._changed: dict[str, int] = {}
+        #: A scroll or a layout was just made: its paint comes before the next warming.
+        self._yield_turn = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -94,27 +109,64 @@ class RowWarmer(QObject):
 
     def scrolled(self, value: int, *, by_user: bool = True) -> None:
         """The view moved to ``value``: by the user (which sets the direction to warm in),
-        or by a layout keeping the place (rows went in above: not a direction)."""
+        or by a layout keeping the place (rows went in above: not a direction).
+
+        The view paints what the move uncovered in the next pass of the event loop (a
+        paint is posted, and posted events go before timers): a warming turn due in this
+        pass waits for the next, so it does not hold that paint up."""
         if by_user and self._last_value is not None and value != self._last_value:
             self.direction = -1 if value < self._last_value else 1
         self._last_value = value
+        self._yield_turn = True
         self.start()
 
     @Slot()
     def _on_timer_timeout(self) -> None:
-        """One slice: lay rows out, or (the turn after some heights changed) lay the view
-        out again. Kept apart, neither waits for the other before a paint."""
-        if self._relayout_due:
-            self._relayout_due = False
+        """One slice: lay rows out, or (when a row measured at another height than the view
+        holds is near the viewport) lay the view out again. Kept apart, neither waits for
+        the other before a paint."""
+        if self._yield_turn:
+            self._yield_turn = False
+            self._timer.start()  # the paint first
+            return
+        if self._relayout_needed():
+            self._changed.clear()
+            self.relayouts += 1
             self._relayout(self._take_anchor())
+            self._yield_turn = True  # (a layout repaints the viewport)
             self._timer.start()  # and a look for rows the measuring pushed out of the cache
             return
         if self._warm_some(time.perf_counter() + WARM_BUDGET_S):
             self._timer.start()  # until a turn finds nothing to do
 
+    def _relayout_needed(self) -> bool:
+        """Whether a row measured at another height than the view's is near the viewport.
+        Rows the view has laid out at their height since (a page went in) are let go.
+
+        (A list view places its rows at the heights of its last layout, but gives each
+        the height its delegate answers now: the room a row has is where the next one
+        starts.)"""
+        if not self._changed:
+            return False
+        height = max(1, self._view.viewport().height())
+        reach = RELAYOUT_REACH_SCREENS * height
+        count = self._model.rowCount()
+        near = False
+        for key, measured in list(self._changed.items()):
+            number = self._model.row_for(key)
+            if number is None:
+                del self._changed[key]
+                continue
+            top = self._visual_top(number)
+            if number + 1 < count and self._visual_top(number + 1) - top == measured:
+                del self._changed[key]
+            elif -reach - measured < top < height + reach:
+                near = True
+        return near
+
     def _warm_some(self, deadline: float) -> bool:
-        """Build rows until ``deadline``; False when there was nothing to build. Sets
-        ``_relayout_due`` when a height the view holds turned out wrong."""
+        """Build rows until ``deadline``; False when there was nothing to build. Notes in
+        ``_changed`` the rows whose height the view holds turned out wrong."""
         worked = False
         for number in self.rows_to_warm():
             row = self._model.row_at(number)
@@ -137,10 +189,12 @@ class RowWarmer(QObject):
 
     def _warm(self, row: MessageRow, deadline: float) -> bool:
         """Go on laying ``row`` out until ``deadline``; True when it is done."""
-        changed = self._delegate.warm(row, MessageListModel.state_text(row), deadline)
+        state_text = MessageListModel.state_text(row)
+        changed = self._delegate.warm(row, state_text, deadline)
         if changed is None:
             return False
-        self._relayout_due |= changed
+        if changed:
+            self._changed[row.key] = self._delegate.row_height(row, state_text)
         self.documents_warmed += 1
         return True
 
