@@ -1,13 +1,19 @@
 """What the worker threads tell the window, from whichever thread they run in.
 
-One object living in the GUI thread: a worker emits its signals from its own thread,
-and Qt queues each call to the receivers in theirs, in the order they were emitted.
-Nothing is relayed by name; views connect here directly.
+One object living in the GUI thread: a worker hands a signal and its arguments to
+:meth:`LibraryEvents.send` in its own thread, and the signal is emitted in the GUI
+thread, every worker's in the order they were sent, a few milliseconds of handlers a
+turn of the event loop (see :mod:`.paced_delivery`). Nothing is relayed by name; views
+connect here directly.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, SignalInstance
+
+from .paced_delivery import PacedDelivery
 
 
 class LibraryEvents(QObject):
@@ -37,3 +43,13 @@ class LibraryEvents(QObject):
     """The SyncResult of a sync, or None when it failed."""
     sig_sync_failed = Signal(str, bool)
     """(message, is a bug) a sync failed for a reason other than the network."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        #: The queue the workers' signals wait in for the GUI thread.
+        self.delivery = PacedDelivery(self)
+
+    def send(self, signal: SignalInstance, *args: Any) -> None:
+        """Emit ``signal`` (one of this object's) with ``args`` in the GUI thread, after
+        everything sent before it; from any thread."""
+        self.delivery.post(signal.emit, *args)

@@ -9,6 +9,7 @@ its traceback), one way back to the GUI thread (:class:`~.events.LibraryEvents`)
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
@@ -119,7 +120,7 @@ class OpWorker(QObject):
         """Run one operation: the only way work reaches this thread. One cancelled before
         it ran is skipped, and still reported finished (its handlers are not called)."""
         if op.cancelled:
-            self._events.sig_op_finished.emit(op, None, None)
+            self._events.send(self._events.sig_op_finished, op, None, None)
             return
         result: object = None
         failure: OpFailure | None = None
@@ -135,10 +136,12 @@ class OpWorker(QObject):
         if op.chat_id is not None:
             self.emit_chat(op.chat_id)
         self._after_op(op, failure)
-        self._events.sig_op_finished.emit(op, result, failure)
+        self._events.send(self._events.sig_op_finished, op, result, failure)
 
     def _context(self, op: LibraryOp[Any]) -> OpContext:
-        return OpContext(op, self._events.sig_op_updated.emit, self.after_write)
+        return OpContext(
+            op, functools.partial(self._events.send, self._events.sig_op_updated), self.after_write
+        )
 
     def _after_op(self, op: LibraryOp[Any], failure: OpFailure | None) -> None:
         """Subclasses note what an operation's outcome says (the sync worker: offline)."""
@@ -155,7 +158,7 @@ class OpWorker(QObject):
         except Exception:  # noqa: BLE001 - the work itself is done; the list refreshes later
             log.exception("reading a chat after an operation failed")
             return
-        self._events.sig_chat_changed.emit(chat_id, view)
+        self._events.send(self._events.sig_chat_changed, chat_id, view)
 
     def library_status(self) -> LibraryStatus | None:
         if self._library is None:
@@ -169,4 +172,4 @@ class OpWorker(QObject):
     def emit_queue(self) -> None:
         status = self.library_status()
         if status is not None:
-            self._events.sig_queue_changed.emit(status)
+            self._events.send(self._events.sig_queue_changed, status)

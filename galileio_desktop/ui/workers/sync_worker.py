@@ -133,7 +133,7 @@ class SyncWorker(OpWorker):
 
     def _sync(self) -> None:
         if self._library is None:
-            self._events.sig_sync_done.emit(None)
+            self._events.send(self._events.sig_sync_done, None)
             return
         self._syncing = True
         self._emit_status()
@@ -150,7 +150,7 @@ class SyncWorker(OpWorker):
             message, is_bug = describe_failure(exc)
             if isinstance(exc, GalileioError):
                 self._error = message
-            self._events.sig_sync_failed.emit(message, is_bug)
+            self._events.send(self._events.sig_sync_failed, message, is_bug)
         else:
             if self._online is not True:
                 log.info("online")
@@ -159,11 +159,11 @@ class SyncWorker(OpWorker):
             self._offline_attempts = 0
         finally:
             self._syncing = False
-        self._events.sig_sync_done.emit(result)
+        self._events.send(self._events.sig_sync_done, result)
         if result is not None and (
             result.pull.changed or result.pull.removed or result.push.dropped or result.push.moved_chats
         ):
-            self._events.sig_data_changed.emit()
+            self._events.send(self._events.sig_data_changed)
         self._emit_status()
         if self._timer is None or not self._periodic:
             return
@@ -177,7 +177,7 @@ class SyncWorker(OpWorker):
             self._timer.start(self._interval_ms)
 
     def _on_library_progress(self, what: str, done: int, total: int) -> None:
-        self._events.sig_sync_progress.emit(what, int(done), int(total))
+        self._events.send(self._events.sig_sync_progress, what, int(done), int(total))
 
     def _set_offline(self, message: str, *, emit: bool = True) -> None:
         if self._online is not False:
@@ -188,6 +188,7 @@ class SyncWorker(OpWorker):
             self._emit_status()
 
     def _emit_status(self) -> None:
-        self._events.sig_status_changed.emit(
-            WorkerStatus(self._online, self._syncing, self.library_status(), self._error, self._networked)
+        self._events.send(
+            self._events.sig_status_changed,
+            WorkerStatus(self._online, self._syncing, self.library_status(), self._error, self._networked),
         )
