@@ -48,7 +48,8 @@ if TYPE_CHECKING:  # the network side is imported when first used: not before a 
     from ..mirror.recovery import MirrorRecovery
     from .outcome import WriteObserver
     from .puller import Puller
-    from .results import LibraryStatus, PullResult, PushResult, SyncResult
+    from .queue_status import LibraryStatus
+    from .results import PullResult, PushResult, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +454,7 @@ class ChatLibrary:
             overlay.refresh_for_op(conn, op)
 
     def status(self) -> LibraryStatus:
-        from .results import LibraryStatus, OpInfo
+        from .queue_status import LibraryStatus, OpInfo
 
         with self._mirror.read() as conn:
             pending, parked = outbox.counts(conn)
