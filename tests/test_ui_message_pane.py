@@ -185,3 +185,24 @@ def test_a_page_shows_once_its_newest_rows_are_measured_the_rest_follow(qtbot, c
     qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)  # still at the newest message
     last = pane.model.index(pane.model.rowCount() - 1, 0)
     assert pane.view.viewport().rect().intersects(pane.view.visualRect(last))
+
+
+def test_a_layout_after_a_row_changed_keeps_the_row_read_in_place(qtbot, pane: MessagePane) -> None:
+    """Rows above the one read may hold heights measured since the last layout (the row
+    warmer lays the view out again only once they come near): a layout Qt makes on its
+    own, after a row below changed, keeps the row read where it was."""
+    from PySide6.QtCore import QSize
+
+    view, model, delegate = pane.view, pane.model, pane.delegate
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    qtbot.waitUntil(lambda: not pane.warmer.is_active(), timeout=10_000)
+    top = view.indexAt(view.viewport().rect().topLeft() + QPoint(1, 1))
+    key, y = top.data(MessageRoles.KEY), view.visualRect(top).top()
+    for number in range(max(0, top.row() - 3), top.row()):  # measured taller meanwhile
+        row = model.row_at(number)
+        taller = view.visualRect(model.index(number, 0)).height() + 40
+        delegate._sizes[row.key] = (row, QSize(view.viewport().width(), taller))
+    view.row_changed(model.index(model.rowCount() - 1, 0))  # an answer below grew
+    qtbot.wait(50)
+    assert abs(view.visualRect(model.index(model.row_for(key), 0)).top() - y) < 5

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
@@ -144,6 +144,7 @@ class MessagePane(QWidget):
         self.title_label.setFont(theme.scaled_font(font, 1.15, bold=True))
         self.view.setModel(self.model)
         self.view.setItemDelegate(self.delegate)
+        self.view.layout_guard = self._layout_keeping_place
         self.delegate.set_style(self.view.font(), self.view.palette())
         self.delegate.defer_heights = True
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -532,6 +533,23 @@ class MessagePane(QWidget):
                 return
             self.model.trim(WINDOW_ROWS, newest=True)
             self.view.doItemsLayout()
+            self._restore_anchor(anchor)
+        finally:
+            self._adjusting = False
+
+    def _layout_keeping_place(self, layout: Callable[[], None]) -> None:
+        """Any layout of the rows (Qt's own too, after a row changed): the row at the top
+        of the view stays in its place. Rows measured since the last layout may be above
+        it (the row warmer lays the view out again only once they come near it). The
+        pane's own layouts keep the place themselves; at the bottom, the view stays
+        there (see :meth:`_on_scrollbar_range_changed`)."""
+        if self._adjusting or self._stick_to_bottom:
+            layout()
+            return
+        anchor = self._anchor()
+        self._adjusting = True
+        try:
+            layout()
             self._restore_anchor(anchor)
         finally:
             self._adjusting = False

@@ -18,6 +18,7 @@ links, citations and code Copy buttons, then on out of the list.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import (
     QElapsedTimer,
@@ -98,6 +99,11 @@ class MessageListView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pressed: tuple[str, str, str] | None = None
+        #: Set by the pane: runs every layout of the rows it is handed, Qt's own delayed
+        #: ones included (a row changed, rows went in), so it can keep the row read in
+        #: its place (rows above it may take the heights measured since the last layout).
+        self.layout_guard: Callable[[Callable[[], None]], None] | None = None
+        self._in_layout = False
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
         self._relayout.setInterval(RELAYOUT_DELAY_MS)
@@ -583,6 +589,18 @@ class MessageListView(QListView):
     def link_at(self, pos: QPoint) -> str:
         what, detail, _ = self._hit(pos)
         return detail if what == "link" else ""
+
+    def doItemsLayout(self) -> None:
+        """Lay the rows out, through :attr:`layout_guard` when there is one."""
+        guard = self.layout_guard
+        if guard is None or self._in_layout:
+            super().doItemsLayout()
+            return
+        self._in_layout = True
+        try:
+            guard(super().doItemsLayout)
+        finally:
+            self._in_layout = False
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Tell the delegate what is repainted (see :attr:`.MessageDelegate.paint_area`)."""
