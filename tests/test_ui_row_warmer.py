@@ -326,9 +326,10 @@ def test_rows_measured_far_from_the_viewport_wait_for_one_layout(qtbot) -> None:
     warmer.scrolled(0)
     qtbot.waitUntil(lambda: not warmer.is_active(), timeout=10_000)
     assert len(layouts) <= 2
-    assert view.visualRect(view.model().index(1, 0)).top() - view.visualRect(top).top() == view.visualRect(
-        top
-    ).height()  # laid out at its measured height
+    assert (
+        view.visualRect(view.model().index(1, 0)).top() - view.visualRect(top).top()
+        == view.visualRect(top).height()
+    )  # laid out at its measured height
 
 
 def test_a_warming_turn_due_as_the_view_scrolls_waits_for_its_paint(qtbot) -> None:
@@ -342,3 +343,39 @@ def test_a_warming_turn_due_as_the_view_scrolls_waits_for_its_paint(qtbot) -> No
     assert warmer.documents_warmed == 0
     warmer._on_timer_timeout()  # the next, after the paint
     assert warmer.documents_warmed > 0
+
+
+def test_long_code_and_wide_tables_are_built_in_small_steps(qtbot, monkeypatch) -> None:
+    """The colouring of a long code block is cut into steps (a few milliseconds of lexing
+    would be one turn), as is the measuring of each table's columns; what comes out is
+    what a build in one go makes."""
+    from ui_helpers import message_view
+
+    from galileio_desktop.ui.conversation import code_highlight
+    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+    from galileio_desktop.ui.conversation.message_view import MessageListView
+
+    monkeypatch.setattr(code_highlight, "STEP_SECONDS", 0.0)  # a step ends at each look
+    code = "\n".join(f"def f{n}(rows):\n    return [r * {n} for r in rows if r > {n}]" for n in range(40))
+    tables = "\n\n".join("| a | b | c |\n|---|---|---|\n| 1 | 2 | 3 |" for _ in range(3))
+    text = f"Code:\n\n```python\n{code}\n```\n\n{tables}"
+    model = MessageListModel()
+    model.set_chat("c", [message_view("c", "ai", text, 1000)], 1)
+    view = MessageListView()
+    qtbot.addWidget(view)
+    delegate = MessageDelegate(view)
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    delegate.set_style(view.font(), view.palette())
+    row = model.row_at(0)
+    calls = 1
+    while delegate.warm(row, "", deadline=0.0) is None:
+        calls += 1
+        assert calls < 500
+    # The Markdown, 10+ steps of colours, 3 tables, the layout (the build in one step
+    # each made 5).
+    assert calls >= 15
+    stepped = delegate.document(row).toHtml()
+    delegate.clear_caches()
+    assert delegate.document(row).toHtml() == stepped
+    assert "color:" in stepped  # coloured

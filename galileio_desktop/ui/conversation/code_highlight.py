@@ -17,6 +17,7 @@ from __future__ import annotations
 import colorsys
 import logging
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +44,10 @@ TIME_BUDGET_SECONDS = 0.025
 #: 300 lines, a few milliseconds of lexing): an answer's code looks the same on a busy
 #: machine as on an idle one; only the part beyond is subject to the time budget.
 ALWAYS_COLOURED_CHARS = 16_000
+
+#: :func:`highlight_steps` yields after about this much lexing, so the colouring of a long
+#: block can be spread over turns of the event loop (see :mod:`.row_warmer`).
+STEP_SECONDS = 0.0005
 
 #: WCAG 2.x level AA for normal text.
 MIN_CONTRAST = 4.5
@@ -147,13 +152,24 @@ def highlight_code_blocks(document: QTextDocument, dark: bool, blocks: list[Code
     the renderer stays); text Pygments leaves plain keeps the palette's text colour.
     Lexing stops when :data:`TIME_BUDGET_SECONDS` is spent: what follows stays plain.
     """
-    deadline = time.perf_counter() + TIME_BUDGET_SECONDS
+    for _ in highlight_steps(document, dark, blocks):
+        pass
+
+
+def highlight_steps(
+    document: QTextDocument, dark: bool, blocks: list[CodeBlock] | None = None
+) -> Generator[None, None, None]:
+    """:func:`highlight_code_blocks` in steps of about :data:`STEP_SECONDS` of lexing. The
+    time budget counts the time spent in the steps only, not the time between them: the
+    code looks the same however the steps are spread."""
+    budget = _Budget(TIME_BUDGET_SECONDS)
     cursor = QTextCursor(document)
     cursor.beginEditBlock()
     free = ALWAYS_COLOURED_CHARS  # characters still coloured without looking at the clock
     try:
         for block in code_blocks(document) if blocks is None else blocks:
-            if not _highlight(cursor, block, dark, deadline, free):
+            done = yield from _highlight(cursor, block, dark, budget, free)
+            if not done:
                 log.debug("highlighting stopped at its time budget; the rest stays plain")
                 break
             free = max(0, free - len(block.text))
@@ -161,14 +177,34 @@ def highlight_code_blocks(document: QTextDocument, dark: bool, blocks: list[Code
         cursor.endEditBlock()
 
 
-def _highlight(cursor: QTextCursor, block: CodeBlock, dark: bool, deadline: float, free: int) -> bool:
-    """Colour one block; False when the deadline passed before its end (the clock is only
-    looked at beyond its first ``free`` characters)."""
+class _Budget:
+    """Time spent lexing, counted between the pauses of :func:`highlight_steps`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+        self.resumed = time.perf_counter()
+
+    def over(self, now: float) -> bool:
+        return self.left - (now - self.resumed) < 0
+
+    def pause(self, now: float) -> None:
+        self.left -= now - self.resumed
+
+    def resume(self) -> None:
+        self.resumed = time.perf_counter()
+
+
+def _highlight(
+    cursor: QTextCursor, block: CodeBlock, dark: bool, budget: _Budget, free: int
+) -> Generator[None, None, bool]:
+    """Colour one block, in steps; False when the budget ran out before its end (the clock
+    is only looked at beyond its first ``free`` characters)."""
     if not block.text or len(block.text) > MAX_HIGHLIGHT_CHARS:
         return True
     lexer = lexer_for(block.language)
     if lexer is None:
         return True
+    step_ends = time.perf_counter() + STEP_SECONDS
     formats = _FORMATS[dark]
     text = block.text
     wide = len(text.encode("utf-16-le")) // 2 != len(text)
@@ -186,9 +222,16 @@ def _highlight(cursor: QTextCursor, block: CodeBlock, dark: bool, deadline: floa
         if fmt is not run_format:
             _apply(cursor, run_start, position, run_format)
             run_start, run_format = position, fmt
-        if count % 64 == 63 and index > free and time.perf_counter() > deadline:
-            _apply(cursor, run_start, position, run_format)
-            return False
+        if count % 64 == 63:
+            now = time.perf_counter()
+            if index > free and budget.over(now):
+                _apply(cursor, run_start, position, run_format)
+                return False
+            if now > step_ends:
+                budget.pause(now)
+                yield
+                budget.resume()
+                step_ends = time.perf_counter() + STEP_SECONDS
     _apply(cursor, run_start, block.end, run_format)
     return True
 

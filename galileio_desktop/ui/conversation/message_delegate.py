@@ -321,10 +321,29 @@ class MessageDelegate(QStyledItemDelegate):
     def code_areas(self, row: MessageRow, doc: MessageDocument | None = None) -> list[CodeArea]:
         """Where each code block of ``doc`` is, in document coordinates (see :class:`CodeArea`)."""
         doc = doc if doc is not None else self.document(row)
+        if not doc.parts.code:
+            return []
+        places = doc.parts.code_places
+        if places is None:
+            places = doc.parts.code_places = self._code_places(doc)
         areas: list[CodeArea] = []
         header = self.code_header_height()
         width = doc.textWidth()
-        for number, code in enumerate(doc.parts.code):
+        small = QFontMetrics(self._small_font())
+        for number, (rect, lines, overflow, language) in enumerate(places):
+            label = "Copied" if self.copied_code == (row.key, number) else "Copy"
+            button_w = small.horizontalAdvance(label) + 16
+            copy = QRectF(width - button_w - 4, rect.top() + 3, button_w, header - 6)
+            areas.append(CodeArea(number, QRectF(rect), QRectF(lines), copy, overflow, language))
+        return areas
+
+    def _code_places(self, doc: MessageDocument) -> list[tuple[QRectF, QRectF, float, str]]:
+        """Each code block's whole rectangle, its lines', how far its longest line runs
+        past the bubble, and its language (see :class:`CodeArea`)."""
+        places: list[tuple[QRectF, QRectF, float, str]] = []
+        header = self.code_header_height()
+        width = doc.textWidth()
+        for code in doc.parts.code:
             blocks = code.blocks(doc)
             widest = max(
                 (b.layout().lineAt(0).naturalTextWidth() for b in blocks if b.layout().lineCount()),
@@ -338,12 +357,8 @@ class MessageDelegate(QStyledItemDelegate):
             bottom = last.position().y() + last.boundingRect().height()
             rect = QRectF(0, top, width, bottom - top)
             lines = QRectF(0, lines_top, width, bottom - lines_top)
-            small = QFontMetrics(self._small_font())
-            label = "Copied" if self.copied_code == (row.key, number) else "Copy"
-            button_w = small.horizontalAdvance(label) + 16
-            copy = QRectF(width - button_w - 4, top + 3, button_w, header - 6)
-            areas.append(CodeArea(number, rect, lines, copy, overflow, code.language))
-        return areas
+            places.append((rect, lines, overflow, code.language))
+        return places
 
     def _small_font(self) -> QFont:
         return theme.scaled_font(self._font, 0.85)

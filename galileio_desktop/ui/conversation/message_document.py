@@ -35,7 +35,7 @@ from PySide6.QtGui import (
     QTextTable,
 )
 
-from .code_highlight import CodeBlock, code_blocks, highlight_code_blocks
+from .code_highlight import CodeBlock, code_blocks, highlight_steps
 from .safe_markdown import SafeMarkdownDocument, render_markdown
 
 T = TypeVar("T")
@@ -63,6 +63,9 @@ class MessageParts:
     code: list[CodeBlock] = field(default_factory=list)
     tables: list[Any] = field(default_factory=list)  # TableData of .table_view_dialog
     anchors: list[Anchor] = field(default_factory=list)
+    #: Where the code blocks are once laid out (the delegate's, worked out at the first
+    #: paint: every paint needs them, and they cost a look at each line of code).
+    code_places: list[Any] | None = None
 
 
 class MessageDocument(SafeMarkdownDocument):
@@ -127,9 +130,10 @@ def build_steps(
     parent: QObject | None = None,
 ) -> Generator[None, None, MessageDocument]:
     """:func:`build_message_document` in steps: it yields between the parts of the work
-    (the Markdown, the code's colours, the citations and tables, the layout), so a
-    message can be spread over turns of the event loop; the document is its return value.
-    Closed before its end, it deletes the document it was building."""
+    (the Markdown; the code's colours, about :data:`.code_highlight.STEP_SECONDS` of
+    lexing a step; the citations; each table; the layout), so a message can be spread
+    over turns of the event loop, no step much over a millisecond; the document is its
+    return value. Closed before its end, it deletes the document it was building."""
     doc = MessageDocument(parent)
     try:
         doc.setDocumentMargin(0)
@@ -138,11 +142,11 @@ def build_steps(
         yield
         if doc.parts.code:
             _never_wrap(doc, doc.parts.code)
-            highlight_code_blocks(doc, dark)
+            yield from highlight_steps(doc, dark, doc.parts.code)
             yield
         if source_count > 0:
             _link_citations(doc, source_count, link_colour)
-        if _fit_tables(doc, width, link_colour):
+        if (yield from _fit_tables(doc, width, link_colour)):
             yield
         doc.setTextWidth(width)
         doc.parts.anchors = _anchors(doc)
@@ -215,10 +219,11 @@ def _tables(doc: SafeMarkdownDocument) -> list[QTextTable]:
     return found
 
 
-def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> bool:
+def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> Generator[None, None, bool]:
     """Give every column at least its longest word; a table too wide for that keeps the
     columns that fit. Each table gets an "Open table" link below it. False when the
-    message has no table."""
+    message has no table. In steps: the tables read for their dialog, then each table's
+    columns measured (a wide table's cells take a millisecond or two)."""
     tables = _tables(doc)
     if not tables:
         return False
@@ -226,7 +231,11 @@ def _fit_tables(doc: MessageDocument, width: float, link_colour: QColor) -> bool
     from .table_view_dialog import markdown_tables
 
     doc.parts.tables = markdown_tables(doc)
-    plan = [_column_plan(table, width) for table in tables]
+    plan = []
+    for table in tables:
+        yield
+        plan.append(_column_plan(table, width))
+    yield
     for number in reversed(range(len(tables))):
         table, (widths, shown) = tables[number], plan[number]
         if shown < table.columns():
