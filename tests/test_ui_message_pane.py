@@ -12,6 +12,7 @@ from galileio_desktop.ui.conversation.message_delegate import EXACT_TAIL_ROWS
 from galileio_desktop.ui.conversation.message_list_model import MessageRoles
 from galileio_desktop.ui.conversation.message_ops import PAGE_SIZE
 from galileio_desktop.ui.conversation.message_pane import MessagePane
+from galileio_desktop.ui.conversation.message_view import RELAYOUT_DELAY_MS
 from galileio_desktop.ui.conversation.view_message_dialog import ViewMessageDialog
 
 pytestmark = pytest.mark.gui
@@ -185,6 +186,40 @@ def test_a_page_shows_once_its_newest_rows_are_measured_the_rest_follow(qtbot, c
     qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)  # still at the newest message
     last = pane.model.index(pane.model.rowCount() - 1, 0)
     assert pane.view.viewport().rect().intersects(pane.view.visualRect(last))
+
+
+def test_a_chat_opened_behind_the_placeholder_is_wrapped_once_at_the_width_it_shows_at(
+    qtbot, client, chat
+) -> None:
+    """The view waits hidden behind "Select a chat" with the width it had then, and its
+    scroll bar shows only once the rows are laid out: the rows are wrapped to the width
+    the viewport has with its bar, once (wrapped wider, the newest rows, measured at once,
+    were built again 40 ms later, and shown cut meanwhile)."""
+    pane = MessagePane(client)
+    qtbot.addWidget(pane)
+    pane.resize(700, 600)
+    pane.show()
+    qtbot.waitExposed(pane)
+    assert not pane.view.isVisible()
+    widths: list[int] = []
+    set_width = pane.delegate.set_width
+
+    def spy(width: int) -> bool:
+        changed = set_width(width)
+        if changed:
+            widths.append(width)
+        return changed
+
+    pane.delegate.set_width = spy  # type: ignore[method-assign]
+    at_shown: list[int] = []
+    pane.sig_messages_shown.connect(lambda _chat_id: at_shown.append(len(widths)))
+    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
+        pane.show_chat(chat[1], "Long chat")
+    shown = pane.view.viewport().width()
+    assert pane.view.verticalScrollBar().isVisible() and shown < pane.view.width()
+    assert widths[-1] == shown  # the page went in at the width it shows at
+    qtbot.wait(3 * RELAYOUT_DELAY_MS)
+    assert len(widths) == at_shown[0] and pane.view.viewport().width() == shown  # and stays so
 
 
 def test_a_layout_after_a_row_changed_keeps_the_row_read_in_place(qtbot, pane: MessagePane) -> None:

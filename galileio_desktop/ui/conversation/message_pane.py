@@ -399,12 +399,16 @@ class MessagePane(QWidget):
         if op is not self._page_op or page.chat_id != self._chat_id:
             return
         self._page_op = None
-        self.view.sync_width()  # the rows are replaced: no place to keep
         self._stick_to_bottom = True
         self._adjusting = True  # the reset's scroll moves are not the user's
         try:
+            if page.views:
+                # On screen before the rows go in: a view hidden behind the placeholder
+                # has the width it had when last shown, and showing it lays it out.
+                self._stack.setCurrentWidget(self.view)
             self.model.set_chat(page.chat_id, page.views, page.total)
             self._reapply_local_state()
+            self.view.sync_width()  # the rows are replaced: no place to keep
             self._show_rows_or_placeholder()
             self.view.scrollToBottom()
         finally:

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QToolT
 
 from .. import bidi, links
 from ..shortcuts.shortcut_map import register_keys
-from .message_delegate import MessageDelegate
+from .message_delegate import HEADER_GAP, PAD_Y, V_MARGIN, MessageDelegate
 from .message_document import MessageDocument, citation_number, table_number
 from .message_list_model import MessageListModel, MessageRoles, MessageRow
 from .text_selection import (
@@ -62,6 +62,9 @@ from .text_selection import (
 log = logging.getLogger(__name__)
 
 RELAYOUT_DELAY_MS = 40
+#: No row is lower than this (margins, header gap and bubble padding, no text at all):
+#: rows that many times taller than the viewport need the scroll bar.
+LEAST_ROW_PX = 2 * V_MARGIN + HEADER_GAP + 2 * PAD_Y
 #: How long a code block's Copy button reads "Copied".
 COPIED_FEEDBACK_MS = 1500
 #: Scrolling while a selection is dragged past the top or bottom edge.
@@ -631,7 +634,22 @@ class MessageListView(QListView):
     def take_width(self) -> bool:
         """Wrap to the current width from now on; True when it changed (rows need a layout)."""
         self._relayout.stop()
-        return self.message_delegate().set_width(self.viewport().width())
+        return self.message_delegate().set_width(self._wrap_width())
+
+    def _wrap_width(self) -> int:
+        """The viewport's width; while the scroll bar is hidden and the rows held cannot fit
+        without it, the width the viewport will have once it shows. (Laid out wider, the
+        newest rows, measured at once, were built again when the bar showed, and shown
+        cut meanwhile: a chat opened, or a first page arriving, was laid out twice.)"""
+        width = self.viewport().width()
+        bar = self.verticalScrollBar()
+        if self.verticalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAsNeeded or bar.isVisibleTo(self):
+            return width
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        if rows * LEAST_ROW_PX > self.viewport().height():
+            width -= bar.sizeHint().width()
+        return width
 
     def row_changed(self, index: QModelIndex) -> None:
         """A row's text or footer changed: its height must be measured again."""
