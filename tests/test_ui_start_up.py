@@ -208,6 +208,45 @@ def test_the_queue_status_read_as_the_library_opens_defines_no_sync_results(tmp_
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def test_the_data_layer_a_start_imports_defines_only_the_dataclasses_it_needs(tmp_path: Path) -> None:
+    """Python compiles six methods for each frozen dataclass it defines (about 0.7 ms
+    each): the modules a start imports, and its first status read, define only the
+    records whose dataclass features are used (``replace``, ``asdict``, a list default);
+    the plain ones (an item's key, a chat's sync state, a pin, a queued operation's
+    report) are named tuples."""
+    code = (
+        "import dataclasses, sys\n"
+        "from pathlib import Path\n"
+        "from galileio_desktop.ui.qt_free_first import import_library\n"
+        "import_library()\n"
+        "from galileio_desktop.data.sync.library import ChatLibrary\n"
+        f"library = ChatLibrary(Path({str(tmp_path / 'm.sqlite3')!r}), 'user-1')\n"
+        "library.status()\n"
+        "library.close()\n"
+        "found = sorted(\n"
+        "    f'{name}.{value.__name__}'\n"
+        "    for name, module in list(sys.modules.items()) if name.startswith('galileio_desktop')\n"
+        "    for value in vars(module).values()\n"
+        "    if isinstance(value, type) and value.__module__ == name and dataclasses.is_dataclass(value)\n"
+        ")\n"
+        "print(' '.join(found))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == [
+        "galileio_desktop.data.mirror.outbox.Op",
+        "galileio_desktop.data.paths.AppPaths",
+        "galileio_desktop.data.preferences.Preferences",
+        "galileio_desktop.data.schema.Chat",
+        "galileio_desktop.data.schema.Message",
+        "galileio_desktop.data.schema.Source",
+        "galileio_desktop.data.sync.queue_status.LibraryStatus",
+        "galileio_desktop.data.sync.views.ChatView",
+        "galileio_desktop.data.sync.views.MessageView",
+    ]
+
+
 def test_a_window_process_hands_the_interpreter_lock_over_often() -> None:
     """The GUI thread waits at most about a millisecond for a worker to give up the lock."""
     code = (

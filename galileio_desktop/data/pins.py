@@ -38,8 +38,7 @@ only matters for two changes of one pin made minutes apart on two devices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .timestamps import LATEST_MS, is_known, parse_ms
 
@@ -57,9 +56,12 @@ def pin_time(value: Any) -> int | None:
     return ms if ms is not None and ms > 0 and is_known(ms) else None
 
 
-@dataclass(frozen=True)
-class PinChange:
-    """A pin or unpin the user made at ``at`` (epoch ms): an outbox row's payload."""
+class PinChange(NamedTuple):
+    """A pin or unpin the user made at ``at`` (epoch ms): an outbox row's payload.
+
+    A named tuple, not a frozen dataclass: every start imports this module (see
+    :class:`~galileio_desktop.data.mirror.codec.ItemKey`).
+    """
 
     pinned: bool
     at: int

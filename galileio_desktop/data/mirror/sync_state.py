@@ -9,15 +9,17 @@ For the mirror: the last successful push, pull and reconcile.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LAST_SYNC = "last_sync"
 LAST_PULL = "last_pull"
 LAST_RECONCILE = "last_reconcile"
 
 
-@dataclass(frozen=True)
-class ChatSync:
+class ChatSync(NamedTuple):
+    """What the sync engine remembers of one chat. A named tuple, not a frozen dataclass:
+    every start imports this module (see :class:`~.codec.ItemKey`)."""
+
     chat_id: str
     opened_at: int
     last_seen: int
