@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QWidget
 from ui_helpers import run_op, running_client, seed_library
@@ -195,6 +195,17 @@ def test_a_turn_timer_lets_a_frame_due_during_a_paint_run_before_the_next_slice(
     assert not turn.is_active()
     assert log.index("slice 1") < log.index("paint") < log.index("slice 2")
     assert "tick" in log[log.index("paint") : log.index("slice 2")], log
+
+
+def test_a_turn_timer_started_again_while_a_call_is_planned_calls_once(qtbot) -> None:
+    called: list[int] = []
+    turn = TurnTimer(lambda: called.append(1))
+    turn.start()
+    turn.start()  # its arming event is on its way
+    QCoreApplication.sendPostedEvents(turn)  # armed: its 0 ms timer runs
+    turn.start()
+    qtbot.wait(50)
+    assert called == [1] and not turn.is_active()
 
 
 def test_a_stopped_turn_timer_calls_nothing(qtbot) -> None:

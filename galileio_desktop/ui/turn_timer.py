@@ -26,7 +26,8 @@ ARM_PRIORITY = Qt.EventPriority.LowEventPriority.value - 1
 class TurnTimer(QObject):
     """Calls ``slot`` in a later turn, once the paints already asked for are done.
 
-    :meth:`start` may be called from any thread; the rest in the object's own.
+    :meth:`start` may be called from another thread when no call is planned (it reads no
+    Qt state: a QTimer's is for its own thread); the rest in the object's own thread.
     """
 
     def __init__(self, slot: Callable[[], None], parent: QObject | None = None) -> None:
@@ -39,8 +40,9 @@ class TurnTimer(QObject):
         self._timer.timeout.connect(slot)
 
     def start(self) -> None:
-        """Call the slot in a later turn (a no-op when a call is already planned)."""
-        if self._arming or self._timer.isActive():
+        """Call the slot in a later turn, once (started again while a call is planned, the
+        call comes a little later, still once)."""
+        if self._arming:
             return
         self._arming = True
         QCoreApplication.postEvent(self, QEvent(_ARM), ARM_PRIORITY)
