@@ -1,6 +1,6 @@
 """A 0 ms timer for work done a slice a turn of the event loop, that lets frames through.
 
-Work cut in slices (rows laid out ahead, worker results handed on) runs a slice a turn
+Work cut in slices (worker results handed on to the window, say) runs a slice a turn
 from a 0 ms timer, so timers and paints get the turns between. But Qt runs due timers
 in the order they fell due: a 0 ms timer started at the end of a slice falls due at
 once, and if that slice asked for a paint (a posted event, handled before timers), the
