@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import LocalStorageError
 
@@ -20,9 +20,9 @@ _DENIED = (errno.EACCES, errno.EPERM)
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
-@dataclass(frozen=True)
-class AppPaths:
-    """The config, data and log folders of the app."""
+class AppPaths(NamedTuple):
+    """The config, data and log folders of the app (a named tuple, not a frozen dataclass:
+    every start defines it, see :class:`~galileio_desktop.data.mirror.codec.ItemKey`)."""
 
     config_dir: Path
     data_dir: Path

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 CREATE_CHAT = "create_chat"
 RENAME_CHAT = "rename_chat"
@@ -46,9 +45,9 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Op:
-    """One outbox row."""
+class Op(NamedTuple):
+    """One outbox row (a named tuple, not a frozen dataclass: every start defines it, see
+    :class:`~.codec.ItemKey`)."""
 
     op_id: int
     kind: str

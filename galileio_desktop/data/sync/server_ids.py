@@ -10,7 +10,6 @@ window or a link still holding it finds the chat (:func:`current_chat_id`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sqlite3
 
@@ -45,7 +44,7 @@ def adopt_chat(conn: sqlite3.Connection, op: outbox.Op, stored: TypedItem, seq: 
     items.put_remote(conn, stored, seq, outbox.chats_with_ops(conn))
     for later in outbox.ops_of_chat(conn, new):
         overlay.refresh_for_op(conn, later)
-    overlay.refresh_for_op(conn, dataclasses.replace(op, chat_id=new))
+    overlay.refresh_for_op(conn, op._replace(chat_id=new))
     return new
 
 
