@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from ui_helpers import USER, link_point
@@ -241,3 +241,33 @@ def test_a_layout_after_a_row_changed_keeps_the_row_read_in_place(qtbot, pane: M
     view.row_changed(model.index(model.rowCount() - 1, 0))  # an answer below grew
     qtbot.wait(50)
     assert abs(view.visualRect(model.index(model.row_for(key), 0)).top() - y) < 5
+
+
+class _PaintWatch(QObject):
+    """Notes, at each paint of the pane's rows, how many reads of the chat were started."""
+
+    def __init__(self, pane: MessagePane) -> None:
+        super().__init__(pane)
+        self.pane = pane
+        self.reads_at_paint: list[int] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint and self.pane.model.rowCount():
+            self.reads_at_paint.append(self.pane.revalidation.started)
+        return False
+
+
+def test_the_open_chat_is_read_again_only_once_its_rows_are_painted(qtbot, pane: MessagePane) -> None:
+    """The chat is shown from the mirror first: when it is ready, its read from the server
+    starts after the paint its rows asked for (a 0 ms single shot is a posted event, and
+    Qt's paint requests go after posted events of normal priority: it started the read
+    before the paint)."""
+    qtbot.waitUntil(lambda: pane.revalidation.started >= 1, timeout=10_000)
+    qtbot.wait(50)
+    before = pane.revalidation.started
+    watch = _PaintWatch(pane)
+    pane.view.viewport().installEventFilter(watch)
+    pane.view.viewport().update()  # rows just set, as a page going in asks
+    pane.sig_chat_ready.emit(pane.chat_id)
+    qtbot.waitUntil(lambda: pane.revalidation.started > before, timeout=5000)
+    assert watch.reads_at_paint and watch.reads_at_paint[0] == before

@@ -15,9 +15,10 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, Slot
 
 from ...data.sync.library import FRESH_FOR_MS
+from ..turn_timer import TurnTimer
 from ..workers.operation import LibraryOp, OpFailure
 
 if TYPE_CHECKING:
@@ -48,14 +49,21 @@ class OpenChatRevalidation(QObject):
         self._op: LibraryOp[Any] | None = None
         #: How many reads were started (for tests and the benchmark).
         self.started = 0
+        #: The chat that became ready, read once the paints asked for are done.
+        self._ready_chat = ""
+        self._ready_turn = TurnTimer(self._on_ready_turn, self)
         pane.sig_chat_ready.connect(self._on_pane_chat_ready)
         client.events.sig_sync_done.connect(self._on_events_sync_done)
 
     @Slot(str)
     def _on_pane_chat_ready(self, chat_id: str) -> None:
-        # After the turn of the event loop that paints the rows just set: nothing is sent
-        # before the chat is on screen.
-        QTimer.singleShot(0, self, functools.partial(self._start, chat_id, FRESH_FOR_MS))
+        # Once the rows just set are painted: nothing is sent before the chat is on screen.
+        # (A 0 ms single shot is a posted event above Qt's paint requests: it ran first.)
+        self._ready_chat = chat_id
+        self._ready_turn.start()
+
+    def _on_ready_turn(self) -> None:
+        self._start(self._ready_chat, FRESH_FOR_MS)
 
     @Slot(object)
     def _on_events_sync_done(self, result: object) -> None:
