@@ -9,7 +9,9 @@ paint runs, then the next slice, and only then a timer that fell due during the 
 
 :class:`TurnTimer` starts its 0 ms timer from an event posted below Qt's paint
 requests (``Qt.LowEventPriority``): the paints and layouts already asked for run
-first, then the timers due by then, then the next slice.
+first, then the timers due by then, then the next slice. It is also the way to do
+something once what was just set is painted: a 0 ms single shot is a posted event of
+normal priority, handled before the paint.
 """
 
 from __future__ import annotations
