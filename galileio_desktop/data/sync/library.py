@@ -8,7 +8,6 @@ and :meth:`sync` do the network work (on the caller's worker thread).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -229,7 +228,7 @@ class ChatLibrary:
         sources = self.list_sources(message.message_id)
         if not sources:
             return view
-        return dataclasses.replace(view, message=message.with_sources(tuple(sources)))
+        return view._replace(message=message.with_sources(tuple(sources)))
 
     def count_messages(self, chat_id: str) -> int:
         with self._mirror.read() as conn:
