@@ -87,7 +87,7 @@ def test_filter_keeps_group_headers_of_matches(model: ChatListModel) -> None:
 def test_one_changed_chat_is_one_data_changed_not_a_reset(qtbot, model: ChatListModel) -> None:
     view = model.view("w1")
     assert view is not None
-    changed = dataclasses.replace(view, pending=True)
+    changed = view._replace(pending=True)
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
     model.rowsInserted.connect(lambda *a: resets.append(2))
@@ -99,7 +99,7 @@ def test_one_changed_chat_is_one_data_changed_not_a_reset(qtbot, model: ChatList
     assert resets == []
     # A full reload where only one chat differs is one dataChanged too.
     views = [model.view(cid) for cid in ("t1", "t2", "y1", "w1", "m1", "o1")]
-    views[0] = dataclasses.replace(views[0], chat=dataclasses.replace(views[0].chat, title="Renamed"))
+    views[0] = views[0]._replace(chat=dataclasses.replace(views[0].chat, title="Renamed"))
     with qtbot.waitSignal(model.dataChanged):
         model.set_chats(views)
     assert resets == []
@@ -111,7 +111,7 @@ def test_new_activity_moves_a_chat_to_the_top_with_row_moves(qtbot, model: ChatL
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
     with qtbot.waitSignal(model.rowsInserted):
-        model.upsert_chat(dataclasses.replace(view, last_activity=NOON + 1000))
+        model.upsert_chat(view._replace(last_activity=NOON + 1000))
     assert resets == []
     assert _labels(model)[:2] == ["Today", "Last year"]
     assert "Older" not in _labels(model)  # its group emptied, so its header went
@@ -143,7 +143,7 @@ def test_ten_thousand_chats_load_and_update_quickly(qtbot) -> None:
     model.set_chats(views)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    model.upsert_chat(dataclasses.replace(views[5000], last_activity=NOON + 10))
+    model.upsert_chat(views[5000]._replace(last_activity=NOON + 10))
     move_s = time.perf_counter() - started
     assert model.chat_count() == 10_000
     assert model.index(1, 0).data() == "Chat 5000"

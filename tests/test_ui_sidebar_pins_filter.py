@@ -3,7 +3,6 @@ pinned rows) and its filter's states (no title matches; the open chat hidden by 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def pinned(view, at: int = 1_700_000_000_000):
     pinned_chat = Chat(
         chat.chat_id, chat.user_id, chat.title, chat.created_at, extra={PINNED_AT: {"N": str(at)}}
     )
-    return dataclasses.replace(view, chat=pinned_chat, pinned_at=at)
+    return view._replace(chat=pinned_chat, pinned_at=at)
 
 
 def labels(model: ChatListModel) -> list[str]:

@@ -238,7 +238,7 @@ class ChatListModel(QAbstractListModel):
         view = self._views.get(chat_id)
         if view is None:
             return
-        self._views[chat_id] = dataclasses.replace(view, chat=dataclasses.replace(view.chat, title=title))
+        self._views[chat_id] = view._replace(chat=dataclasses.replace(view.chat, title=title))
         self._emit_changed(chat_id)
 
     def set_filter(self, text: str) -> None:
