@@ -119,28 +119,50 @@ def test_a_chat_switch_warms_the_new_chat_from_its_end(qtbot, pane, chat, tmp_pa
     assert above >= 0 and pane.delegate.has_document(pane.model.row_at(above))
 
 
+def _message_list(
+    qtbot,
+    views: list,
+    total: int,
+    *,
+    defer_heights: bool = True,
+    more_newer: bool = False,
+    height: int | None = 500,
+    shown: bool = False,
+):
+    """A message list of ``views`` in a chat of ``total`` messages (``more_newer``: the
+    rows stop short of its end); ``defer_heights`` as the pane has them; ``height`` None:
+    not sized, not fitted to a width."""
+    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+    from galileio_desktop.ui.conversation.message_view import MessageListView
+
+    model = MessageListModel()
+    model.set_chat("c", views, total, more_newer=more_newer)
+    view = MessageListView()
+    qtbot.addWidget(view)
+    delegate = MessageDelegate(view)
+    delegate.defer_heights = defer_heights
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    delegate.set_style(view.font(), view.palette())
+    if height is None:
+        return view, delegate
+    view.resize(700, height)
+    if shown:
+        view.show()
+        qtbot.waitExposed(view)
+    view.sync_width()
+    return view, delegate
+
+
 def _tall_rows_view(qtbot):
     """A message list of tall answers (many paragraphs, a table, code), on screen."""
     from ui_helpers import message_view
 
-    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
-    from galileio_desktop.ui.conversation.message_view import MessageListView
-
     paragraph = "A sentence of the answer that runs on for a while [1], then on a little more. " * 4
     table = "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |"
     text = "\n\n".join(["## Heading", *[paragraph] * 6, table, "```sql\nselect 1;\n```", paragraph])
-    model = MessageListModel()
-    model.set_chat("c", [message_view("c", "ai", text, 1000 + n, sources=2) for n in range(6)], 6)
-    view = MessageListView()
-    qtbot.addWidget(view)
-    delegate = MessageDelegate(view)
-    view.setModel(model)
-    view.setItemDelegate(delegate)
-    delegate.set_style(view.font(), view.palette())
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    view.sync_width()
+    views = [message_view("c", "ai", text, 1000 + n, sources=2) for n in range(6)]
+    view, _ = _message_list(qtbot, views, 6, defer_heights=False, shown=True)
     view.doItemsLayout()
     view.verticalScrollBar().setValue(300)
     return view
@@ -236,26 +258,12 @@ def test_a_row_painted_half_built_is_built_once_and_its_steps_let_go(qtbot) -> N
 
 
 def _answers_view(qtbot, count: int, *, more_newer: bool):
-    """A message list of ``count`` short answers, heights deferred as the pane has them,
-    reaching the chat's end or (``more_newer``) stopping short of it."""
+    """A message list of ``count`` short answers, reaching the chat's end or
+    (``more_newer``) stopping short of it."""
     from ui_helpers import message_view
 
-    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
-    from galileio_desktop.ui.conversation.message_view import MessageListView
-
-    model = MessageListModel()
     views = [message_view("c", "ai", f"Answer {n}, with `code` in it.", 1000 + n) for n in range(count)]
-    model.set_chat("c", views, count + (5 if more_newer else 0), more_newer=more_newer)
-    view = MessageListView()
-    qtbot.addWidget(view)
-    delegate = MessageDelegate(view)
-    delegate.defer_heights = True
-    view.setModel(model)
-    view.setItemDelegate(delegate)
-    delegate.set_style(view.font(), view.palette())
-    view.resize(700, 500)
-    view.sync_width()
-    return view, delegate
+    return _message_list(qtbot, views, count + (5 if more_newer else 0), more_newer=more_newer)
 
 
 def test_a_layout_short_of_the_chats_end_measures_no_row(qtbot) -> None:
@@ -278,25 +286,12 @@ def _warmer_over_tables(qtbot, count: int = 40):
     deferred as the pane has them, the view at its end; its layouts are counted."""
     from ui_helpers import message_view
 
-    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
-    from galileio_desktop.ui.conversation.message_view import MessageListView
     from galileio_desktop.ui.conversation.row_warmer import RowWarmer
 
     table = "| name | value |\n|---|---|\n" + "".join(f"| row {n} | {n * 7} |\n" for n in range(8))
-    model = MessageListModel()
     views = [message_view("c", "ai", f"Answer {n}.\n\n{table}", 1000 + n) for n in range(count)]
-    model.set_chat("c", views, count)
-    view = MessageListView()
-    qtbot.addWidget(view)
-    delegate = MessageDelegate(view)
-    delegate.defer_heights = True
-    view.setModel(model)
-    view.setItemDelegate(delegate)
-    delegate.set_style(view.font(), view.palette())
-    view.resize(700, 400)
-    view.show()
-    qtbot.waitExposed(view)
-    view.sync_width()
+    view, delegate = _message_list(qtbot, views, count, height=400, shown=True)
+    model = view.model()
     view.doItemsLayout()
     bar = view.verticalScrollBar()
     bar.setValue(bar.maximum())
@@ -357,21 +352,15 @@ def test_long_code_and_wide_tables_are_built_in_small_steps(qtbot, monkeypatch) 
     from ui_helpers import message_view
 
     from galileio_desktop.ui.conversation import code_highlight
-    from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
-    from galileio_desktop.ui.conversation.message_view import MessageListView
 
     monkeypatch.setattr(code_highlight, "STEP_SECONDS", 0.0)  # a step ends at each look
     code = "\n".join(f"def f{n}(rows):\n    return [r * {n} for r in rows if r > {n}]" for n in range(40))
     tables = "\n\n".join("| a | b | c |\n|---|---|---|\n| 1 | 2 | 3 |" for _ in range(3))
     text = f"Code:\n\n```python\n{code}\n```\n\n{tables}"
-    model = MessageListModel()
-    model.set_chat("c", [message_view("c", "ai", text, 1000)], 1)
-    view = MessageListView()
-    qtbot.addWidget(view)
-    delegate = MessageDelegate(view)
-    view.setModel(model)
-    view.setItemDelegate(delegate)
-    delegate.set_style(view.font(), view.palette())
+    view, delegate = _message_list(
+        qtbot, [message_view("c", "ai", text, 1000)], 1, defer_heights=False, height=None
+    )
+    model = view.model()
     row = model.row_at(0)
     calls = 1
     while delegate.warm(row, "", deadline=0.0) is None:
