@@ -22,6 +22,7 @@ from galileio_desktop.data.aws_sessions import (
     new_botocore_session,
 )
 from galileio_desktop.data.dynamo.dynamo_client import make_dynamodb_client
+from galileio_desktop.data.errors import DamagedInstallation
 from galileio_desktop.data.json_in_pieces import loads_in_pieces
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
@@ -172,9 +173,11 @@ def test_the_file_loader_finds_plain_and_gzipped_files_and_nothing_else(tmp_path
 
 
 def test_a_model_file_damaged_on_disk_is_an_error_not_a_wrong_model(tmp_path: Path) -> None:
+    """The JSON error, named as a damaged installation (tests/test_damaged_installation.py)."""
     (tmp_path / "endpoints.json").write_text('{"partitions": [{"services": {"x": 1}', encoding="utf-8")
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(DamagedInstallation) as raised:
         PiecewiseJSONFileLoader().load_file(str(tmp_path / "endpoints"))
+    assert isinstance(raised.value.__cause__, json.JSONDecodeError)
 
 
 def test_sessions_keep_botocore_s_data_path(tmp_path: Path, monkeypatch) -> None:

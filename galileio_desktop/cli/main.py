@@ -28,6 +28,7 @@ EXIT_CODES = """exit codes:
   4  credentials missing, expired or denied
   5  chat or message not found
   6  DynamoDB refused a change for good: see 'changes list'
+  7  the app's installation is damaged (a file of it is corrupt or unreadable): reinstall it
 """
 
 #: Modules that add commands, each with ``register(subparsers)``.

@@ -10,7 +10,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..data.errors import ChangeRefused, CredentialsError, EndpointUnreachable, NotFound, SyncBusy, Throttled
+from ..data.errors import (
+    ChangeRefused,
+    CredentialsError,
+    DamagedInstallation,
+    EndpointUnreachable,
+    NotFound,
+    SyncBusy,
+    Throttled,
+)
 from .context import Context
 from .terminal import one_line
 
@@ -24,6 +32,8 @@ def refresh(ctx: Context, library: Any) -> bool:
     try:
         library.sync()
         return True
+    except DamagedInstallation as exc:
+        ctx.info(f"Showing the local copy: {exc.message}")
     except (EndpointUnreachable, Throttled) as exc:
         ctx.info(f"Offline, showing the local copy: {exc.message}")
     except SyncBusy as exc:

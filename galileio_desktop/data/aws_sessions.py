@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import sys
+import zlib
 from typing import Any
 
+from .errors import DamagedInstallation
 from .json_in_pieces import loads_in_pieces
 
 #: The file names botocore's own JSON loader tries, in its order.
@@ -31,13 +34,39 @@ class PiecewiseJSONFileLoader:
         return any(os.path.isfile(file_path + extension) for extension, _ in _OPENERS)
 
     def load_file(self, file_path: str) -> Any:
-        """The parsed file at ``file_path`` plus its extension; None when there is none."""
+        """The parsed file at ``file_path`` plus its extension; None when there is none.
+
+        A file that cannot be read (a failing disk, no permission) or is not the JSON it
+        was (truncated, zeroed, bytes changed: not UTF-8, not JSON, a broken gzip stream)
+        raises :class:`DamagedInstallation`, which names it.
+        """
         for extension, opener in _OPENERS:
             full_path = file_path + extension
             if os.path.isfile(full_path):
-                with opener(full_path, "rb") as stream:
-                    return loads_in_pieces(stream.read().decode("utf-8"))
+                try:
+                    with opener(full_path, "rb") as stream:
+                        return loads_in_pieces(stream.read().decode("utf-8"))
+                except (ValueError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                    # Not JSON, not UTF-8, a cut or changed gzip stream.
+                    raise DamagedInstallation(shown_path(full_path), "is corrupt") from exc
+                except OSError as exc:
+                    problem = f"cannot be read ({exc.strerror or exc})"
+                    raise DamagedInstallation(shown_path(full_path), problem) from exc
         return None
+
+
+def shown_path(path: str) -> str:
+    """``path`` as a person reads it in a message: relative to the folder of installed
+    packages holding it ("botocore/data/endpoints.json"), else with the home folder as ~."""
+    path = os.path.abspath(path)
+    roots = sorted({os.path.abspath(entry) for entry in sys.path if entry}, key=len, reverse=True)
+    for root in roots:
+        if os.path.isdir(root) and path.startswith(root.rstrip(os.sep) + os.sep):
+            return os.path.relpath(path, root).replace(os.sep, "/")
+    home = os.path.expanduser("~")
+    if home not in ("", "~", os.sep) and path.startswith(home.rstrip(os.sep) + os.sep):
+        return "~" + path[len(home.rstrip(os.sep)) :]
+    return path
 
 
 def new_botocore_session() -> Any:

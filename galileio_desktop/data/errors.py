@@ -59,6 +59,23 @@ class DeadlineExceeded(Cancelled):
     """The endpoint did not finish answering within the command's deadline."""
 
 
+class DamagedInstallation(EndpointUnreachable):
+    """A file of the app's own installation (one of botocore's model files) is corrupt or
+    cannot be read, so no request can be made: the app is offline until it is reinstalled.
+    Nothing local was touched; queued changes stay queued (trying again is harmless, and
+    works as soon as the file is good again)."""
+
+    exit_code = 7
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(
+            f"Galileio Desktop's installation is damaged: {file} {problem}. "
+            "Reinstall Galileio Desktop to sync again. Your chats on this computer are safe: "
+            "changes not sent yet stay queued, and reading and writing offline still work."
+        )
+        self.file = file
+
+
 class SyncBusy(GalileioError):
     """Another process (a window, a command) is sending this account's changes right now."""
 

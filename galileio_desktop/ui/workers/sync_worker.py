@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QTimer, Slot
 
-from ...data.errors import EndpointUnreachable, GalileioError, SyncBusy, Throttled
+from ...data.errors import DamagedInstallation, EndpointUnreachable, GalileioError, SyncBusy, Throttled
 from .events import LibraryEvents
 from .op_worker import OpWorker, describe_failure
 from .operation import LibraryOp, OpFailure
@@ -88,7 +88,7 @@ class SyncWorker(OpWorker):
 
     @Slot()
     def sync_now(self) -> None:
-        self._sync()
+        self._sync(asked=True)
 
     @Slot(int)
     def set_interval(self, interval_ms: int) -> None:
@@ -131,7 +131,7 @@ class SyncWorker(OpWorker):
     def _on_timer_timeout(self) -> None:
         self._sync()
 
-    def _sync(self) -> None:
+    def _sync(self, *, asked: bool = False) -> None:
         if self._library is None:
             self._events.send(self._events.sig_sync_done, None)
             return
@@ -144,6 +144,12 @@ class SyncWorker(OpWorker):
         except SyncBusy as exc:
             log.info("sync deferred: %s", exc.message)
             busy = True
+        except DamagedInstallation as exc:
+            # Offline until the file is good again: retried as offline is (a local read,
+            # no request), said in the status bar when it starts and when the user asks.
+            if asked or exc.message != self._error:
+                self._events.send(self._events.sig_sync_failed, exc.message, False)
+            self._set_offline(exc.message, emit=False)
         except (EndpointUnreachable, Throttled) as exc:
             self._set_offline(exc.message, emit=False)
         except Exception as exc:  # noqa: BLE001 - shown by the window's default failure display
