@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -186,6 +187,16 @@ class Cli:
         )
 
 
+def _mirror_dump(data_dir: Path) -> list[str]:
+    """The mirror's schema and rows, as SQL (the one account's file, read only)."""
+    (path,) = (data_dir / "data" / "mirrors").glob("*.sqlite3")
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def web(moto_endpoint: str) -> WebApp:
     client = dynamodb_client(moto_endpoint)
@@ -207,6 +218,7 @@ def test_the_command_line_says_what_is_damaged_keeps_everything_and_sends_it_onc
     created = cli("--offline", "chats", "create", "Written while damaged")
     assert created.returncode == 0, created.stderr
     chat_id = created.stdout.strip()
+    before = _mirror_dump(data_dir)
 
     synced = cli("sync")
     assert synced.returncode == 7, synced.stderr
@@ -217,6 +229,7 @@ def test_the_command_line_says_what_is_damaged_keeps_everything_and_sends_it_onc
     assert listed.returncode == 0, listed.stderr
     assert chat_id in listed.stdout and "Written while damaged" in listed.stdout
     assert "Showing the local copy: Galileio Desktop's installation is damaged" in listed.stderr
+    assert _mirror_dump(data_dir) == before  # the failed syncs wrote nothing
     added = cli("messages", "add", chat_id, "a second line")  # a write: saved, kept queued
     assert added.returncode == 0, added.stderr
     assert "Saved locally; will be sent later (Galileio Desktop's installation is damaged" in added.stderr
