@@ -188,6 +188,32 @@ def test_a_page_shows_once_its_newest_rows_are_measured_the_rest_follow(qtbot, c
     assert pane.view.viewport().rect().intersects(pane.view.visualRect(last))
 
 
+def test_a_chat_opens_with_the_rows_that_fill_the_view_measured_and_no_more(qtbot, client, chat) -> None:
+    """A row's document is built to measure it, and a chat opens in one turn of the event
+    loop: in a short view, the newest rows that fill it are measured (every row it shows
+    is exact), the others wait for the warmer."""
+    pane = MessagePane(client)
+    qtbot.addWidget(pane)
+    pane.resize(700, 300)
+    pane.show()
+    built: list[int] = []
+    pane.sig_messages_shown.connect(lambda chat_id: built.append(pane.delegate.documents_built))
+    with qtbot.waitSignal(pane.sig_messages_shown, timeout=10_000):
+        pane.show_chat(chat[1], "Long chat")
+    assert built and 0 < built[0] < EXACT_TAIL_ROWS
+    model, view = pane.model, pane.view
+    shown = [
+        model.row_at(r)
+        for r in range(model.rowCount())
+        if view.viewport().rect().intersects(view.visualRect(model.index(r, 0)))
+    ]
+    assert shown and all(pane.delegate.is_measured(row, model.state_text(row)) for row in shown)
+    assert len(shown) <= built[0]
+    qtbot.waitUntil(lambda: _at_bottom(pane), timeout=3000)
+    qtbot.waitUntil(lambda: not pane.delegate.has_pending(), timeout=5000)
+    assert _at_bottom(pane)  # still at the newest message once the rows above are measured
+
+
 def test_a_chat_opened_behind_the_placeholder_is_wrapped_once_at_the_width_it_shows_at(
     qtbot, client, chat
 ) -> None:

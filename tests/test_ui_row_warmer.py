@@ -273,7 +273,7 @@ def test_a_layout_short_of_the_chats_end_measures_no_row(qtbot) -> None:
     builds no document."""
     at_end, at_end_delegate = _answers_view(qtbot, 40, more_newer=False)
     at_end.doItemsLayout()
-    assert at_end_delegate.documents_built == message_delegate.EXACT_TAIL_ROWS
+    assert 0 < at_end_delegate.documents_built <= message_delegate.EXACT_TAIL_ROWS
     short, short_delegate = _answers_view(qtbot, 40, more_newer=True)
     short.doItemsLayout()
     assert short_delegate.documents_built == 0

@@ -52,7 +52,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .. import theme
 from .message_document import MessageDocument, build_steps, run_steps
@@ -74,8 +74,9 @@ MAX_TEXT_WIDTH = 760
 HUMAN_SHARE = 0.78
 DOC_CACHE_SIZE = 256
 HEIGHT_CACHE_SIZE = 50_000
-#: With deferred heights, this many of the chat's newest rows are measured when asked (more
-#: than a tall window shows when a chat opens at its bottom); the others are estimated.
+#: With deferred heights, the chat's newest rows are measured when asked, back to those
+#: that fill the view (what it shows when the chat opens at its bottom), this many at
+#: most; the others are estimated.
 EXACT_TAIL_ROWS = 12
 
 
@@ -132,8 +133,12 @@ class MessageDelegate(QStyledItemDelegate):
         self._sizes: dict[str, tuple[MessageRow, QSize]] = {}
         #: The row being laid out in steps by :meth:`warm`: its cache key and the steps left.
         self._warming: tuple[tuple[str, int, int, int], Generator[None, None, MessageDocument]] | None = None
-        #: Estimate the heights of rows older than the newest :data:`EXACT_TAIL_ROWS`.
+        #: Estimate the heights of rows older than the newest ones, those that fill the
+        #: view (:data:`EXACT_TAIL_ROWS` at most).
         self.defer_heights = False
+        #: The first row of the newest ones measured when asked, with what it was worked
+        #: out for: (model, rows, newest row's key, width, view height).
+        self._tail: tuple[tuple[int, int, str, int, int], int] | None = None
         #: Set by tests to prove the cache works: how many documents were laid out.
         self.documents_built = 0
         #: Find in chat: the term whose every occurrence is marked, and the current hit
@@ -192,6 +197,7 @@ class MessageDelegate(QStyledItemDelegate):
             doc.deleteLater()
         self._docs.clear()
         self._pending.clear()
+        self._tail = None
         self._find_cache.clear()
 
     # -- geometry -----------------------------------------------------------------------
@@ -454,7 +460,7 @@ class MessageDelegate(QStyledItemDelegate):
         if not isinstance(row, MessageRow):
             return QSize(self._width, 0)
         if self.defer_heights and not self.is_measured(row, state_text):
-            if model is not None and index.row() < model.rowCount() - self._exact_tail(model):
+            if model is not None and index.row() < self._tail_start(model, option):
                 return QSize(self._width, self._estimate(row, state_text, index))
         size = QSize(self._width, self.row_height(row, state_text))
         if len(self._sizes) >= HEIGHT_CACHE_SIZE:
@@ -462,15 +468,35 @@ class MessageDelegate(QStyledItemDelegate):
         self._sizes[row.key] = (row, size)
         return size
 
-    @staticmethod
-    def _exact_tail(model: Any) -> int:
-        """How many of the last rows are measured when asked: the chat's newest, shown when it
-        opens at its end. None when the rows stop short of the end (scrolled far up, newer
-        rows dropped): the last rows are then far below the screen, and measuring them would
-        build their documents in the layout of every older page going in."""
-        if isinstance(model, MessageListModel) and model.has_newer():
-            return 0
-        return EXACT_TAIL_ROWS
+    def _tail_start(self, model: Any, option: QStyleOptionViewItem) -> int:
+        """The first of the last rows, measured when asked: the chat's newest, shown when it
+        opens at its end, back to those that fill the view (:data:`EXACT_TAIL_ROWS` at
+        most; a row's document is built to measure it, 0.2 to 1 ms or more, and a chat
+        opens in one turn of the event loop: rows above the view wait for the warmer).
+        No row when the rows stop short of the end (scrolled far up, newer rows dropped):
+        the last rows are then far below the screen, and measuring them would build their
+        documents in the layout of every older page going in."""
+        count = model.rowCount()
+        if not isinstance(model, MessageListModel):
+            return count - EXACT_TAIL_ROWS
+        if model.has_newer():
+            return count
+        widget = option.widget
+        height = widget.viewport().height() if isinstance(widget, QAbstractScrollArea) else 0
+        if height <= 0 or count == 0:
+            return count - EXACT_TAIL_ROWS
+        newest = model.row_at(count - 1)
+        key = (id(model), count, newest.key if newest is not None else "", self._width, height)
+        if self._tail is not None and self._tail[0] == key:
+            return self._tail[1]
+        start, filled = count, 0
+        while start > count - EXACT_TAIL_ROWS and start > 0 and filled < height:
+            start -= 1
+            row = model.row_at(start)
+            if row is not None:
+                filled += self.row_height(row, MessageListModel.state_text(row))
+        self._tail = (key, start)
+        return start
 
     def _estimate(self, row: MessageRow, state_text: str, index: ModelIndex) -> int:
         pending = self._pending.get(row.key)
