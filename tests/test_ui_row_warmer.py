@@ -345,6 +345,38 @@ def test_a_warming_turn_due_as_the_view_scrolls_waits_for_its_paint(qtbot, monke
     assert warmer.documents_warmed > 0
 
 
+def test_a_warming_turn_asked_for_before_a_paint_comes_after_the_timers_due_by_its_end(
+    qtbot, monkeypatch
+) -> None:
+    """A turn is armed once the paints already asked for are done: a timer that falls due
+    during the paint (a frame's) runs first. A 0 ms timer started at once was due before
+    the paint began: the paint, then the turn, held the window in one go."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    view, _, warmer, _ = _warmer_over_tables(qtbot)
+    qtbot.wait(100)  # the set-up's layouts and paints done
+    order: list[str] = []
+    frame = QTimer(view)
+    frame.setSingleShot(True)
+    frame.setInterval(0)
+    frame.timeout.connect(lambda: order.append("timer"))
+
+    class Paints(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and "paint" not in order:
+                order.append("paint")
+                frame.start()  # falls due during the paint
+            return False
+
+    paints = Paints(view)
+    view.viewport().installEventFilter(paints)
+    monkeypatch.setattr(warmer, "_warm_some", lambda deadline: order.append("turn") or False)
+    view.viewport().update()
+    warmer.start()
+    qtbot.waitUntil(lambda: len(order) == 3, timeout=5_000)
+    assert order == ["paint", "timer", "turn"]
+
+
 def test_long_code_and_wide_tables_are_built_in_small_steps(qtbot, monkeypatch) -> None:
     """The colouring of a long code block is cut into steps (a few milliseconds of lexing
     would be one turn), as is the measuring of each table's columns; what comes out is

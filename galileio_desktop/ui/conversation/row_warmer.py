@@ -4,8 +4,9 @@ Scrolling a chat of rich answers brings a few rows on screen every frame, and la
 one out (Markdown, highlighted code, fitted tables) takes 1 to 10 ms of the GUI
 thread. Done in the paint that first shows them, those layouts and the paint share
 one turn of the event loop and frames are missed. So the warmer lays them out ahead:
-in turns with nothing else to do (a 0 ms timer), at most :data:`WARM_BUDGET_S` of
-layout a turn, it builds the documents of the rows on screen, then of those just past
+in turns of their own (a :class:`.TurnTimer`: armed once the paints already asked for
+are done, so a turn comes after them and after the timers that fell due meanwhile, a
+frame's say), at most :data:`WARM_BUDGET_S` of layout a turn, it builds the documents of the rows on screen, then of those just past
 the viewport in the direction of the last scroll (the next to be shown), then of a
 few behind it; then of the rows whose height is still an estimate
 (:meth:`.MessageDelegate.pending_row`). A row is built in steps (the Markdown, the
@@ -32,9 +33,10 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import QObject, QPoint, QTimer, Slot
+from PySide6.QtCore import QObject, QPoint, Slot
 from PySide6.QtWidgets import QListView
 
+from ..turn_timer import TurnTimer
 from . import message_delegate
 from .message_delegate import MessageDelegate
 from .message_list_model import MessageListModel, MessageRow
@@ -88,18 +90,15 @@ class RowWarmer(QObject):
         self._changed: dict[str, int] = {}
         #: A scroll or a layout was just made: its paint comes before the next warming.
         self._yield_turn = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer = TurnTimer(self._on_timer_timeout, self)
 
     def start(self) -> None:
-        """Warm in the next idle turn (a no-op when a turn is already due)."""
-        if not self._timer.isActive():
+        """Warm in a turn after the paints asked for (a no-op when a turn is planned)."""
+        if not self._timer.is_active():
             self._timer.start()
 
     def is_active(self) -> bool:
-        return self._timer.isActive()
+        return self._timer.is_active()
 
     def reset(self) -> None:
         """A new set of rows (a chat opened): shown from their end, so warm upwards."""
