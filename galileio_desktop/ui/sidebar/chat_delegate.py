@@ -12,8 +12,19 @@ reorder or overlap the time and badges drawn beside it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
+from typing import NamedTuple
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .. import bidi, theme
@@ -27,6 +38,15 @@ ROW_MARGIN = 4
 MAX_TITLE_CHARS = 400
 #: Width the pin marker takes before a pinned chat's title.
 PIN_WIDTH = 16
+#: Titles kept cut to their row's width (a paint cuts each row's title again otherwise).
+TITLE_CACHE_SIZE = 2048
+
+_LEFT_MIDDLE = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT_MIDDLE = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT_BOTTOM = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+_SELECTED = QStyle.StateFlag.State_Selected
+_HOVERED = QStyle.StateFlag.State_MouseOver
+_FOCUSED = QStyle.StateFlag.State_HasFocus
 
 
 def row_title(title: str, metrics: QFontMetrics, width: int) -> str:
@@ -35,8 +55,66 @@ def row_title(title: str, metrics: QFontMetrics, width: int) -> str:
     return bidi.isolate(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
 
 
+class _Look(NamedTuple):
+    """What every row of one paint draws with, worked out once for a font and a palette."""
+
+    title_metrics: QFontMetrics
+    small: QFont
+    small_metrics: QFontMetrics
+    header: QFont
+    header_metrics: QFontMetrics
+    text: QColor
+    muted: QColor
+    accent: QColor
+    selection: QColor
+    hover: QColor
+
+
 class ChatDelegate(QStyledItemDelegate):
-    """One painter for header and chat rows, plus the line edit used to rename in place."""
+    """One painter for header and chat rows, plus the line edit used to rename in place.
+
+    A full paint of the list draws twenty rows and more (the list's first paint at the end
+    of a first sync among them): the fonts, colours and each title cut to its width are
+    kept between rows and paints, not worked out again for every row.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        #: The look, with the font and the palette's key it was worked out for.
+        self._look: tuple[QFont, int, _Look] | None = None
+        #: Titles cut to a width, for the current look's font: (title, width) -> as drawn.
+        self._titles: dict[tuple[str, int], str] = {}
+
+    def _look_for(self, option: QStyleOptionViewItem) -> _Look:
+        font, palette = option.font, option.palette
+        if self._look is not None and self._look[1] == palette.cacheKey() and self._look[0] == font:
+            return self._look[2]
+        self._titles.clear()
+        small = theme.scaled_font(font, 0.85)
+        header = theme.scaled_font(font, 0.85, bold=True)
+        look = _Look(
+            QFontMetrics(font),
+            small,
+            QFontMetrics(small),
+            header,
+            QFontMetrics(header),
+            palette.color(QPalette.ColorRole.Text),
+            theme.muted_text(palette),
+            theme.accent(palette),
+            theme.selection(palette),
+            theme.hover(palette),
+        )
+        self._look = (QFont(font), palette.cacheKey(), look)
+        return look
+
+    def _title(self, title: str, look: _Look, width: int) -> str:
+        key = (title, width)
+        cut = self._titles.get(key)
+        if cut is None:
+            if len(self._titles) >= TITLE_CACHE_SIZE:
+                self._titles.clear()
+            cut = self._titles[key] = row_title(title, look.title_metrics, width)
+        return cut
 
     def row_height(self, option: QStyleOptionViewItem) -> int:
         return max(34, QFontMetrics(option.font).height() + 18)
@@ -56,78 +134,76 @@ class ChatDelegate(QStyledItemDelegate):
             painter.restore()
 
     def _paint_header(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        palette = option.palette
-        font = theme.scaled_font(option.font, 0.85, bold=True)
-        painter.setFont(font)
-        painter.setPen(theme.muted_text(palette))
-        metrics = QFontMetrics(font)
+        look = self._look_for(option)
+        painter.setFont(look.header)
+        painter.setPen(look.muted)
         rect = option.rect.adjusted(H_PAD + ROW_MARGIN, 0, -H_PAD, -4)
-        text = metrics.elidedText(
+        text = look.header_metrics.elidedText(
             str(index.data(Qt.ItemDataRole.DisplayRole) or ""), Qt.TextElideMode.ElideRight, rect.width()
         )
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), text)
+        painter.drawText(rect, _LEFT_BOTTOM, text)
 
     def _paint_chat(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        look = self._look_for(option)
         palette = option.palette
         state = option.state
+        view = index.data(ChatRoles.CHAT_VIEW)
+        if view is not None:  # the list's model: one call for what the roles below give
+            title, parked, unsent = view.chat.title, view.parked_error, int(view.unsent)
+            pending, pinned = bool(view.pending), view.pinned
+        else:
+            title = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+            parked = index.data(ChatRoles.PARKED_ERROR)
+            unsent = int(index.data(ChatRoles.UNSENT) or 0)
+            pending, pinned = bool(index.data(ChatRoles.PENDING)), bool(index.data(ChatRoles.PINNED))
         card = QRectF(option.rect.adjusted(ROW_MARGIN, 1, -ROW_MARGIN, -1))
-        if state & QStyle.StateFlag.State_Selected:
+        if state & _SELECTED:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.selection(palette))
+            painter.setBrush(look.selection)
             painter.drawRoundedRect(card, 8, 8)
-        elif state & QStyle.StateFlag.State_MouseOver:
+        elif state & _HOVERED:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.hover(palette))
+            painter.setBrush(look.hover)
             painter.drawRoundedRect(card, 8, 8)
-        if state & QStyle.StateFlag.State_HasFocus and state & QStyle.StateFlag.State_Selected:
-            painter.setPen(theme.accent(palette))
+        if state & _FOCUSED and state & _SELECTED:
+            painter.setPen(look.accent)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
 
         inner = option.rect.adjusted(ROW_MARGIN + H_PAD, 0, -(ROW_MARGIN + H_PAD), 0)
         right = inner.right()
-        small = theme.scaled_font(option.font, 0.85)
-        small_metrics = QFontMetrics(small)
 
         # Right side, drawn right to left: time, then badges.
         time_text = str(index.data(ChatRoles.TIME_TEXT) or "")
-        painter.setFont(small)
-        painter.setPen(theme.muted_text(palette))
-        time_width = small_metrics.horizontalAdvance(time_text)
+        painter.setFont(look.small)
+        painter.setPen(look.muted)
+        time_width = look.small_metrics.horizontalAdvance(time_text)
         painter.drawText(
-            QRect(right - time_width, inner.top(), time_width, inner.height()),
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-            time_text,
+            QRect(right - time_width, inner.top(), time_width, inner.height()), _RIGHT_MIDDLE, time_text
         )
         right -= time_width + 8
-        if index.data(ChatRoles.PARKED_ERROR):
+        if parked:
             right = self._badge(painter, right, inner, "error", theme.error(palette))
-        unsent = int(index.data(ChatRoles.UNSENT) or 0)
         if unsent:
-            right = self._badge(painter, right, inner, f"{unsent} unsent", theme.muted_text(palette))
-        if index.data(ChatRoles.PENDING) and not unsent:
+            right = self._badge(painter, right, inner, f"{unsent} unsent", look.muted)
+        if pending and not unsent:
             diameter = 7
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.accent(palette))
+            painter.setBrush(look.accent)
             painter.drawEllipse(
                 QRectF(right - diameter, inner.center().y() - diameter / 2 + 1, diameter, diameter)
             )
             right -= diameter + 8
 
         left = inner.left()
-        if index.data(ChatRoles.PINNED):
-            pin_pen = theme.accent(palette)
-            if state & QStyle.StateFlag.State_Selected:
-                pin_pen = palette.color(QPalette.ColorRole.Text)
+        if pinned:
+            pin_pen = palette.color(QPalette.ColorRole.Text) if state & _SELECTED else look.accent
             self._pin(painter, QRectF(left, inner.center().y() - 6, 12, 12), pin_pen)
             left += PIN_WIDTH
         painter.setFont(option.font)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setPen(look.text)
         title_rect = QRect(left, inner.top(), max(0, right - left), inner.height())
-        title = row_title(
-            str(index.data(Qt.ItemDataRole.DisplayRole) or ""), QFontMetrics(option.font), title_rect.width()
-        )
-        painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
+        painter.drawText(title_rect, _LEFT_MIDDLE, self._title(title, look, title_rect.width()))
 
     @staticmethod
     def _pin(painter: QPainter, box: QRectF, colour: QColor) -> None:
