@@ -6,7 +6,8 @@ baseline runs the same way. Modes:
 
 - ``bare-start`` / ``app-start``: the moment of the first paint of a QMainWindow, or
   of the app's chat list with rows in it (``time.monotonic()``, comparable with the
-  parent's clock on Linux);
+  parent's clock on Linux); the start-up benchmark runs these through their modules
+  (:mod:`bare_window_probe`, :mod:`app_window_probe`), not through this script;
 - ``bare-memory`` / ``app-memory``: VmRSS and VmHWM (``/proc/self/status``) once the
   bare window is painted, or once the app's window shows a chosen chat's newest page;
 - ``app-stall``: the longest gap between ticks of a 5 ms QTimer in the GUI thread
@@ -19,87 +20,22 @@ baseline runs the same way. Modes:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from app_window_probe import DEADLINE_MS, SETTLE_MS, _offline_factory, run_app
+from bare_window_probe import run_bare
+from probe_output import emit
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-SETTLE_MS = 500
-DEADLINE_MS = 600_000
 TICK_MS = 5
 
 
-def emit(data: dict[str, Any]) -> None:
-    print(json.dumps(data), flush=True)
-
-
-def memory_status() -> dict[str, int]:
-    """VmRSS and VmHWM in kB."""
-    values: dict[str, int] = {}
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            name, _, rest = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                values[name] = int(rest.split()[0])
-    return values
-
-
-# -- bare window -----------------------------------------------------------------------------
-
-
-def run_bare(memory: bool) -> int:
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow
-
-    app = QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("bare")
-    window.resize(1280, 800)
-    result: dict[str, Any] = {}
-
-    def report() -> None:
-        result["painted"] = result.get("painted") or time.monotonic()
-        if memory:
-            QTimer.singleShot(SETTLE_MS, finish)
-        else:
-            finish()
-
-    def finish() -> None:
-        if memory:
-            result.update(memory_status())
-        result["boto3_loaded"] = "boto3" in sys.modules
-        emit(result)
-        app.exit(0)
-
-    class PaintWatch(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Paint and "painted" not in result:
-                result["painted"] = time.monotonic()
-                result["cpu_s_at_paint"] = round(time.process_time(), 4)
-                QTimer.singleShot(0, report)
-            return False
-
-    watch = PaintWatch()
-    window.installEventFilter(watch)
-    window.show()
-    QTimer.singleShot(DEADLINE_MS, lambda: app.exit(3))
-    return int(app.exec())
-
-
-# -- the app's window ------------------------------------------------------------------------
-
-
-def _offline_factory(mirror: Path, user_id: str) -> Any:
-    def make() -> Any:
-        from galileio_desktop.data.sync.library import ChatLibrary
-
-        return ChatLibrary(mirror, user_id, None)
-
-    return make
+# -- the app's window, online ----------------------------------------------------------------
 
 
 def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) -> Any:
@@ -121,86 +57,6 @@ def _networked_factory(mirror: Path, user_id: str, endpoint: str, table: str) ->
         return ChatLibrary(mirror, user_id, gateway)
 
     return make
-
-
-def run_app(args: argparse.Namespace) -> int:
-    result: dict[str, Any] = {"t_main": time.monotonic()}
-    from galileio_desktop.ui.qt_free_first import import_library
-
-    import_library()  # as the app's entry point does (desktop.launch), before Qt
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    from galileio_desktop.ui import qt_log
-    from galileio_desktop.ui.app_window import build_window, ensure_application
-
-    result["t_imported"] = time.monotonic()
-    app = ensure_application(icon=False)  # as the app's window path does (the window sets it later)
-    qt_log.install()
-    window = build_window(
-        _offline_factory(Path(args.mirror), args.user),
-        None,
-        "bench",
-        Path(args.settings),
-        restore_layout=False,
-        start=True,  # as the app starts it (run_window, the account switcher)
-    )
-    window.resize(1280, 800)
-    result["t_built"] = time.monotonic()
-    view = window.sidebar.list_view
-    target_chat = args.chat[0] if args.chat else ""
-
-    def painted() -> None:
-        result["boto3_loaded_at_paint"] = "boto3" in sys.modules
-        result["chats_listed"] = window.sidebar.model.chat_count()
-        if args.mode == "app-start":
-            finish()
-        elif target_chat:
-            window.pane.sig_messages_shown.connect(on_shown)
-            if not window.sidebar.select_chat(target_chat):
-                result["error"] = "chat not listed"
-                finish()
-            elif window.pane.chat_id == target_chat and window.pane.view.model().rowCount() > 0:
-                on_shown(target_chat)  # selected on load and shown before this ran
-
-    def on_shown(chat_id: str) -> None:
-        if chat_id == target_chat and "shown" not in result:
-            result["shown"] = time.monotonic()
-            QTimer.singleShot(SETTLE_MS, finish)
-
-    def finish() -> None:
-        if args.mode == "app-memory":
-            result.update(memory_status())
-            result["rows_in_pane"] = window.pane.view.model().rowCount()
-        emit(result)
-        window.close()
-        app.exit(0)
-
-    class PaintWatch(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-            if (
-                event.type() == QEvent.Type.Paint
-                and "painted" not in result
-                and window.sidebar.model.chat_count() > 0
-            ):
-                result["painted"] = result["t_painted"] = time.monotonic()
-                result["cpu_s_at_paint"] = round(time.process_time(), 4)
-                QTimer.singleShot(0, painted)
-            return False
-
-    def on_chats_loaded() -> None:
-        result.setdefault("t_chats_loaded", time.monotonic())
-
-    window.sidebar.sig_list_loaded.connect(on_chats_loaded)
-    watch = PaintWatch()
-    view.viewport().installEventFilter(watch)
-    window.show()
-    result["t_shown"] = time.monotonic()
-    QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
-    code = int(app.exec())
-    from galileio_desktop.ui.workers.thread_stop import end_process_if_stuck
-
-    end_process_if_stuck(code)  # as the app ends (desktop.launch): a thread let go is waited for
-    return code
 
 
 # -- event-loop stalls -----------------------------------------------------------------------
@@ -797,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_stall(args)
     if args.mode == "app-interact":
         return run_interact(args)
-    return run_app(args)
+    return run_app(args.mode, Path(args.mirror), args.user, Path(args.settings), (args.chat or [""])[0])
 
 
 if __name__ == "__main__":

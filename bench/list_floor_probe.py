@@ -5,7 +5,13 @@ from Qt and nothing of the app: a main window with a menu bar and a status bar, 
 splitter, a filter field and a list view whose delegate paints each chat's title and
 time, the rows read with :mod:`sqlite3` from the same mirror file (the newest chats by
 activity, their titles parsed from the stored JSON). It prints one JSON line when the
-list's first paint with rows happens, as ``gui_probe.py app-start`` does.
+list's first paint with rows happens, as ``app_window_probe`` does for the app:
+
+    python -c "import sys, list_floor_probe; sys.exit(list_floor_probe.main(sys.argv[1:]))" MIRROR
+
+Run as a module, as the bare window's and the app's probes are, so Python reads it from
+its cached byte code and each side of the comparison pays the same few instructions for
+its measurement.
 
 What this costs over a bare ``QMainWindow`` is what PySide6 and SQLite themselves cost
 for a chat list (creating the Python enums of the Qt classes a list touches is most of
@@ -49,7 +55,8 @@ def read_rows(path: str) -> list[tuple[str, str]]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``argv``: the mirror file."""
     from PySide6.QtCore import (
         QAbstractListModel,
         QEvent,
@@ -74,7 +81,7 @@ def main() -> int:
     )
 
     app = QApplication(sys.argv[:1])
-    rows = read_rows(sys.argv[1])
+    rows = read_rows(argv[0])
     result: dict[str, Any] = {}
 
     class Chats(QAbstractListModel):
@@ -137,4 +144,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -265,7 +265,10 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "into calls of 25, one after another (what the algorithm would take to store it at all).",
         "- **search**: `ChatLibrary.search` (FTS5, bm25, snippets) against a `LIKE` scan of every "
         "message's text, both on the same mirror file; the query mix is in the details.",
-        "- **start-up / memory**: a fresh process each (`bench/gui_probe.py`, offscreen): the app's "
+        "- **start-up / memory**: a fresh process each (offscreen; start-up's three sides each a "
+        "module, `bench/app_window_probe.py`, `bench/bare_window_probe.py`, `bench/list_floor_probe.py`, "
+        "imported by the same one-line entry so none compiles its probe's source; memory "
+        "through `bench/gui_probe.py`): the app's "
         "window on the cached mirror, offline, until the chat list paints with rows (memory: until "
         "the chosen chat's newest page is shown), against a bare `QMainWindow` shown and painted; "
         "start-up also against its floor, `bench/list_floor_probe.py`: a window with a chat list and "

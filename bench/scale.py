@@ -10,7 +10,8 @@ it, a second.
 Measured on it, each against its own limit:
 
 - search p95 (ours and the ``LIKE`` scan, as the search scenario runs them);
-- start to first painted chat list against a bare Qt window (``gui_probe.py app-start``);
+- start to first painted chat list against a bare Qt window (``app_window_probe`` and
+  ``bare_window_probe``, with the floor, ``list_floor_probe``, beside them);
 - opening a cached chat to its newest page read (``ChatLibrary.open_chat`` then
   ``list_messages(limit=50)``), p95 over a sample of chats with the biggest among them;
 - the mirror file's size against the items' own bytes (DynamoDB's item size rules);
@@ -249,7 +250,8 @@ def start_up(scale: ScaleMirror, sizes: Sizes, workdir: Path) -> list[Result]:
         f"painted {middle.get('t_painted', 0):.2f}; chats in the first list painted: "
         f"{middle.get('chats_listed', '?')} of {scale.mirror.chats:,} (the rest follow). "
         f"The floor on the same mirror (bench/list_floor_probe.py: a window with a chat list and no app "
-        f"code) paints after {least:.3f} s, {floor_ratio:.2f}x the bare window: what PySide6 and SQLite "
+        f"code; its probe run as the bare window's and ours are, a module read from byte code by a "
+        f"one-line entry) paints after {least:.3f} s, {floor_ratio:.2f}x the bare window: what PySide6 and SQLite "
         f"cost for any chat list on this machine. Ours is {mine / least:.2f}x the floor."
     )
     if crashed:

@@ -33,8 +33,17 @@ log = logging.getLogger(__name__)
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 PROBE = BENCH_DIR / "gui_probe.py"
-#: The start-up's floor: a chat list with no app code (see bench/list_floor_probe.py).
-FLOOR_PROBE = BENCH_DIR / "list_floor_probe.py"
+#: The start-up's three sides, each a module of bench/ run by :data:`MODULE_ENTRY`: the
+#: bare window, the floor (a chat list with no app code) and the app's window.
+BARE_MODULE = "bare_window_probe"
+FLOOR_MODULE = "list_floor_probe"
+APP_MODULE = "app_window_probe"
+#: A start-up probe's whole script: one line importing its module. Python reads a module
+#: from its cached byte code, as it does an installed app's modules, for about 1M
+#: instructions; a script it compiles from source in every process (gui_probe.py, once
+#: the bare window's and the app's probe: about 50M, a twelfth of a bare window's start;
+#: the floor's script about 6M), which weighed on each side differently.
+MODULE_ENTRY = "import sys, {0}; sys.exit({0}.main(sys.argv[1:]))"
 #: Start-up runs of each kind (bare, floor, ours, interleaved; the medians are compared):
 #: a start is half a second, so more runs than the other window measures cost little.
 START_RUNS = 7
@@ -217,15 +226,17 @@ def probe_env() -> dict[str, str]:
 
 
 def probe_kept(
-    mode: str, *args: str, script: Path = PROBE, keep_failed: bool = True
+    mode: str, *args: str, script: Path = PROBE, module: str = "", keep_failed: bool = True
 ) -> tuple[dict[str, Any], float, int]:
-    """Run one probe; returns its JSON, the parent's clock when it was started and its exit
-    code. With ``keep_failed``, a process that printed its figures and then died is kept:
-    what it measured stands, and the caller says how it ended; else it raises."""
+    """Run one probe, ``script`` or, if given, ``module`` (see :data:`MODULE_ENTRY`); returns
+    its JSON, the parent's clock when it was started and its exit code. With ``keep_failed``,
+    a process that printed its figures and then died is kept: what it measured stands, and
+    the caller says how it ended; else it raises."""
     env = probe_env()
+    entry = ["-c", MODULE_ENTRY.format(module)] if module else [str(script)]
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, str(script), *([mode] if mode else []), *args],
+        [sys.executable, *entry, *([mode] if mode else []), *args],
         capture_output=True,
         text=True,
         timeout=PROBE_TIMEOUT_S,
@@ -240,9 +251,9 @@ def probe_kept(
     return json.loads(lines[-1]), started, done.returncode
 
 
-def probe(mode: str, *args: str, script: Path = PROBE) -> tuple[dict[str, Any], float]:
+def probe(mode: str, *args: str, script: Path = PROBE, module: str = "") -> tuple[dict[str, Any], float]:
     """Run one probe; returns its JSON and the parent's clock when it was started."""
-    data, started, _ = probe_kept(mode, *args, script=script, keep_failed=False)
+    data, started, _ = probe_kept(mode, *args, script=script, module=module, keep_failed=False)
     return data, started
 
 
@@ -263,19 +274,20 @@ class StartRuns:
 
 def run_start_ups(mirror: Path, runs: int, workdir: Path, label: str, *, keep_failed: bool) -> StartRuns:
     """``runs`` starts of each kind on ``mirror``, one of each after the other (bare, floor,
-    ours), so the machine's load falls on all three alike. ``keep_failed``: a bare or app
-    process that measured and then failed counts (its exit code kept), else it raises."""
+    ours), so the machine's load falls on all three alike, and each run the same way: its
+    probe a module imported by a one-line entry. ``keep_failed``: a bare or app process
+    that measured and then failed counts (its exit code kept), else it raises."""
     out = StartRuns([], [], [], [], [], [], [])
     for run in range(runs):
-        data, started, _ = probe_kept("bare-start", keep_failed=keep_failed)
+        data, started, _ = probe_kept("bare-start", module=BARE_MODULE, keep_failed=keep_failed)
         out.bare.append(data["painted"] - started)
         out.bare_cpu.append(data.get("cpu_s_at_paint", 0.0))
-        data, started = probe("", str(mirror), script=FLOOR_PROBE)
+        data, started = probe("", str(mirror), module=FLOOR_MODULE)
         out.floor.append(data["painted"] - started)
         out.floor_cpu.append(data.get("cpu_s_at_paint", 0.0))
         settings = workdir / f"settings-{label}-{run}"
-        app = ("--mirror", str(mirror), "--user", ds.USER, "--settings", str(settings))
-        data, started, code = probe_kept("app-start", *app, keep_failed=keep_failed)
+        app = (str(mirror), ds.USER, str(settings))
+        data, started, code = probe_kept("app-start", *app, module=APP_MODULE, keep_failed=keep_failed)
         out.ours.append(data["painted"] - started)
         out.exits.append(code)
         out.milestones.append(
@@ -310,14 +322,16 @@ def start_up(mirror: CachedMirror, sizes: Sizes, workdir: Path) -> list[Result]:
         + f"; boto3 imported before the first paint: {'yes' if first.get('boto3_loaded_at_paint') else 'no'}"
         + f"; chats in the first list painted: {first.get('chats_listed', '?')} (the rest follow)"
         + f". Process CPU time at the paint (median): ours {cpu_ours:.3f} s, bare {cpu_bare:.3f} s"
-        + f" ({cpu_ours / cpu_bare if cpu_bare else 0:.2f}x). Both run with Python byte code cached,"
-        + " as an installed app has it."
+        + f" ({cpu_ours / cpu_bare if cpu_bare else 0:.2f}x). All three run with Python byte code"
+        + " cached, as an installed app has it, their probes' own modules too (each imported by the"
+        + " same one-line entry)."
     )
     floor_note = (
         f"The floor, measured in the same run: a window with a chat list and no app code"
         f" (bench/list_floor_probe.py: menu bar, status bar, filter field, a list view whose"
         f" delegate paints title and time, {ROWS_FLOOR} rows read with sqlite3 from the same"
-        f" mirror) paints after {least:.3f} s, {floor_ratio:.2f}x the bare window (CPU at the"
+        f" mirror; its probe a module read from byte code by a one-line entry, as the bare"
+        f" window's and ours are, so no side pays for compiling a probe) paints after {least:.3f} s, {floor_ratio:.2f}x the bare window (CPU at the"
         f" paint {cpu_floor:.3f} s). That is what PySide6 and SQLite cost for any chat list"
         f" (most of it Python enums made for the Qt classes a list touches; the Qt namespace"
         f" alone is about 90 of them): a target below it cannot be met by any app on this"

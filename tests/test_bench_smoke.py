@@ -195,6 +195,40 @@ def test_window_probes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert memory.baseline is not None and memory.baseline > 10  # a Qt process takes more than 10 MB
 
 
+def test_start_up_probes_are_modules_read_from_byte_code() -> None:
+    """The start-up's three sides pay alike for being measured: each process imports its
+    probe as a module (Python reads its cached byte code, no script compiled from source),
+    and the bare window's and the floor's probes bring nothing heavy in before Qt."""
+    report_code = (
+        "import importlib.util, json, sys\n"
+        "before = set(sys.modules)\n"
+        "import {0}\n"
+        "spec = importlib.util.find_spec('{0}')\n"
+        "print(json.dumps([sorted(set(sys.modules) - before), spec.cached, spec.origin]))\n"
+    )
+    added: dict[str, set[str]] = {}
+    for module in (scenarios_local.BARE_MODULE, scenarios_local.FLOOR_MODULE, scenarios_local.APP_MODULE):
+        done = subprocess.run(
+            [sys.executable, "-c", report_code.format(module)],
+            cwd=scenarios_local.BENCH_DIR,
+            env=scenarios_local.probe_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        modules, cached, origin = json.loads(done.stdout)
+        assert cached and Path(cached).stat().st_mtime >= Path(origin).stat().st_mtime, module
+        assert Path(origin).parent == scenarios_local.BENCH_DIR
+        assert f"import sys, {module}; " in scenarios_local.MODULE_ENTRY.format(module)
+        added[module] = set(modules)
+    for module in (scenarios_local.BARE_MODULE, scenarios_local.FLOOR_MODULE):
+        heavy = {m for m in added[module] if m.split(".")[0] in ("argparse", "galileio_desktop", "PySide6")}
+        assert not heavy, (module, heavy)
+    assert "probe_output" in added[scenarios_local.BARE_MODULE]
+    assert not any(m.startswith("galileio_desktop") for m in added[scenarios_local.APP_MODULE])
+
+
 @pytest.mark.gui
 def test_stall_probe_runs(endpoint: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scenarios_local, "PROBE_TIMEOUT_S", 120)
