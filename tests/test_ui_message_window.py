@@ -87,6 +87,66 @@ def test_scrolling_a_long_chat_both_ways_keeps_a_bounded_window(qtbot, pane: Mes
     qtbot.waitUntil(lambda: bar.value() >= bar.maximum() - 2, timeout=3000)
 
 
+def _record_paints(view, order: list[str]):  # noqa: ANN001, ANN202
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                order.append("paint")
+            return False
+
+    paints = Paints(view)
+    view.viewport().installEventFilter(paints)
+    return paints
+
+
+def test_a_page_arriving_between_a_scroll_and_its_paint_goes_in_after_the_paint(
+    qtbot, pane: MessagePane, monkeypatch
+) -> None:
+    """A page going in is a layout of every row: handed on in the pass of the event loop
+    that scrolled (a frame's scroll, then the page's turn), it would run before the
+    scroll's paint, both in one go. It goes in after the paint."""
+    bar = pane.view.verticalScrollBar()
+    order: list[str] = []
+    run = pane.scroll_paint.run
+
+    def scroll_then_run(work) -> None:  # noqa: ANN001
+        bar.setValue(bar.value() - 1)  # a frame's scroll in the pass the page arrives in
+        order.append("scroll")
+        run(work)
+
+    monkeypatch.setattr(pane.scroll_paint, "run", scroll_then_run)
+    prepend = pane._prepend_keeping_place
+    monkeypatch.setattr(pane, "_prepend_keeping_place", lambda *call: (order.append("page"), prepend(*call)))
+    qtbot.wait(50)
+    _record_paints(pane.view, order)
+    rows = pane.model.rowCount()
+    bar.setValue(bar.maximum() // 4)  # near the top: an older page is asked for
+    qtbot.waitUntil(lambda: pane.model.rowCount() > rows, timeout=10_000)
+    page = order.index("page")
+    scroll = page - 1 - order[:page][::-1].index("scroll")
+    assert "paint" in order[scroll:page]
+
+
+def test_work_held_for_a_scrolls_paint_waits_a_few_turns_at_most(qtbot, pane: MessagePane) -> None:
+    """Work runs at once when no scroll's paint is due, after the paint when one is, and
+    after a few turns when the paint does not come (nothing moved, or not on screen)."""
+    wait = pane.scroll_paint
+    ran: list[str] = []
+    qtbot.wait(50)
+    wait.run(lambda: ran.append("now"))
+    assert ran == ["now"]
+    wait.scrolled()  # as if scrolled, but nothing to paint
+    wait.run(lambda: ran.append("later"))
+    assert ran == ["now"] and wait.is_waiting()
+    qtbot.waitUntil(lambda: ran == ["now", "later"], timeout=2_000)
+    pane.view.hide()
+    wait.scrolled()
+    wait.run(lambda: ran.append("hidden"))
+    assert ran[-1] == "hidden"  # a hidden view paints nothing: no wait
+
+
 def test_a_far_message_opens_with_the_rows_around_it(qtbot, pane: MessagePane) -> None:
     target = "msg-00100"
     pane.reveal_message(target)

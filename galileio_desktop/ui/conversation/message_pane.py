@@ -31,6 +31,7 @@ from .message_ops import FIRST_PAGE_IN, PAGE_SIZE, MessagePage, around_op, fetch
 from .message_view import MessageListView
 from .revalidation import OpenChatRevalidation
 from .row_warmer import RowWarmer
+from .scroll_paint import ScrollPaintWait
 from .view_message_dialog import ViewMessageDialog
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class MessagePane(QWidget):
         self.view.setAccessibleName("Messages")
         self.delegate = MessageDelegate(self.view)
         self.warmer = RowWarmer(self.view, self.model, self.delegate, self._anchor, self._relayout, self)
+        #: Pages that arrive between a scroll and its paint go in after it.
+        self.scroll_paint = ScrollPaintWait(self.view, self)
         self.placeholder = QLabel(self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -621,7 +624,20 @@ class MessagePane(QWidget):
         newest = self.model.newest_created_at()
         if newest is None:
             return
-        self._newer_op = self._run(page_op(self._chat_id, PAGE_SIZE, after=newest), self._on_newer_loaded)
+        self._newer_op = self._run(
+            page_op(self._chat_id, PAGE_SIZE, after=newest), self._after_scroll_paint(self._on_newer_loaded)
+        )
+
+    def _after_scroll_paint(
+        self, handler: Callable[[LibraryOp[MessagePage], MessagePage], None]
+    ) -> Callable[[LibraryOp[MessagePage], MessagePage], None]:
+        """``handler``, called once the paint of a scroll just made is done: a page going in
+        is a layout of every row, and the two in one pass of the event loop miss a frame."""
+
+        def after(op: LibraryOp[MessagePage], page: MessagePage) -> None:
+            self.scroll_paint.run(functools.partial(handler, op, page))
+
+        return after
 
     def _maybe_fetch_older(self) -> None:
         if not self._chat_id or self._older_op or self._page_op or not self.model.has_older():
@@ -633,7 +649,9 @@ class MessagePane(QWidget):
         oldest = self.model.oldest_created_at()
         if oldest is None:
             return
-        self._older_op = self._run(page_op(self._chat_id, PAGE_SIZE, before=oldest), self._on_older_loaded)
+        self._older_op = self._run(
+            page_op(self._chat_id, PAGE_SIZE, before=oldest), self._after_scroll_paint(self._on_older_loaded)
+        )
 
     def _try_reveal(self) -> None:
         key = self._pending_highlight
@@ -687,6 +705,7 @@ class MessagePane(QWidget):
             return
         scroll = self.view.verticalScrollBar()
         self._stick_to_bottom = value >= scroll.maximum() - BOTTOM_SLACK_PX and not self.model.has_newer()
+        self.scroll_paint.scrolled()
         self.warmer.scrolled(value)
         self._maybe_fetch_older()
         self._maybe_fetch_newer()

@@ -107,6 +107,8 @@ class MessageListView(QListView):
         #: its place (rows above it may take the heights measured since the last layout).
         self.layout_guard: Callable[[Callable[[], None]], None] | None = None
         self._in_layout = False
+        #: Paints of the viewport so far (see :mod:`.scroll_paint`).
+        self.paints = 0
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
         self._relayout.setInterval(RELAYOUT_DELAY_MS)
@@ -609,6 +611,7 @@ class MessageListView(QListView):
         """Tell the delegate what is repainted (see :attr:`.MessageDelegate.paint_area`)."""
         delegate = self.message_delegate()
         delegate.paint_area = event.rect()
+        self.paints += 1
         try:
             super().paintEvent(event)
         finally:
