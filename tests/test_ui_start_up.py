@@ -148,14 +148,15 @@ def test_asking_for_a_part_builds_it_at_once_with_the_remembered_layout(
 
 
 def test_the_window_module_does_not_load_what_the_first_paint_does_not_need() -> None:
-    """The message pane, the composer, the drawer, the search dialog and the assistant
-    backends are imported after the chat list is on screen, not on the way to it."""
+    """The message pane, the composer, the drawer, the search dialog, the Undo toast and
+    the assistant backends are imported after the chat list is on screen, not on the way
+    to it."""
     code = (
         "import sys\n"
         "import galileio_desktop.ui.app_window, galileio_desktop.ui.main_window\n"
         "late = ['galileio_desktop.ui.conversation.message_pane', 'galileio_desktop.ui.conversation.composer',\n"
         "        'galileio_desktop.ui.conversation.source_drawer', 'galileio_desktop.ui.search.search_dialog',\n"
-        "        'galileio_desktop.data.assistants', 'galileio_desktop.data.ask']\n"
+        "        'galileio_desktop.ui.toast', 'galileio_desktop.data.assistants', 'galileio_desktop.data.ask']\n"
         "print([name for name in late if name in sys.modules])\n"
     )
     done = subprocess.run(
@@ -182,6 +183,7 @@ def test_the_library_can_be_imported_before_qt() -> None:
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))], 'Qt came in'\n"
         "assert 'galileio_desktop.data.sync.results' not in sys.modules, 'a first list needs no results'\n"
         "assert 'galileio_desktop.data.mirror.recovery' not in sys.modules, 'only a damaged file needs it'\n"
+        "assert '_hashlib' not in sys.modules, 'OpenSSL only when a mirror path is made'\n"
         "import gc\n"
         "assert not gc.isenabled(), 'imports run with the collector off'\n"
         "from galileio_desktop.ui.app_window import ensure_application\n"
@@ -191,10 +193,10 @@ def test_the_library_can_be_imported_before_qt() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_the_queue_status_read_as_the_library_opens_defines_no_sync_results(tmp_path: Path) -> None:
-    """The window reads the queue's status as its library opens, before the first chat
-    list: that read defines the status and not a push's, a pull's or a sync's results
-    (frozen dataclasses, each compiled as it is defined: about 2 ms of the start)."""
+def test_the_queue_status_read_defines_no_sync_results(tmp_path: Path) -> None:
+    """The sync worker reads the queue's status as it starts (just after the first
+    paint): that read defines the status and not a push's, a pull's or a sync's results
+    (frozen dataclasses, each compiled as it is defined: about 2 ms)."""
     code = (
         "import sys\n"
         "from pathlib import Path\n"

@@ -47,6 +47,29 @@ def test_one_library_made_in_its_thread_serves_every_worker(qtbot, client: Worke
     assert client.sync_worker.library is library and client.answerer.library is library
 
 
+def test_the_queue_status_is_read_once_the_background_starts(qtbot, mirror: Path) -> None:
+    """The library worker reads no queue status as it opens the library (that read and
+    its classes would come before the first paint); the sync worker's first status,
+    once the background starts, carries the counts."""
+    seed_library(mirror, chats=1)  # 3 operations waiting
+    client = WorkerClient(offline_factory(mirror), periodic_sync=False)
+    queues: list[Any] = []
+    statuses: list[Any] = []
+    client.events.sig_queue_changed.connect(queues.append)
+    client.events.sig_status_changed.connect(statuses.append)
+    try:
+        with qtbot.waitSignal(client.sig_started, timeout=10_000):
+            client.start(defer_background=True)
+        run_op(qtbot, all_chats_op(), client.local)  # the library worker is past its start
+        qtbot.wait(50)
+        assert queues == [] and statuses == []
+        client.start_background()
+        qtbot.waitUntil(lambda: bool(statuses), timeout=5000)
+        assert statuses[0].library is not None and statuses[0].library.pending == 3
+    finally:
+        client.shutdown()
+
+
 def test_operations_bring_their_results_back(qtbot, client: WorkerClient) -> None:
     views = run_op(qtbot, all_chats_op(), client.local)
     assert [v.chat.title for v in views] == ["Seeded chat 2", "Seeded chat 1", "Seeded chat 0"]

@@ -44,7 +44,8 @@ class Toast(QFrame):
         self._label = QLabel(self)
         self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._label.setWordWrap(True)
-        self._button = QPushButton("Undo", self)
+        self._button = QPushButton(self)  # its text set apart: see ChatSidebar (QIcon's enums)
+        self._button.setText("Undo")
         self._button.setAccessibleName("Undo")
         self._button.setCursor(Qt.CursorShape.PointingHandCursor)
 

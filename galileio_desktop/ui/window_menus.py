@@ -63,7 +63,8 @@ class WindowMenus:
         self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot: Callable[[], object]
     ) -> QAction:
         assert isinstance(self, QMainWindow)
-        action = QAction(text, self)
+        action = QAction(self)  # its text set apart: see ChatSidebar (QIcon's enums)
+        action.setText(text)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
@@ -77,7 +78,8 @@ class WindowMenus:
         )
         self.export_actions: dict[str, QAction] = {}
         for fmt, label, _ in EXPORT_FORMATS:
-            action = QAction(f"{label}…", self)
+            action = QAction(self)
+            action.setText(f"{label}…")
             action.setData(fmt)
             action.triggered.connect(self._on_export_action_triggered)
             self.export_actions[fmt] = action

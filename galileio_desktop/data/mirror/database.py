@@ -18,7 +18,6 @@ file is set aside and replaced, its unsent changes carried over (see :mod:`.reco
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -113,6 +112,8 @@ def mirror_path_for(
     ``region`` matters when ``endpoint_url`` is None (the same table name can exist in
     two regions); callers that know it should pass it.
     """
+    import hashlib  # OpenSSL's load is ~1% of a start: only a path's first making pays it
+
     identity = [user_id, table, endpoint_url or ""]
     if region:
         identity.append(region)

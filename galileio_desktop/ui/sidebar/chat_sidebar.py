@@ -46,7 +46,6 @@ from PySide6.QtWidgets import (
 )
 
 from .. import bidi
-from ..toast import DEFAULT_TIMEOUT_MS, Toast
 from ..workers.operation import LibraryOp
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
@@ -54,6 +53,7 @@ from .chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_sc
 
 if TYPE_CHECKING:
     from ...data.sync import ChatView
+    from ..toast import Toast
     from ..workers.client import WorkerClient
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ UNDO_GRACE_MS = 500
 #: The rest of the list is read after the first screen is painted, or after this long
 #: (a window covered by another may not paint at once).
 FIRST_PAINT_WAIT_MS = 500
+#: How long Undo is offered after a delete (the toast's own default).
+UNDO_TIMEOUT_MS = 6_000
 
 
 class ChatListView(QListView):
@@ -190,7 +192,7 @@ class ChatSidebar(QWidget):
         self._awaited = ""
         self._looking_up = False
         #: How long Undo is offered after a delete (the delete is sent only after it).
-        self.undo_timeout_ms = DEFAULT_TIMEOUT_MS
+        self.undo_timeout_ms = UNDO_TIMEOUT_MS
         self.model = ChatListModel(self)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -204,7 +206,11 @@ class ChatSidebar(QWidget):
         self.filter_edit.setAccessibleName("Filter chats")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setObjectName("filterEdit")
-        self.new_button = QPushButton("+  New chat", self)
+        # Buttons and actions are made empty, then given their text: a text in the
+        # constructor makes PySide6 match the overload with an icon, which creates
+        # QIcon's enums (about 1% of a start) before the first paint.
+        self.new_button = QPushButton(self)
+        self.new_button.setText("+  New chat")
         self.new_button.setObjectName("newChatButton")
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")
@@ -219,7 +225,8 @@ class ChatSidebar(QWidget):
         self.hidden_chat_label = QLabel("The open chat is hidden by the filter.", self)
         self.hidden_chat_label.setProperty("muted", True)
         self.hidden_chat_label.setWordWrap(True)
-        self.show_hidden_button = QPushButton("Show", self)
+        self.show_hidden_button = QPushButton(self)
+        self.show_hidden_button.setText("Show")
         self.show_hidden_button.setAccessibleName("Show the open chat")
         self.show_hidden_button.setToolTip("Clear the filter and show the open chat")
         self.show_hidden_button.setFlat(True)
@@ -234,17 +241,23 @@ class ChatSidebar(QWidget):
         self.no_match_label.setWordWrap(True)
         self.no_match_label.setProperty("muted", True)
         self.no_match_label.setAccessibleName("No titles match")
-        self.search_button = QPushButton("Search messages and sources", self.no_match)
+        self.search_button = QPushButton(self.no_match)
+        self.search_button.setText("Search messages and sources")
         self.search_button.setAccessibleName("Search messages and sources")
         self.search_button.setToolTip("Search every message and source for this text (Ctrl+K)")
         self.search_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.toast = Toast(self)
-        self.rename_action = QAction("Rename", self)
+        #: Made, with its module, the first time a message shows (see :attr:`toast`).
+        self._toast: Toast | None = None
+        self.rename_action = QAction(self)
+        self.rename_action.setText("Rename")
         self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        self.delete_action = QAction("Delete", self)
+        self.delete_action = QAction(self)
+        self.delete_action.setText("Delete")
         self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self.export_action = QAction("Export…", self)
-        self.pin_action = QAction("Pin", self)
+        self.export_action = QAction(self)
+        self.export_action.setText("Export…")
+        self.pin_action = QAction(self)
+        self.pin_action.setText("Pin")
         self.pin_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.pin_action.setToolTip("Pin the chat at the top of the list, or unpin it (Ctrl+Shift+P)")
 
@@ -309,13 +322,23 @@ class ChatSidebar(QWidget):
         self.model.rowsInserted.connect(self._on_model_rows_changed)
         self.model.rowsRemoved.connect(self._on_model_rows_changed)
         self.model.modelReset.connect(self._on_model_reset)
-        self.toast.sig_action_clicked.connect(self._on_toast_action_clicked)
-        self.toast.sig_expired.connect(self._on_toast_expired)
         client.events.sig_chat_changed.connect(self._on_events_chat_changed)
         client.events.sig_data_changed.connect(self.reload)
         self._day_timer.start()
 
     # -- public -------------------------------------------------------------------------
+
+    @property
+    def toast(self) -> Toast:
+        """The Undo toast, made the first time it is wanted: nothing shows it before the
+        first paint, and its module and widgets are about 0.7% of a start."""
+        if self._toast is None:
+            from ..toast import Toast
+
+            self._toast = Toast(self)
+            self._toast.sig_action_clicked.connect(self._on_toast_action_clicked)
+            self._toast.sig_expired.connect(self._on_toast_expired)
+        return self._toast
 
     @property
     def current_chat_id(self) -> str:

@@ -96,7 +96,8 @@ class SyncStatusBar(QStatusBar):
         self.progress = QProgressBar(self)
         self.pending_label = QLabel(self)
         self.parked_button = QPushButton(self)
-        self.sync_button = QPushButton("Sync now", self)
+        self.sync_button = QPushButton(self)  # its text set apart: see ChatSidebar (QIcon's enums)
+        self.sync_button.setText("Sync now")
 
         # Setup
         self.setAccessibleName("Status")
@@ -180,6 +181,8 @@ class SyncStatusBar(QStatusBar):
         parked = library.parked if library is not None else 0
         self.pending_label.setVisible(pending > 0)
         self.pending_label.setText(f"{pending} change{'s' if pending != 1 else ''} waiting to sync")
+        if parked > 0:
+            self._style_parked_button()
         self.parked_button.setVisible(parked > 0)
         self.parked_button.setText(f"{parked} change{'s' if parked != 1 else ''} not sent")
         if status.syncing:
@@ -199,13 +202,20 @@ class SyncStatusBar(QStatusBar):
 
     def _apply_colours(self) -> None:
         """The colours taken from the palette, again when the theme changes."""
-        style = f"color: {theme.error(self.palette()).name()}; font-weight: bold;"
-        if self.parked_button.styleSheet() != style:
-            self.parked_button.setStyleSheet(style)
+        if not self.parked_button.isHidden():
+            self._style_parked_button()
         if self._status is not None:
             self._show(self._status)
         else:
             self.dot.set_colour(theme.muted_text(self.palette()))
+
+    def _style_parked_button(self) -> None:
+        """The parked count in the error colour: set when the button shows, and again when
+        the theme changes while it shows: a button hidden at start-up costs no style sheet
+        before the first paint."""
+        style = f"color: {theme.error(self.palette()).name()}; font-weight: bold;"
+        if self.parked_button.styleSheet() != style:
+            self.parked_button.setStyleSheet(style)
 
     @Slot(str, int, int)
     def _on_client_sync_progress(self, what: str, done: int, total: int) -> None:
