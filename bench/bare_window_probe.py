@@ -9,7 +9,7 @@ and VmHWM once it is painted and has settled. One JSON line on stdout.
 A module, not a script, and it imports nothing but what it reports with: Python reads
 it from its cached byte code as it does an installed app's modules, so the bare window
 pays for its measurement the few instructions the app's and the floor's probes pay,
-not the compiling of a big script's source (which alone took about a tenth of a bare
+not the compiling of a big script's source (which alone took about a twelfth of a bare
 window's start).
 """
 
