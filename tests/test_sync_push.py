@@ -357,6 +357,69 @@ def test_an_edit_from_elsewhere_to_a_chat_being_deleted_stays_hidden_until_the_d
     assert search_index_is_exact(device.path)
 
 
+def indexed_rows(path: Path, word: str) -> int:
+    """Rows of the mirror whose full-text entry holds ``word``, hidden or not."""
+    query = "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ?"
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute(query, (word,)).fetchone()[0])
+
+
+def test_a_queued_chat_delete_hides_its_sources_when_sent_even_offline(device: Device, web: WebApp) -> None:
+    """Queuing the delete hides the chat and its messages at once; its sources, reached
+    only through them, keep their rows until the delete is sent, and are hidden then,
+    whatever the network does. Nothing of the chat is ever found meanwhile; Undo needs
+    nothing but the messages shown again."""
+    lib = device.lib
+    chat = lib.create_chat("doomed chat")
+    lib.add_message(chat.chat_id, "ai", "zebra answer", [{"pageContent": "okapi passage"}] * 3)
+    lib.push()
+    hits = [(h.kind, h.message_id) for h in lib.search("okapi")]
+    assert len(hits) == 3 and indexed_rows(device.path, "okapi") == 3
+
+    op_id = lib.delete_chat(chat.chat_id, not_before_ms=device.clock.now + 5_000)
+    assert lib.search("okapi") == [] and lib.search("zebra") == [] and lib.search("doomed") == []
+    assert indexed_rows(device.path, "okapi") == 3 and indexed_rows(device.path, "zebra") == 0
+    assert lib.cancel(op_id) is True
+    assert [(h.kind, h.message_id) for h in lib.search("okapi")] == hits
+    assert search_index_is_exact(device.path)
+
+    lib.delete_chat(chat.chat_id)
+    device.faults.down = True
+    assert lib.push().error
+    assert indexed_rows(device.path, "okapi") == 0 and lib.search("okapi") == []
+    assert [v.chat.chat_id for v in lib.list_chats()] == []
+    assert search_index_is_exact(device.path)
+    device.faults.clear()
+    assert lib.push(retry_now=True).pushed == 1
+    assert web.items() == [] and lib.remote_snapshot() == []
+
+
+def test_a_chat_delete_stopped_before_its_chat_item_finishes_later(device: Device, web: WebApp) -> None:
+    """The messages and sources are forgotten once the server confirmed them gone, while
+    the chat item's delete is on its way; when that request is lost, the chat stays
+    hidden and queued, and the next pass (after a restart too) deletes the chat item."""
+    lib = device.lib
+    chat = lib.create_chat("doomed chat")
+    for n in range(3):
+        lib.add_message(chat.chat_id, "ai", f"answer {n}", [{"pageContent": f"passage {n}"}] * 2)
+    lib.push()
+    lib.delete_chat(chat.chat_id)
+    device.faults.fail_after["DeleteItem"] = 0
+    assert lib.push(retry_now=True).error
+    assert set(by_key(web.items())) == {f"CHAT#{chat.chat_id}"}
+    assert set(by_key(lib.remote_snapshot())) == {f"CHAT#{chat.chat_id}"}
+    assert lib.list_chats() == [] and lib.status().pending == 1
+    assert search_index_is_exact(device.path)
+
+    device.faults.clear()
+    device.restart()
+    result = device.lib.push(retry_now=True)
+    assert (result.pushed, result.pending, result.error) == (1, 0, None)
+    assert web.items() == [] and device.lib.remote_snapshot() == []
+    with sqlite3.connect(device.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM known_sources").fetchone()[0] == 0
+
+
 def test_an_operation_in_flight_cannot_be_cancelled(device: Device) -> None:
     lib = device.lib
     chat = lib.create_chat("t")
@@ -484,8 +547,9 @@ def test_a_lost_transaction_whose_message_is_missing_is_written_again(device: De
 
 @pytest.mark.integration
 def test_an_interrupted_chat_delete_leaves_no_source_behind(dynamodb_endpoint: str, tmp_path: Path) -> None:
-    """A lost batch of source deletes stops the delete before any message goes: a message
-    is how the retry finds its sources (they were queried, not known to the mirror)."""
+    """A lost batch of source deletes stops the delete, and no message whose sources it
+    held goes: a message is how the retry finds its sources (they were queried, not
+    known to the mirror)."""
     web = WebApp(dynamodb_client(dynamodb_endpoint))
     create_galileo_table(web.client, TABLE)
     client = fast_client(dynamodb_endpoint)
@@ -506,7 +570,10 @@ def test_an_interrupted_chat_delete_leaves_no_source_behind(dynamodb_endpoint: s
         lib.sync()  # listed, never opened: its sources are not known to the mirror
         lib.delete_chat("c1")
         assert lib.push(retry_now=True).error and lost
-        assert {k.split("#")[0] for k in by_key(web.items())} >= {"CHAT", "MESSAGE"}
+        left = by_key(web.items())
+        assert {k.split("#")[0] for k in left} >= {"CHAT", "MESSAGE"}
+        orphans = [k for k in left if k.startswith("SOURCE#") and f"MESSAGE#{k.split('#')[1]}" not in left]
+        assert orphans == []
         result = lib.sync()
         assert (result.pending, result.parked) == (0, 0)
         assert web.items() == [] and lib.remote_snapshot() == []

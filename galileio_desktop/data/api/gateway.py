@@ -469,9 +469,16 @@ class ApiGateway:
         return len(known_sources or ())
 
     def delete_chat(
-        self, chat_id: str, progress: Progress | None = None, known_sources: KnownSources | None = None
+        self,
+        chat_id: str,
+        progress: Progress | None = None,
+        known_sources: KnownSources | None = None,
+        *,
+        meanwhile: Callable[[], None] | None = None,
     ) -> DeleteResult:
-        """``DELETE /chat/{chatId}``: the server deletes its messages and sources too."""
+        """``DELETE /chat/{chatId}``: the server deletes its messages and sources too, in
+        the one request, so nothing is ever confirmed gone before the chat: ``meanwhile``
+        (see the DynamoDB gateway's) is not called."""
         self._call("DELETE", f"chat/{self._quote(chat_id)}", "Deleting chat", "DeleteItem")
         if progress:
             progress(1, 1)

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..aws_errors import dynamo_errors
 from ..errors import NotDynamoDB, NotFound, RemoteRejected
 from ..pins import PinChange
 from ..schema import (
-    MESSAGE_SK_PREFIX,
     Chat,
     Message,
     Source,
@@ -37,8 +35,9 @@ from ..schema import (
     validate_title,
 )
 from . import transact_writer as tx
-from .batch_writer import BATCH_LIMIT, delete_request, put_request, write_all
+from .batch_writer import BATCH_LIMIT, delete_request, put_request, write_all, write_batch
 from .cancellation import CancelToken, make_interruptible
+from .chat_delete import ChatDelete, DeleteRequests, DeleteResult, KnownSources
 from .response_check import install_response_check
 
 log = logging.getLogger(__name__)
@@ -56,10 +55,6 @@ class Page(list):  # type: ignore[type-arg]
     def __init__(self, items: Iterable[TypedItem] = (), more: bool = False) -> None:
         super().__init__(items)
         self.more = more
-
-
-#: Source keys of messages, by message id, as the caller's mirror knows them.
-KnownSources = Mapping[str, Sequence[TypedItem]]
 
 
 _pool_thread = threading.local()
@@ -105,20 +100,6 @@ class ChatGone(NotFound):
         super().__init__(f"Chat {chat_id} does not exist (it may have been deleted).")
         self.chat_id = chat_id
         self.message_written = message_written
-
-
-@dataclass(frozen=True)
-class DeleteResult:
-    chat_id: str
-    deleted_messages: int
-    deleted_sources: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "chatId": self.chat_id,
-            "deletedMessages": self.deleted_messages,
-            "deletedSources": self.deleted_sources,
-        }
 
 
 class ChatGateway:
@@ -525,73 +506,49 @@ class ChatGateway:
         return len(source_keys)
 
     def delete_chat(
-        self, chat_id: str, progress: Progress | None = None, known_sources: KnownSources | None = None
+        self,
+        chat_id: str,
+        progress: Progress | None = None,
+        known_sources: KnownSources | None = None,
+        *,
+        meanwhile: Callable[[], None] | None = None,
     ) -> DeleteResult:
-        """Delete a chat, every message and every source: sources, then messages, then the
-        chat item.
+        """Delete a chat, every message and every source: each message once its sources
+        are gone, the chat item last (see :mod:`.chat_delete` for the order and why).
 
         The chat stays listed until everything under it is gone, so an interrupted
         delete is visible and simply run again (every step is idempotent).
 
         Which sources are deleted: a message found in ``known_sources`` loses exactly the
-        source keys given there, without a query; the caller vouches that these are all
-        of them (its mirror read them in a complete reconcile, queried them, or wrote
-        them itself). Every other message listed in GSI1 has its sources queried,
-        questions too: the web app never writes sources for a question, but another
-        writer of the table could. Messages of ``known_sources`` that GSI1 does not list
-        (yet: the index lags) are deleted all the same.
+        source keys given there, without a query, and before the chat's messages are
+        listed; the caller vouches that these are all of them (its mirror read them in a
+        complete reconcile, queried them, or wrote them itself). Every other message
+        listed in GSI1 has its sources queried, questions too: the web app never writes
+        sources for a question, but another writer of the table could. Messages of
+        ``known_sources`` that GSI1 does not list (yet: the index lags) are deleted all
+        the same.
+
+        ``meanwhile``: the caller's own work, run on this thread once everything under
+        the chat is gone, while the chat item's delete is on its way.
         """
-        message_items = self.list_message_keys(chat_id)
-        known = dict(known_sources or {})
-        message_keys: dict[str, TypedItem] = {}
-        for item in message_items:
-            message_id = _listed_message_id(item)
-            if message_id:
-                message_keys[message_id] = key_of(item)
-        for message_id in known:
-            message_keys.setdefault(message_id, message_key(self.user_id, message_id))
-        to_query = [mid for mid in message_keys if mid not in known]
-        total = len(message_keys) * 2 + 1
-        done = 0
-        lock = threading.Lock()
+        requests = DeleteRequests(
+            list_messages=lambda: self.list_message_keys(chat_id),
+            list_sources=self.list_source_items,
+            write_batch=lambda batch: write_batch(self.client, self.table, batch, sleep=self._backoff_sleep),
+            delete_chat_item=lambda: self._delete_item(chat_key(self.user_id, chat_id), "Deleting chat"),
+            message_key=lambda message_id: message_key(self.user_id, message_id),
+        )
+        token = self.cancel_token
+        run = ChatDelete(
+            chat_id,
+            requests,
+            known_sources,
+            width=self.max_workers,
+            progress=progress,
+            cancelled=lambda: token.error() if token.cancelled else None,
+        )
+        return run.run(self._pool_for(self.max_workers), meanwhile)
 
-        def step(count: int = 1) -> None:
-            nonlocal done
-            with lock:
-                done += count
-                current = done
-            if progress:
-                progress(min(current, total), total)
-
-        source_keys = [key_of(k) for mid in message_keys if mid in known for k in known[mid]]
-        if len(message_keys) > len(to_query):
-            step(len(message_keys) - len(to_query))
-        source_keys += self._source_keys_of(to_query, step)
-        # Every source goes before any message: a message is what makes a later retry
-        # find (or query) its sources, so none may be deleted while a source of it could
-        # still be there. Each phase runs its batches concurrently; a failed batch stops
-        # the delete before the next phase, and the retry starts again from the messages.
-        requests = len(source_keys) + len(message_keys)
-        message_total = len(message_keys)
-        for keys in (source_keys, list(message_keys.values())):
-            self._write_all(
-                [delete_request(k) for k in keys],
-                on_batch=lambda n: step(max(1, n * message_total // max(1, requests))),
-            )
-        with dynamo_errors("Deleting chat"):
-            self.client.delete_item(TableName=self.table, Key=chat_key(self.user_id, chat_id))
-        if progress:
-            progress(total, total)
-        return DeleteResult(chat_id, len(message_keys), len(source_keys))
-
-
-def _listed_message_id(item: TypedItem) -> str:
-    """The id a chat delete takes a listed item for: its sort key's, as the mirror files
-    messages; "" for an item that is not a message (the chat's index key is anyone's to
-    write). Another writer's ``messageId`` could name a message of another chat, whose
-    sources the delete would then take, and a chat item filed under the index would go."""
-    sk = item.get("SK")
-    text = sk.get("S") if type(sk) is dict else None
-    if isinstance(text, str) and text.startswith(MESSAGE_SK_PREFIX):
-        return text[len(MESSAGE_SK_PREFIX) :]
-    return ""
+    def _delete_item(self, key: TypedItem, what: str) -> None:
+        with dynamo_errors(what):
+            self.client.delete_item(TableName=self.table, Key=key)

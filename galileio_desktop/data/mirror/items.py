@@ -74,22 +74,37 @@ def forget_remote(conn: sqlite3.Connection, sks: Iterable[str]) -> int:
     return count
 
 
-def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
-    """A chat this device deleted: its chat, messages and sources are gone from the server.
+def forget_chat_contents(conn: sqlite3.Connection, chat_id: str) -> int:
+    """The messages and sources of a chat this device is deleting are gone from the server:
+    their rows go, the chat row stays (hidden by the queued delete) until the chat item's
+    own delete is confirmed. Rows without a remote state (views of operations still
+    queued) stay for :func:`forget_chat_items`. Returns how many rows went.
 
-    In bulk (a chat may hold thousands of items): its rows are deleted, then the rows
-    of operations still queued for it are made again as :func:`overlay.refresh_chat`
-    does (a row without a remote state is only ever the view of such an operation).
-    The messages and sources go before the chat row, so the activity trigger leaves the
-    chat alone until its last row (see ``migrations._v7``). Returns how many items had
-    a remote state.
+    The messages go before the chat row, so the activity trigger leaves the chat alone
+    until its last row (see ``migrations._v7``).
     """
     orphans = conn.execute(
         "DELETE FROM item WHERE kind = 'SOURCE' AND chat_id = '' AND remote IS NOT NULL AND message_id IN "
         "(SELECT message_id FROM item WHERE kind = 'MESSAGE' AND chat_id = ?)",
         (chat_id,),
     ).rowcount
-    own = int(
+    own = conn.execute(
+        "DELETE FROM item WHERE chat_id = ? AND kind != 'CHAT' AND remote IS NOT NULL", (chat_id,)
+    ).rowcount
+    return orphans + own
+
+
+def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
+    """A chat this device deleted: its chat, messages and sources are gone from the server.
+
+    In bulk (a chat may hold thousands of items): its rows are deleted (its messages and
+    sources first, see :func:`forget_chat_contents`), then the rows of operations still
+    queued for it are made again as :func:`overlay.refresh_chat` does (a row without a
+    remote state is only ever the view of such an operation). Returns how many items
+    had a remote state.
+    """
+    count = forget_chat_contents(conn, chat_id)
+    count += int(
         conn.execute(
             "SELECT COUNT(*) FROM item WHERE chat_id = ? AND remote IS NOT NULL", (chat_id,)
         ).fetchone()[0]
@@ -98,7 +113,7 @@ def forget_chat_items(conn: sqlite3.Connection, chat_id: str) -> int:
     conn.execute("DELETE FROM item WHERE chat_id = ?", (chat_id,))
     conn.execute("DELETE FROM chat_sync WHERE chat_id = ?", (chat_id,))
     overlay.refresh_chat(conn, chat_id)
-    return orphans + own
+    return count
 
 
 def forget_message_items(conn: sqlite3.Connection, message_id: str) -> int:

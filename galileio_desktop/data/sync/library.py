@@ -330,7 +330,9 @@ class ChatLibrary:
             if not shown and not is_ghost(outbox.light_ops(conn, chat_id)):
                 raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
             op_id = outbox.enqueue(conn, outbox.DELETE_CHAT, chat_id, {}, now, not_before=not_before_ms or 0)
-            self._refresh(conn, op_id)
+            # Its sources go out of sight with their messages; their rows are hidden when
+            # the delete is sent (see overlay.refresh_chat).
+            overlay.refresh_chat(conn, chat_id, sources=False)
         return op_id
 
     def add_message(

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -300,9 +301,22 @@ class Pusher:
         return self._confirm(op, [stored])
 
     def _delete_chat(self, op: Op) -> _Outcome:
+        """Delete the chat on the server, the mirror's work beside the requests: the rows
+        of its sources are hidden (their full-text entries removed) while the first
+        requests are on their way, and its messages and sources forgotten while the chat
+        item's own delete is; the chat row and the queue follow once that is confirmed.
+        Each of these commits by itself, so an interruption anywhere leaves a state the
+        next pass finishes (the queued delete hides whatever is left)."""
         with self.mirror.read() as conn:
             known = known_sources.source_keys_of_chat(conn, op.chat_id, self.mirror.user_id)
-        self.gateway.delete_chat(op.chat_id, known_sources=known)
+        hiding = threading.Thread(target=self._hide_chat, args=(op.chat_id,), name="hide-chat")
+        hiding.start()
+        try:
+            self.gateway.delete_chat(
+                op.chat_id, known_sources=known, meanwhile=lambda: self._forget_contents(op.chat_id)
+            )
+        finally:
+            hiding.join()
         with self.mirror.write() as conn:
             known_sources.forget_chat(conn, op.chat_id)
             # Earlier operations of the chat left here are parked or held: the delete
@@ -314,6 +328,28 @@ class Pusher:
                 outbox.remove(conn, victim.op_id)
             items.forget_chat_items(conn, op.chat_id)
         return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
+
+    def _hide_chat(self, chat_id: str) -> None:
+        """Hide every row of a chat being deleted, its sources too (see
+        :func:`overlay.refresh_chat`). SQLite does this work without the interpreter lock,
+        beside the requests. A failure here changes nothing of the delete: logged, and
+        the rows go when the delete is confirmed."""
+        try:
+            with self.mirror.write() as conn:
+                overlay.refresh_chat(conn, chat_id)
+        except GalileioError as exc:
+            log.warning("could not hide the rows of a chat being deleted: %s", exc)
+
+    def _forget_contents(self, chat_id: str) -> None:
+        """The chat's messages and sources are gone from the server: forget their rows
+        (the chat row stays, hidden, until its own delete is confirmed). A failure is
+        logged: the rows go with the chat row all the same."""
+        try:
+            with self.mirror.write() as conn:
+                known_sources.forget_chat(conn, chat_id)
+                items.forget_chat_contents(conn, chat_id)
+        except GalileioError as exc:
+            log.warning("could not forget the messages of a deleted chat yet: %s", exc)
 
     def _put_message(self, op: Op) -> _Outcome:
         item = decode(op.payload["item"])
