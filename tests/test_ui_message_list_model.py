@@ -7,7 +7,7 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 from ui_helpers import message_view
 
-from galileio_desktop.ui.conversation.message_delegate import MessageDelegate
+from galileio_desktop.ui.conversation.message_delegate import PAD_X, SIDE_MARGIN, MessageDelegate
 from galileio_desktop.ui.conversation.message_list_model import MessageListModel, MessageRoles, MessageRow
 
 pytestmark = pytest.mark.gui
@@ -148,3 +148,84 @@ def test_dark_palette_changes_the_bubble_colours(qapp) -> None:
     assert theme.ai_bubble(dark).lightness() < 100 < theme.ai_bubble(light).lightness()
     assert theme.human_bubble(dark).lightness() < 100 < theme.human_bubble(light).lightness()
     assert theme.accent(dark) != theme.accent(light)
+
+
+def _paint_row(delegate: MessageDelegate, model: MessageListModel, number: int, palette: QPalette):  # noqa: ANN202
+    """Row ``number`` painted by ``delegate`` into an image the row's size, as a view would."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    row = model.row_at(number)
+    assert row is not None
+    height = delegate.row_height(row, MessageListModel.state_text(row))
+    image = QImage(800, height, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, 800, height)
+    option.palette = palette
+    painter = QPainter(image)
+    delegate.paint(painter, option, model.index(number, 0))
+    painter.end()
+    return image
+
+
+def test_a_rows_stamp_and_place_are_worked_out_once_and_again_when_it_changes(qapp, monkeypatch) -> None:
+    """A paint asks for a row's time stamp and geometry every time the row shows: they are
+    worked out once, and again for a row that changed, a new width or another font."""
+    from galileio_desktop.ui import time_groups
+
+    stamps: list[int] = []
+    real_stamp = time_groups.message_time
+    monkeypatch.setattr(
+        time_groups, "message_time", lambda ms, today: stamps.append(ms) or real_stamp(ms, today)
+    )
+    model = MessageListModel()
+    model.set_chat(CHAT, _views(0, 3), total=3)
+    delegate = MessageDelegate()
+    delegate.set_style(QFont(), QApplication.palette())
+    delegate.set_width(800)
+    places: list[str] = []
+    real_geometry = delegate._geometry
+    monkeypatch.setattr(
+        delegate, "_geometry", lambda row, state: places.append(row.key) or real_geometry(row, state)
+    )
+    palette = QApplication.palette()
+    first = _paint_row(delegate, model, 1, palette)
+    assert _paint_row(delegate, model, 1, palette) == first
+    assert stamps == [T0 + 1000] and places == ["m1"]
+    assert model.data(model.index(1, 0), MessageRoles.TIME_TEXT) == real_stamp(T0 + 1000, model._today)
+    model.upsert_view(message_view(CHAT, "ai", "message 1, longer " * 30, T0 + 1000, message_id="m1"))
+    changed = _paint_row(delegate, model, 1, palette)
+    assert places == ["m1", "m1"] and changed.height() > first.height()
+    delegate.set_width(500)
+    _paint_row(delegate, model, 1, palette)
+    assert places == ["m1", "m1", "m1"]
+    bigger = QFont()
+    bigger.setPointSizeF(QFont().pointSizeF() * 1.5)
+    delegate.set_style(bigger, palette)
+    _paint_row(delegate, model, 1, palette)
+    assert places == ["m1", "m1", "m1", "m1"]
+
+
+def test_a_row_painted_in_another_palette_takes_its_colours(qapp) -> None:
+    """The colours a paint works out from a palette are kept per palette: a theme switch
+    paints with the new one's."""
+    from PySide6.QtGui import QColor
+
+    from galileio_desktop.ui import theme
+
+    model = MessageListModel()
+    model.set_chat(CHAT, _views(0, 2), total=2)
+    delegate = MessageDelegate()
+    delegate.set_style(QFont(), QApplication.palette())
+    delegate.set_width(800)
+    light = QApplication.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#1f2125"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#17181b"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    for palette in (light, dark, light):
+        image = _paint_row(delegate, model, 1, palette)  # an answer: its bubble on the left
+        inside = image.pixelColor(SIDE_MARGIN + PAD_X // 2, image.height() // 2)  # left of the text
+        assert inside.rgb() == theme.ai_bubble(palette).rgb()

@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,8 @@ FOOTER_GAP = 5
 MAX_TEXT_WIDTH = 760
 HUMAN_SHARE = 0.78
 DOC_CACHE_SIZE = 256
+#: Rows whose geometry is kept for the next paint (those on screen, and a few screens more).
+GEOMETRY_CACHE_SIZE = 1_024
 HEIGHT_CACHE_SIZE = 50_000
 #: With deferred heights, the chat's newest rows are measured when asked, back to those
 #: that fill the view (what it shows when the chat opens at its bottom), this many at
@@ -121,6 +123,15 @@ class MessageDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._width = 600
         self._font = QFont()
+        self._set_font(self._font)
+        #: Each row's geometry at the current width and font, by key, with the row and the
+        #: footer text it is for: a paint asks for it every time the row shows.
+        self._geometries: dict[str, tuple[MessageRow, str, RowGeometry]] = {}
+        #: Colours worked out from a palette, by (palette, colour): a paint asks for a
+        #: dozen a row, and some are a search for a contrast (see :meth:`_colour`).
+        self._colours: dict[tuple[int, Callable[[QPalette], QColor]], QColor] = {}
+        #: The palette a row's text is painted with, by (palette, muted).
+        self._text_palettes: dict[tuple[int, bool], QPalette] = {}
         self._dark = False
         self._code_bg = QColor()
         self._heights: OrderedDict[tuple[str, int, int, bool], int] = OrderedDict()
@@ -169,6 +180,7 @@ class MessageDelegate(QStyledItemDelegate):
             return False
         self._width = width
         self._sizes.clear()
+        self._geometries.clear()
         return True
 
     def set_style(self, font: QFont, palette: QPalette) -> None:
@@ -177,11 +189,19 @@ class MessageDelegate(QStyledItemDelegate):
         code_bg = theme.code_background(palette)
         link = theme.accent(palette)
         if font != self._font or dark != self._dark or code_bg != self._code_bg or link != self._link:
-            self._font = QFont(font)
+            self._set_font(QFont(font))
             self._dark = dark
             self._code_bg = code_bg
             self._link = link
             self.clear_caches()
+
+    def _set_font(self, font: QFont) -> None:
+        """The pane's font, and the smaller ones of headers, footers and code labels."""
+        self._font = font
+        self._small = theme.scaled_font(font, 0.85)
+        self._small_metrics = QFontMetrics(self._small)
+        self._bold_small = theme.scaled_font(font, 0.85, bold=True)
+        self._bold_metrics = QFontMetrics(self._bold_small)
 
     def set_find_highlight(self, term: str, current: tuple[str, int] | None = None) -> None:
         """Mark every occurrence of ``term`` (case-insensitive) in the rows painted, and
@@ -199,6 +219,9 @@ class MessageDelegate(QStyledItemDelegate):
         self._pending.clear()
         self._tail = None
         self._find_cache.clear()
+        self._geometries.clear()
+        self._colours.clear()
+        self._text_palettes.clear()
 
     # -- geometry -----------------------------------------------------------------------
 
@@ -322,7 +345,7 @@ class MessageDelegate(QStyledItemDelegate):
             cursor.mergeBlockFormat(top)
 
     def code_header_height(self) -> int:
-        return QFontMetrics(self._small_font()).height() + 8
+        return self._small_metrics.height() + 8
 
     def code_areas(self, row: MessageRow, doc: MessageDocument | None = None) -> list[CodeArea]:
         """Where each code block of ``doc`` is, in document coordinates (see :class:`CodeArea`)."""
@@ -335,7 +358,7 @@ class MessageDelegate(QStyledItemDelegate):
         areas: list[CodeArea] = []
         header = self.code_header_height()
         width = doc.textWidth()
-        small = QFontMetrics(self._small_font())
+        small = self._small_metrics
         for number, (rect, lines, overflow, language) in enumerate(places):
             label = "Copied" if self.copied_code == (row.key, number) else "Copy"
             button_w = small.horizontalAdvance(label) + 16
@@ -367,10 +390,30 @@ class MessageDelegate(QStyledItemDelegate):
         return places
 
     def _small_font(self) -> QFont:
-        return theme.scaled_font(self._font, 0.85)
+        return self._small
+
+    def _colour(self, colour: Callable[[QPalette], QColor], palette: QPalette) -> QColor:
+        """``colour(palette)`` (one of :mod:`.theme`'s), worked out once a palette."""
+        key = (palette.cacheKey(), colour)
+        found = self._colours.get(key)
+        if found is None:
+            if len(self._colours) >= 256:
+                self._colours.clear()
+            found = self._colours[key] = colour(palette)
+        return found
 
     def geometry(self, row: MessageRow, state_text: str) -> RowGeometry:
-        small = QFontMetrics(self._small_font())
+        known = self._geometries.get(row.key)
+        if known is not None and known[0] is row and known[1] == state_text:
+            return known[2]
+        geo = self._geometry(row, state_text)
+        if len(self._geometries) >= GEOMETRY_CACHE_SIZE:
+            self._geometries.clear()
+        self._geometries[row.key] = (row, state_text, geo)
+        return geo
+
+    def _geometry(self, row: MessageRow, state_text: str) -> RowGeometry:
+        small = self._small_metrics
         doc = self.document(row)
         text_w = int(doc.textWidth())
         text_h = int(doc.size().height() + 0.5)
@@ -439,7 +482,7 @@ class MessageDelegate(QStyledItemDelegate):
         per_line = max(8, self._text_limit(row) // max(1, metrics.averageCharWidth()))
         text = row.text or "…"
         lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
-        header = QFontMetrics(self._small_font()).height()
+        header = self._small_metrics.height()
         footer = header + 6 + FOOTER_GAP if self._height_key(row, state_text)[3] else 0
         return V_MARGIN + header + HEADER_GAP + lines * metrics.lineSpacing() + 2 * PAD_Y + footer + V_MARGIN
 
@@ -515,22 +558,32 @@ class MessageDelegate(QStyledItemDelegate):
     # -- painting -----------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        row = index.data(MessageRoles.ROW)
-        if not isinstance(row, MessageRow):
-            return
-        state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
+        model = index.model()
+        if isinstance(model, MessageListModel):  # straight from the pane's model (see sizeHint)
+            row: Any = model.row_at(index.row())
+            if row is None:
+                return
+            state_text = MessageListModel.state_text(row)
+            highlighted = model.is_highlighted(row.key)
+            when = model.time_text(row)
+        else:
+            row = index.data(MessageRoles.ROW)
+            if not isinstance(row, MessageRow):
+                return
+            state_text = str(index.data(MessageRoles.STATE_TEXT) or "")
+            highlighted = bool(index.data(MessageRoles.HIGHLIGHTED))
+            when = str(index.data(MessageRoles.TIME_TEXT) or "")
         geo = self.geometry(row, state_text)
         pending = self._pending.get(row.key)
         if pending is not None:  # on screen with an estimated height: measure it next
             self._pending.move_to_end(row.key)
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        highlighted = bool(index.data(MessageRoles.HIGHLIGHTED))
         painter.save()
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.translate(option.rect.topLeft())
-            self._paint_header(painter, palette, row, str(index.data(MessageRoles.TIME_TEXT) or ""), geo)
+            self._paint_header(painter, palette, row, when, geo)
             self._paint_bubble(painter, palette, row, geo, selected, highlighted)
             exposed = (
                 None
@@ -545,12 +598,11 @@ class MessageDelegate(QStyledItemDelegate):
     def _paint_header(
         self, painter: QPainter, palette: QPalette, row: MessageRow, when: str, geo: RowGeometry
     ) -> None:
-        small = self._small_font()
-        painter.setFont(small)
+        small = self._small
         who = "You" if row.kind == HUMAN else "Assistant"
-        bold = theme.scaled_font(self._font, 0.85, bold=True)
-        name_w = QFontMetrics(bold).horizontalAdvance(who)
-        time_w = QFontMetrics(small).horizontalAdvance(when)
+        bold = self._bold_small
+        name_w = self._bold_metrics.horizontalAdvance(who)
+        time_w = self._small_metrics.horizontalAdvance(when)
         gap = 8
         if row.kind == HUMAN:
             x = geo.bubble.right() + 1 - (name_w + gap + time_w)
@@ -564,7 +616,7 @@ class MessageDelegate(QStyledItemDelegate):
             who,
         )
         painter.setFont(small)
-        painter.setPen(theme.muted_text(palette))
+        painter.setPen(self._colour(theme.muted_text, palette))
         painter.drawText(
             QRect(x + name_w + gap, geo.header.top(), time_w + 2, geo.header.height()),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
@@ -580,17 +632,16 @@ class MessageDelegate(QStyledItemDelegate):
         selected: bool,
         highlighted: bool,
     ) -> None:
-        fill = theme.human_bubble(palette) if row.kind == HUMAN else theme.ai_bubble(palette)
+        fill = self._colour(theme.human_bubble if row.kind == HUMAN else theme.ai_bubble, palette)
         if highlighted:
             fill = theme.revealed_bubble(palette, fill)
         painter.setBrush(fill)
         if selected:
-            pen_colour = theme.accent(palette)
-            painter.setPen(pen_colour)
+            painter.setPen(self._colour(theme.accent, palette))
         elif row.failed or row.unsent_reason:
-            painter.setPen(theme.error(palette))
+            painter.setPen(self._colour(theme.error, palette))
         else:
-            painter.setPen(theme.border(palette) if row.kind != HUMAN else Qt.PenStyle.NoPen)
+            painter.setPen(self._colour(theme.border, palette) if row.kind != HUMAN else Qt.PenStyle.NoPen)
         rect = QRectF(geo.bubble).adjusted(0.5, 0.5, -0.5, -0.5)
         painter.drawRoundedRect(rect, theme.RADIUS + 2, theme.RADIUS + 2)
         if selected:
@@ -614,12 +665,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.save()
         painter.translate(QPointF(geo.text_origin))
         context = QAbstractTextDocumentLayout.PaintContext()
-        context.palette = QPalette(palette)
-        text_colour = palette.color(QPalette.ColorRole.Text)
-        if row.streaming and not row.text:
-            text_colour = theme.muted_text(palette)
-        context.palette.setColor(QPalette.ColorRole.Text, text_colour)
-        context.palette.setColor(QPalette.ColorRole.Link, theme.accent(palette))
+        context.palette = self._text_palette(palette, muted=row.streaming and not row.text)
         context.selections = self._marks(row, doc, palette, row_number, model)
         full = QRectF(0, 0, doc.textWidth(), doc.size().height())
         painter.setPen(Qt.PenStyle.NoPen)
@@ -627,10 +673,13 @@ class MessageDelegate(QStyledItemDelegate):
         for area in areas:
             painter.drawRoundedRect(area.rect, theme.RADIUS - 4, theme.RADIUS - 4)
         scrolled = [a for a in areas if self.code_offsets.get((row.key, a.number), 0.0) > 0]
-        clip = QRegion(full.toAlignedRect())
-        for area in scrolled:
-            clip = clip.subtracted(QRegion(area.lines.toAlignedRect()))
-        painter.setClipRegion(clip)
+        if scrolled:
+            clip = QRegion(full.toAlignedRect())
+            for area in scrolled:
+                clip = clip.subtracted(QRegion(area.lines.toAlignedRect()))
+            painter.setClipRegion(clip)
+        else:
+            painter.setClipRect(full.toAlignedRect())
         shown = full if exposed is None else full.intersected(exposed.translated(-QPointF(geo.text_origin)))
         context.clip = shown
         if not shown.isEmpty():  # (an empty clip would mean no clip: everything drawn)
@@ -649,6 +698,22 @@ class MessageDelegate(QStyledItemDelegate):
             self._paint_code_chrome(painter, palette, row, area)
         self._paint_focus(painter, palette, row, doc, areas)
         painter.restore()
+
+    def _text_palette(self, palette: QPalette, *, muted: bool) -> QPalette:
+        """``palette`` with the text's colours (muted: an answer yet to start)."""
+        key = (palette.cacheKey(), muted)
+        found = self._text_palettes.get(key)
+        if found is None:
+            found = QPalette(palette)
+            text = (
+                self._colour(theme.muted_text, palette) if muted else palette.color(QPalette.ColorRole.Text)
+            )
+            found.setColor(QPalette.ColorRole.Text, text)
+            found.setColor(QPalette.ColorRole.Link, self._colour(theme.accent, palette))
+            if len(self._text_palettes) >= 16:
+                self._text_palettes.clear()
+            self._text_palettes[key] = found
+        return found
 
     def _marks(
         self, row: MessageRow, doc: MessageDocument, palette: QPalette, row_number: int, model: Any
@@ -702,9 +767,8 @@ class MessageDelegate(QStyledItemDelegate):
         self, painter: QPainter, palette: QPalette, row: MessageRow, area: CodeArea
     ) -> None:
         """A code block's header (its language, Copy) and, when it overflows, its scroll bar."""
-        small = self._small_font()
-        painter.setFont(small)
-        muted = theme.muted_text(palette)
+        painter.setFont(self._small)
+        muted = self._colour(theme.muted_text, palette)
         header = QRectF(
             area.rect.left() + 10,
             area.rect.top(),
@@ -717,13 +781,15 @@ class MessageDelegate(QStyledItemDelegate):
                 header, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), area.language
             )
         copied = self.copied_code == (row.key, area.number)
-        painter.setPen(theme.input_border(palette))  # a button: its outline holds 3:1
-        painter.setBrush(theme.code_button(palette))
+        painter.setPen(self._colour(theme.input_border, palette))  # a button: its outline holds 3:1
+        painter.setBrush(self._colour(theme.code_button, palette))
         painter.drawRoundedRect(area.copy.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
-        painter.setPen(theme.success(palette) if copied else palette.color(QPalette.ColorRole.Text))
+        painter.setPen(
+            self._colour(theme.success, palette) if copied else palette.color(QPalette.ColorRole.Text)
+        )
         painter.drawText(area.copy, int(Qt.AlignmentFlag.AlignCenter), "Copied" if copied else "Copy")
         if area.overflow > 0:  # in the header, between the language and Copy
-            label_w = QFontMetrics(small).horizontalAdvance(area.language) + 20 if area.language else 10
+            label_w = self._small_metrics.horizontalAdvance(area.language) + 20 if area.language else 10
             left = area.rect.left() + label_w
             middle = area.rect.top() + (area.lines.top() - area.rect.top()) / 2
             track = QRectF(
@@ -736,7 +802,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.blend(self._code_bg, palette.color(QPalette.ColorRole.Text), 0.08))
             painter.drawRoundedRect(track, SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2)
-            painter.setBrush(theme.scroll_thumb(palette))
+            painter.setBrush(self._colour(theme.scroll_thumb, palette))
             painter.drawRoundedRect(
                 QRectF(x, track.top(), thumb_w, track.height()), SCROLL_BAR_PX / 2, SCROLL_BAR_PX / 2
             )
@@ -787,26 +853,28 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> None:
         if geo.footer.isNull():
             return
-        small = self._small_font()
-        painter.setFont(small)
-        metrics = QFontMetrics(small)
+        painter.setFont(self._small)
+        metrics = self._small_metrics
+        accent = self._colour(theme.accent, palette)
         if not geo.sources.isNull():
-            painter.setPen(theme.accent(palette))  # the outline holds 3:1: the chip is a control
-            painter.setBrush(theme.chip_fill(palette))
+            painter.setPen(accent)  # the outline holds 3:1: the chip is a control
+            painter.setBrush(self._colour(theme.chip_fill, palette))
             chip = QRectF(geo.sources).adjusted(0.5, 0.5, -0.5, -0.5)
             painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
-            painter.setPen(theme.accent(palette))
+            painter.setPen(accent)
             painter.drawText(
                 geo.sources, int(Qt.AlignmentFlag.AlignCenter), self.sources_label(row.source_count)
             )
         if not geo.retry.isNull():
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.accent(palette))
+            painter.setBrush(accent)
             painter.drawRoundedRect(QRectF(geo.retry), geo.retry.height() / 2, geo.retry.height() / 2)
-            painter.setPen(theme.on_accent(palette))
+            painter.setPen(self._colour(theme.on_accent, palette))
             painter.drawText(geo.retry, int(Qt.AlignmentFlag.AlignCenter), "Retry")
         if state_text:
-            colour = theme.error(palette) if (row.failed or row.unsent_reason) else theme.muted_text(palette)
+            colour = self._colour(
+                theme.error if (row.failed or row.unsent_reason) else theme.muted_text, palette
+            )
             painter.setPen(colour)
             if row.kind == HUMAN:
                 right = (geo.retry.left() - 8) if not geo.retry.isNull() else geo.bubble.right()

@@ -35,6 +35,8 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 HUMAN = "human"
 AI = "ai"
+#: The most time stamps kept worked out (a paint shows a row's every time it draws it).
+TIME_TEXTS = 4_096
 
 
 class MessageRoles:
@@ -118,6 +120,8 @@ class MessageListModel(QAbstractListModel):
         self._written_at: dict[str, int] = {}
         self._today = today or dt.date.today()
         self._fixed_today = today is not None
+        #: The stamp under a message, by its time (see :meth:`time_text`).
+        self._time_texts: dict[int, str] = {}
 
     # -- Qt model API -------------------------------------------------------------------
 
@@ -158,13 +162,13 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRoles.ROW:
             return row
         if role == MessageRoles.TIME_TEXT:
-            return time_groups.message_time(row.created_at, self._today) if row.created_at else ""
+            return self.time_text(row)
         if role == MessageRoles.STATE_TEXT:
             return self.state_text(row)
         if role == MessageRoles.REVISION:
             return row.revision
         if role == MessageRoles.HIGHLIGHTED:
-            return row.key == self._highlighted
+            return self.is_highlighted(row.key)
         if role == MessageRoles.SOURCE_COUNT:
             return row.source_count
         return None
@@ -252,6 +256,7 @@ class MessageListModel(QAbstractListModel):
         self.beginResetModel()
         if not self._fixed_today:
             self._today = dt.date.today()  # "14:05" means today only on the day it is shown
+        self._time_texts.clear()
         if chat_id != self._chat_id:
             self._written_at.clear()
         self._chat_id = chat_id
@@ -438,6 +443,21 @@ class MessageListModel(QAbstractListModel):
         if old.failed != error:
             self._rows[row_number] = dataclasses.replace(old, failed=error)
             self._emit_changed(row_number)
+
+    def time_text(self, row: MessageRow) -> str:
+        """The stamp under ``row`` ("14:05" today, else with the date), worked out once."""
+        if not row.created_at:
+            return ""
+        text = self._time_texts.get(row.created_at)
+        if text is None:
+            if len(self._time_texts) >= TIME_TEXTS:
+                self._time_texts.clear()
+            text = self._time_texts[row.created_at] = time_groups.message_time(row.created_at, self._today)
+        return text
+
+    def is_highlighted(self, key: str) -> bool:
+        """Whether the row ``key`` is the one revealed (a search hit opened)."""
+        return key == self._highlighted
 
     def set_highlighted(self, key: str | None) -> None:
         previous, self._highlighted = self._highlighted, key
