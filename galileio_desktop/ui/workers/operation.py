@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ...data.sync import ChatLibrary
@@ -43,9 +42,12 @@ PUSH_DELAY_MS = 1_500
 MAX_TIMER_MS = 86_400_000
 
 
-@dataclass(frozen=True)
-class OpFailure:
-    """Why an operation failed: words for the user, and whether it is a bug."""
+class OpFailure(NamedTuple):
+    """Why an operation failed: words for the user, and whether it is a bug.
+
+    A named tuple rather than a frozen dataclass: this module is imported on the way to
+    the first paint, and defining a frozen dataclass costs about as much as the rest of
+    the module (Python compiles its generated methods)."""
 
     message: str
     is_bug: bool
