@@ -137,3 +137,30 @@ def test_a_lost_source_batch_deletes_no_message_of_its_sources(ddb: Any, knows_s
     still_known = {m: k for m, k in known.items() if f"MESSAGE#{m}" in left}
     gateway.delete_chat(chat.chat_id, known_sources=still_known if knows_sources else None)
     assert all_items(ddb) == []
+
+
+def test_the_caller_s_work_goes_beside_the_first_requests_and_the_chat_item(ddb: Any) -> None:
+    """``once_sent`` runs once the first requests are handed to the pool, ``meanwhile`` once every
+    message and source is confirmed gone; both on the caller's thread, once each."""
+    gateway = gateway_for(ddb)
+    chat, known = doomed_chat(gateway, messages=100, sources=3)
+    wire = Wire(ddb)
+    marks: list[tuple[str, list[tuple[str, str, list[str]]], threading.Thread]] = []
+
+    def mark(name: str) -> None:
+        with wire.lock:
+            marks.append((name, list(wire.log), threading.current_thread()))
+
+    gateway.delete_chat(
+        chat.chat_id, known_sources=known, once_sent=lambda: mark("sent"), meanwhile=lambda: mark("gone")
+    )
+    assert [name for name, *_ in marks] == ["sent", "gone"]
+    assert all(thread is threading.current_thread() for *_, thread in marks)
+    _, at_sent, _ = marks[0]
+    # right after the pool's first fill (4 requests), long before the 16 batches are done
+    assert sum(1 for event, name, _ in at_sent if event == "done" and name == "BatchWriteItem") <= 3
+    _, at_gone, _ = marks[1]
+    batches = [keys for event, name, keys in wire.log if name == "BatchWriteItem" and event == "done"]
+    assert [keys for event, name, keys in at_gone if name == "BatchWriteItem" and event == "done"] == batches
+    assert ("sent", "DeleteItem", [f"CHAT#{chat.chat_id}"]) in wire.log
+    assert all_items(ddb) == []

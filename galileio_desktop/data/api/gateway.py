@@ -474,11 +474,12 @@ class ApiGateway:
         progress: Progress | None = None,
         known_sources: KnownSources | None = None,
         *,
+        once_sent: Callable[[], None] | None = None,
         meanwhile: Callable[[], None] | None = None,
     ) -> DeleteResult:
         """``DELETE /chat/{chatId}``: the server deletes its messages and sources too, in
-        the one request, so nothing is ever confirmed gone before the chat: ``meanwhile``
-        (see the DynamoDB gateway's) is not called."""
+        the one request, so nothing is ever confirmed gone before the chat: ``once_sent``
+        and ``meanwhile`` (see the DynamoDB gateway's) are not called."""
         self._call("DELETE", f"chat/{self._quote(chat_id)}", "Deleting chat", "DeleteItem")
         if progress:
             progress(1, 1)

@@ -217,10 +217,18 @@ class ChatDelete:
 
     # -- running ----------------------------------------------------------------------
 
-    def run(self, pool: ThreadPoolExecutor, meanwhile: Callable[[], None] | None = None) -> DeleteResult:
-        """Delete everything; ``meanwhile``: the caller's own work, run on this thread once
-        every message and source is gone, while the chat item's delete is on its way."""
-        self._contents(pool)
+    def run(
+        self,
+        pool: ThreadPoolExecutor,
+        *,
+        once_sent: Callable[[], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> DeleteResult:
+        """Delete everything. ``once_sent``: called on this thread once the first requests
+        are on their way (it must return at once); ``meanwhile``: the caller's own work,
+        run on this thread once every message and source is gone, while the chat item's
+        delete is on its way."""
+        self._contents(pool, once_sent)
         sent = pool.submit(self.requests.delete_chat_item)
         try:
             if meanwhile is not None:
@@ -233,7 +241,7 @@ class ChatDelete:
             self.progress(total, total)
         return DeleteResult(self.chat_id, self._deleted_messages, len(self._gone))
 
-    def _contents(self, pool: ThreadPoolExecutor) -> None:
+    def _contents(self, pool: ThreadPoolExecutor, once_sent: Callable[[], None] | None) -> None:
         flying: dict[Future[Any], Callable[[Any], None]] = {}
         error: BaseException | None = None
         while True:
@@ -248,6 +256,12 @@ class ChatDelete:
                 flying[pool.submit(send)] = handle
             if not flying:
                 break
+            if once_sent is not None:
+                started, once_sent = once_sent, None
+                try:
+                    started()
+                except BaseException as exc:  # noqa: BLE001 - raised once nothing is in flight
+                    error = error or exc
             done, _ = wait(flying, return_when=FIRST_COMPLETED)
             for future in done:
                 handle = flying.pop(future)
@@ -255,10 +269,11 @@ class ChatDelete:
                 if failure is not None:
                     error = error or failure
                 elif error is None:
-                    handle(future.result())  # on this thread only: no lock
+                    try:
+                        handle(future.result())  # on this thread only: no lock
+                    except BaseException as exc:  # noqa: BLE001 - raised once nothing is in flight
+                        error = exc
         if error is not None:
             raise error
-        if (
-            self._ready or not self._sources_settled()
-        ):  # pragma: no cover - a bug, never a state of the server
+        if self._ready or not self._sources_settled():  # pragma: no cover - a bug
             raise RuntimeError("chat delete stopped with messages left to delete")

@@ -511,6 +511,7 @@ class ChatGateway:
         progress: Progress | None = None,
         known_sources: KnownSources | None = None,
         *,
+        once_sent: Callable[[], None] | None = None,
         meanwhile: Callable[[], None] | None = None,
     ) -> DeleteResult:
         """Delete a chat, every message and every source: each message once its sources
@@ -528,8 +529,10 @@ class ChatGateway:
         ``known_sources`` that GSI1 does not list (yet: the index lags) are deleted all
         the same.
 
-        ``meanwhile``: the caller's own work, run on this thread once everything under
-        the chat is gone, while the chat item's delete is on its way.
+        ``once_sent``: called on this thread as soon as the first requests are on their
+        way (to start the caller's own work beside them: it must return at once);
+        ``meanwhile``: the caller's own work, run on this thread once everything under the
+        chat is gone, while the chat item's delete is on its way.
         """
         requests = DeleteRequests(
             list_messages=lambda: self.list_message_keys(chat_id),
@@ -547,7 +550,7 @@ class ChatGateway:
             progress=progress,
             cancelled=lambda: token.error() if token.cancelled else None,
         )
-        return run.run(self._pool_for(self.max_workers), meanwhile)
+        return run.run(self._pool_for(self.max_workers), once_sent=once_sent, meanwhile=meanwhile)
 
     def _delete_item(self, key: TypedItem, what: str) -> None:
         with dynamo_errors(what):
