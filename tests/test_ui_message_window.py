@@ -147,6 +147,75 @@ def test_work_held_for_a_scrolls_paint_waits_a_few_turns_at_most(qtbot, pane: Me
     assert ran[-1] == "hidden"  # a hidden view paints nothing: no wait
 
 
+def _on_screen(view):  # noqa: ANN001, ANN202
+    """The viewport's pixels as the window shows them (not painted afresh)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QImage
+
+    viewport, window = view.viewport(), view.window()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    shot = view.screen().grabWindow(
+        window.winId(), corner.x(), corner.y(), viewport.width(), viewport.height()
+    )
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _painted_afresh(view):  # noqa: ANN001, ANN202
+    from PySide6.QtGui import QImage
+
+    return view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _unlike(a, b) -> int:  # noqa: ANN001
+    """Pixels whose colours differ by more than antialiasing's rounding (an edge drawn in
+    two partial paints may differ by a little from one drawn whole)."""
+    if a == b:
+        return 0
+    count = 0
+    for y in range(a.height()):
+        for x in range(a.width()):
+            pa, pb = a.pixel(x, y), b.pixel(x, y)
+            if pa != pb and max(abs((pa >> s & 255) - (pb >> s & 255)) for s in (0, 8, 16)) > 16:
+                count += 1
+    return count
+
+
+def _settle(qtbot, pane: MessagePane) -> None:
+    qtbot.waitUntil(lambda: not pane.warmer.is_active() and not pane.delegate.has_pending(), timeout=10_000)
+    qtbot.wait(50)
+
+
+def test_a_layout_that_leaves_the_rows_shown_in_place_repaints_nothing(qtbot, pane: MessagePane) -> None:
+    """A layout of every row (a page going in above, rows measured above) with the rows
+    on screen where they were leaves the screen as it was; one that moves them repaints."""
+    view = pane.view
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    _settle(qtbot, pane)
+    paints = view.paints
+    view.layout_in_place(view.doItemsLayout)
+    qtbot.wait(100)
+    assert view.paints == paints  # a plain layout repaints the whole viewport
+    assert _unlike(_on_screen(view), _painted_afresh(view)) == 0
+    view.layout_in_place(lambda: (view.doItemsLayout(), bar.setValue(bar.value() - 120)))
+    qtbot.waitUntil(lambda: view.paints > paints, timeout=2_000)
+    qtbot.wait(50)
+    assert _unlike(_on_screen(view), _painted_afresh(view)) == 0
+
+
+def test_what_shows_after_older_pages_go_in_is_what_a_paint_draws(qtbot, pane: MessagePane) -> None:
+    """Pages going in above repaint nothing when the rows shown stay: the screen must then
+    be what painting afresh draws, page after page."""
+    view = pane.view
+    bar = view.verticalScrollBar()
+    for _ in range(3):
+        rows = pane.model.rowCount()
+        bar.setValue(min(bar.value(), view.viewport().height()))  # near the top: a page is asked for
+        qtbot.waitUntil(lambda: pane.model.rowCount() > rows, timeout=10_000)  # noqa: B023
+        _settle(qtbot, pane)
+        assert _unlike(_on_screen(view), _painted_afresh(view)) == 0
+
+
 def test_a_far_message_opens_with_the_rows_around_it(qtbot, pane: MessagePane) -> None:
     target = "msg-00100"
     pane.reveal_message(target)

@@ -534,13 +534,16 @@ class MessagePane(QWidget):
         same distance from the top (heights above it may all have changed).
         """
         anchor = self._anchor()
+
+        def prepend() -> None:
+            if self.model.prepend_older(views, total, more=more):
+                self.model.trim(WINDOW_ROWS, newest=True)
+                self.view.doItemsLayout()
+                self._restore_anchor(anchor)
+
         self._adjusting = True
         try:
-            if not self.model.prepend_older(views, total, more=more):
-                return
-            self.model.trim(WINDOW_ROWS, newest=True)
-            self.view.doItemsLayout()
-            self._restore_anchor(anchor)
+            self.view.layout_in_place(prepend)  # (the rows shown stay as they were)
         finally:
             self._adjusting = False
 
@@ -595,14 +598,18 @@ class MessagePane(QWidget):
     def _relayout(self, anchor: tuple[str, int]) -> None:
         """Lay the rows out again: at the bottom if the view sticks there, else with the row
         that was at the top of the view back in its place."""
-        self._adjusting = True
-        try:
+
+        def relayout() -> None:
             self.view.doItemsLayout()
             scroll = self.view.verticalScrollBar()
             if self._stick_to_bottom:
                 scroll.setValue(scroll.maximum())
             else:
                 self._restore_anchor(anchor)
+
+        self._adjusting = True
+        try:
+            self.view.layout_in_place(relayout)
         finally:
             self._adjusting = False
 

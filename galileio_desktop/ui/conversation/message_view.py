@@ -595,6 +595,48 @@ class MessageListView(QListView):
         what, detail, _ = self._hit(pos)
         return detail if what == "link" else ""
 
+    def layout_in_place(self, change: Callable[[], None]) -> None:
+        """Run ``change`` (a layout of the rows, and the scroll keeping the row read in its
+        place) and repaint the viewport only if the rows it shows moved or changed. Rows
+        going in, or measured, above the screen leave it as it was, and a layout would
+        repaint all of it (3 to 5 ms of rich rows) for nothing.
+
+        While ``change`` runs the viewport takes no updates: a scroll does not move its
+        pixels either (a viewport with no child widgets), so when a row shown is not where
+        it was, or not the same row, the whole viewport is repainted."""
+        viewport = self.viewport()
+        if not viewport.updatesEnabled() or viewport.children():
+            change()
+            return
+        before = self._rows_shown()
+        viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
+        try:
+            change()
+        finally:
+            viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, False)
+        after = self._rows_shown()
+        if len(after) != len(before) or any(
+            a[0] is not b[0] or a[1] != b[1] for a, b in zip(after, before, strict=True)
+        ):
+            viewport.update()
+
+    def _rows_shown(self) -> list[tuple[object, QRect]]:
+        """Each row on screen, top to bottom, with its rectangle in the viewport."""
+        model = self.model()
+        count = model.rowCount() if model is not None else 0
+        if count == 0:
+            return []
+        height = self.viewport().height()
+        first = self.indexAt(QPoint(1, 0))
+        last = self.indexAt(QPoint(1, max(0, height - 1)))
+        top = first.row() if first.isValid() else 0
+        bottom = last.row() if last.isValid() else count - 1
+        shown = []
+        for number in range(top, bottom + 1):
+            index = model.index(number, 0)
+            shown.append((index.data(MessageRoles.ROW), self.visualRect(index)))
+        return shown
+
     def doItemsLayout(self) -> None:
         """Lay the rows out, through :attr:`layout_guard` when there is one."""
         guard = self.layout_guard
