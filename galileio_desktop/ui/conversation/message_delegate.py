@@ -126,7 +126,7 @@ class MessageDelegate(QStyledItemDelegate):
         self._set_font(self._font)
         #: Each row's geometry at the current width and font, by key, with the row and the
         #: footer text it is for: a paint asks for it every time the row shows.
-        self._geometries: dict[str, tuple[MessageRow, str, RowGeometry]] = {}
+        self._geometries: OrderedDict[str, tuple[MessageRow, str, RowGeometry]] = OrderedDict()
         #: Colours worked out from a palette, by (palette, colour): a paint asks for a
         #: dozen a row, and some are a search for a contrast (see :meth:`_colour`).
         self._colours: dict[tuple[int, Callable[[QPalette], QColor]], QColor] = {}
@@ -407,9 +407,10 @@ class MessageDelegate(QStyledItemDelegate):
         if known is not None and known[0] is row and known[1] == state_text:
             return known[2]
         geo = self._geometry(row, state_text)
-        if len(self._geometries) >= GEOMETRY_CACHE_SIZE:
-            self._geometries.clear()
         self._geometries[row.key] = (row, state_text, geo)
+        if len(self._geometries) > GEOMETRY_CACHE_SIZE:
+            # The oldest one: dropping them all at once frees thousands of Qt objects.
+            self._geometries.popitem(last=False)
         return geo
 
     def _geometry(self, row: MessageRow, state_text: str) -> RowGeometry:
