@@ -247,8 +247,9 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "The server and the proxy run in their own processes, but on the same CPUs as the code measured.",
         "",
         *(scale.HOW if meta["mode"] == "scale" else ()),
-        "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway: message "
-        "query, source queries on a pool of 16, batch deletes of 25 on the pool); the baseline queries "
+        "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway, one pipeline "
+        "on a pool of 16: the sources the mirror knows deleted in batches of 25 beside the message "
+        "listing, each message once its own sources are gone, the chat item last); the baseline queries "
         "the messages, then each message's sources one after another, then deletes in BatchWrites of 25 "
         "one after another. Each side has its own table with an identical chat.",
         "- **open, not cached**: ours is `ChatLibrary.open_chat` on a mirror that lists the chat but "
@@ -274,9 +275,10 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "start-up also against its floor, `bench/list_floor_probe.py`: a window with a chat list and "
         "no app code (menu bar, status bar, filter field, a list view painting title and time, rows "
         "read with `sqlite3` from the same mirror), bare, floor and ours interleaved, 7 runs each.",
-        "- **bounds**: delete = the sum over its dependent steps (messages listed, sources deleted, "
-        "messages deleted, the chat) of ceil(requests / 16) round trips, beside the same delete with "
-        "no delay added; open = 1 round trip; first sync = requests x RTT plus the same sync at 0 ms.",
+        "- **bounds**: delete = ceil(requests / 16) round trips for the listing, source and message "
+        "deletes sharing the pool (at least 2: a message after its sources), plus 1 for the chat item, "
+        "beside the same delete with no delay added; open = 1 round trip; first sync = requests x RTT "
+        "plus the same sync at 0 ms.",
         "- **GUI stall**: the app's window in a fresh process, online through the proxy; a 5 ms "
         "QTimer in the GUI thread records the longest gap while the sync worker runs the first "
         "sync (from the window's first paint), then while it deletes a chat. The target is one "
