@@ -48,8 +48,10 @@ FETCH_MARGIN_SCREENS = 4
 BOTTOM_SLACK_PX = 6
 #: The most rows the pane holds: scrolling far up drops the newest rows (and scrolling back
 #: down, the oldest), so a layout, which asks every row its height, stays a few
-#: milliseconds even in a chat of a million messages.
-WINDOW_ROWS = 400
+#: milliseconds even in a chat of a million messages (a page going in above 200 rows, 2 ms;
+#: above 400, 3). 200 of the shortest rows are over a dozen screens: more than the
+#: :data:`FETCH_MARGIN_SCREENS` a page is asked for ahead of, at either end.
+WINDOW_ROWS = 200
 #: A refresh reads back at most this many of the loaded rows (older ones deleted elsewhere
 #: go when the chat is opened again): folding them in is one pass on the GUI thread.
 REFRESH_MAX_ROWS = 1_000
