@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from ui_helpers import message_view
 
 from galileio_desktop.ui.conversation.message_delegate import PAD_X, SIDE_MARGIN, MessageDelegate
@@ -248,3 +248,21 @@ def test_the_geometry_kept_is_bounded_and_lets_its_oldest_rows_go_one_by_one(qap
         delegate.geometry(row, "")
     assert list(delegate._geometries) == [row.key for row in rows[4:]]
     assert delegate.geometry(rows[11], "") is delegate.geometry(rows[11], "")
+
+
+def test_the_sizes_kept_are_bounded_and_let_their_oldest_rows_go_one_by_one(qapp, monkeypatch) -> None:
+    """The sizes every layout asks for are bounded like the geometry: when full, the oldest
+    row goes (emptying 50,000 at once was one long turn), the newest stay answered."""
+    from galileio_desktop.ui.conversation import message_delegate
+
+    monkeypatch.setattr(message_delegate, "HEIGHT_CACHE_SIZE", 8)
+    delegate = MessageDelegate()
+    delegate.set_style(QFont(), QApplication.palette())
+    delegate.set_width(800)
+    model = MessageListModel()
+    model.set_chat(CHAT, _views(0, 12), total=12)
+    option = QStyleOptionViewItem()
+    sizes = [delegate.sizeHint(option, model.index(n, 0)) for n in range(model.rowCount())]
+    assert list(delegate._sizes) == [model.row_at(n).key for n in range(4, 12)]
+    assert delegate.sizeHint(option, model.index(11, 0)) == sizes[11]
+    assert all(size.height() > 0 for size in sizes)

@@ -141,7 +141,7 @@ class MessageDelegate(QStyledItemDelegate):
         #: The measured size of each row at the current width, by key, with the row it is
         #: for (rows are immutable: another object is another text or footer). Every layout
         #: of the view asks every row; this answers without working the height out again.
-        self._sizes: dict[str, tuple[MessageRow, QSize]] = {}
+        self._sizes: OrderedDict[str, tuple[MessageRow, QSize]] = OrderedDict()
         #: The row being laid out in steps by :meth:`warm`: its cache key and the steps left.
         self._warming: tuple[tuple[str, int, int, int], Generator[None, None, MessageDocument]] | None = None
         #: Estimate the heights of rows older than the newest ones, those that fill the
@@ -507,9 +507,10 @@ class MessageDelegate(QStyledItemDelegate):
             if model is not None and index.row() < self._tail_start(model, option):
                 return QSize(self._width, self._estimate(row, state_text, index))
         size = QSize(self._width, self.row_height(row, state_text))
-        if len(self._sizes) >= HEIGHT_CACHE_SIZE:
-            self._sizes.clear()
         self._sizes[row.key] = (row, size)
+        if len(self._sizes) > HEIGHT_CACHE_SIZE:
+            # The oldest one: dropping 50,000 at once would be one long turn (~30 ms).
+            self._sizes.popitem(last=False)
         return size
 
     def _tail_start(self, model: Any, option: QStyleOptionViewItem) -> int:
