@@ -177,23 +177,19 @@ def refresh_keys(conn: sqlite3.Connection, keys: Iterable[ItemKey]) -> None:
             refresh_key(conn, key, batch)
 
 
-def refresh_chat(conn: sqlite3.Connection, chat_id: str, *, sources: bool = True) -> None:
+def refresh_chat(conn: sqlite3.Connection, chat_id: str) -> None:
     """Recompute every row of a chat (after a chat delete was queued, cancelled or settled).
 
-    Done in bulk: a chat may hold thousands of messages. ``sources=False`` (a chat delete
-    just queued) leaves the rows of its sources as they are: removing their full-text
-    entries is most of a hide's work (a source holds a page of text), and every reader
-    reaches a source through its message (search, a message's sources), which is hidden.
-    The pass that sends the delete hides them beside its requests (see
-    :meth:`..sync.pusher.Pusher._delete_chat`), so the first request does not wait for it.
+    Done in bulk: a chat may hold thousands of messages. A queued delete hides its sources
+    too: the search ranks a bounded number of the newest full-text matches before it drops
+    hidden rows, so the entries of a hidden chat's sources would take the room of the
+    hits that are shown.
     """
     ops = outbox.ops_of_chat(conn, chat_id)
     conn.execute("DELETE FROM item WHERE chat_id = ? AND remote IS NULL", (chat_id,))
     if any(op.kind == outbox.DELETE_CHAT and op.applies_locally for op in ops):
         conn.execute(
-            "UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ? "
-            + ("" if sources else "AND kind != 'SOURCE' ")
-            + "AND (hidden = 0 OR local IS NOT NULL)",
+            "UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ? AND (hidden = 0 OR local IS NOT NULL)",
             (chat_id,),
         )
         return

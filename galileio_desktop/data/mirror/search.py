@@ -94,8 +94,8 @@ CANDIDATES = 500
 # Candidates come from the FTS doclist newest first and stop at the bound; only the best
 # few of them are joined with their rows (rows hidden by a pending delete index no text,
 # so the filters below rarely drop a hit; the room left for them is ``limit * 2 + 10``).
-# The sources of a chat whose delete is queued keep their entries until the delete is
-# sent (see overlay.refresh_chat): the chat and message filters keep them out.
+# Every row of a chat whose delete is queued is hidden, its sources too (see
+# overlay.refresh_chat): entries of hidden rows would take the room of shown hits.
 # Equal scores go newest first, so the order is stable.
 _SEARCH_SQL = """
 WITH candidates AS (

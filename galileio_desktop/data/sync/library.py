@@ -330,9 +330,9 @@ class ChatLibrary:
             if not shown and not is_ghost(outbox.light_ops(conn, chat_id)):
                 raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
             op_id = outbox.enqueue(conn, outbox.DELETE_CHAT, chat_id, {}, now, not_before=not_before_ms or 0)
-            # Its sources go out of sight with their messages; their rows are hidden when
-            # the delete is sent (see overlay.refresh_chat).
-            overlay.refresh_chat(conn, chat_id, sources=False)
+            # Its sources are hidden now too: until the delete is sent (offline, for days)
+            # their full-text entries would fill the search's bounded room of candidates.
+            overlay.refresh_chat(conn, chat_id)
         return op_id
 
     def add_message(

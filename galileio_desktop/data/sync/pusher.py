@@ -301,12 +301,12 @@ class Pusher:
         return self._confirm(op, [stored])
 
     def _delete_chat(self, op: Op) -> _Outcome:
-        """Delete the chat on the server, the mirror's work beside the requests: the rows
-        of its sources are hidden (their full-text entries removed) once the first
-        requests are on their way (the pool's threads started first: started beside the
-        hide, they took ~20 ms more), and its messages and sources forgotten while the
-        chat item's own delete is; the chat row and the queue follow once that is
-        confirmed.
+        """Delete the chat on the server, the mirror's work beside the requests: what is
+        left shown of the chat (queuing the delete hid every row; rows pulled since) is
+        hidden once the first requests are on their way (the pool's threads started
+        first: started beside the hide, they took ~20 ms more), and its messages and
+        sources forgotten while the chat item's own delete is; the chat row and the
+        queue follow once that is confirmed.
         Each of these commits by itself, so an interruption anywhere leaves a state the
         next pass finishes (the queued delete hides whatever is left)."""
         with self.mirror.read() as conn:
@@ -337,10 +337,10 @@ class Pusher:
         return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
 
     def _hide_chat(self, chat_id: str) -> None:
-        """Hide every row of a chat being deleted, its sources too (see
-        :func:`overlay.refresh_chat`). SQLite does this work without the interpreter lock,
-        beside the requests. A failure here changes nothing of the delete: logged, and
-        the rows go when the delete is confirmed."""
+        """Hide every row of a chat being deleted (see :func:`overlay.refresh_chat`).
+        SQLite does this work without the interpreter lock, beside the requests. A
+        failure here changes nothing of the delete: logged, and the rows go when the
+        delete is confirmed."""
         try:
             with self.mirror.write() as conn:
                 overlay.refresh_chat(conn, chat_id)
