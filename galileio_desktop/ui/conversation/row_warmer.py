@@ -6,9 +6,10 @@ thread. Done in the paint that first shows them, those layouts and the paint sha
 one turn of the event loop and frames are missed. So the warmer lays them out ahead:
 in turns of their own (a :class:`.TurnTimer`: armed once the paints already asked for
 are done, so a turn comes after them and after the timers that fell due meanwhile, a
-frame's say), at most :data:`WARM_BUDGET_S` of layout a turn, it builds the documents of the rows on screen, then of those just past
-the viewport in the direction of the last scroll (the next to be shown), then of a
-few behind it; then of the rows whose height is still an estimate
+frame's say), at most :data:`WARM_BUDGET_S` of layout a turn, it builds the documents
+of the rows on screen, then of those just past the viewport in the direction of the
+last scroll (the next to be shown), then of a few behind it; then of the rows whose
+height is still an estimate
 (:meth:`.MessageDelegate.pending_row`). A row is built in steps (the Markdown, the
 code's colours, the tables, the layout: :meth:`.MessageDelegate.warm`), a turn ending
 between two, so no turn holds the window for a whole long answer.
