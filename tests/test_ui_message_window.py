@@ -150,11 +150,11 @@ def test_work_held_for_a_scrolls_paint_waits_a_few_turns_at_most(qtbot, pane: Me
 def _on_screen(view):  # noqa: ANN001, ANN202
     """The viewport's pixels as the window shows them (not painted afresh)."""
     from PySide6.QtCore import QPoint
-    from PySide6.QtGui import QImage
+    from PySide6.QtGui import QGuiApplication, QImage
 
     viewport, window = view.viewport(), view.window()
     corner = viewport.mapTo(window, QPoint(0, 0))
-    shot = view.screen().grabWindow(
+    shot = QGuiApplication.primaryScreen().grabWindow(  # (static: see galileio_desktop/ui/screens.py)
         window.winId(), corner.x(), corner.y(), viewport.width(), viewport.height()
     )
     return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
