@@ -106,6 +106,25 @@ def ddb() -> Iterator[Any]:
 
 
 @pytest.fixture
+def web(ddb: Any) -> Any:
+    """The web app writing the table of ``ddb`` (``test_sync_support.WebApp``)."""
+    from test_sync_support import WebApp
+
+    return WebApp(ddb)
+
+
+@pytest.fixture
+def device(ddb: Any, tmp_path: Path) -> Iterator[Any]:
+    """One device syncing with the table of ``ddb`` (``test_sync_support.Device``), its
+    library closed after the test. A module whose device is another defines its own."""
+    from test_sync_support import Device
+
+    dev = Device(tmp_path / "device.sqlite3")
+    yield dev
+    dev.lib.close()
+
+
+@pytest.fixture
 def chat(tmp_path: Path) -> tuple[Path, str]:
     """(mirror, chat id): an offline mirror holding one chat of 120 questions and answers,
     links in every tenth answer. A window test module that reads another chat defines its

@@ -3,26 +3,10 @@ failed pass, the index lagging behind the mirror."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from test_sync_push import Device
-from test_sync_support import WebApp, by_key
+from test_sync_support import Device, WebApp, by_key
 
 from galileio_desktop.data.dynamo.gateway import ChatGateway
-
-
-@pytest.fixture
-def device(ddb: Any, tmp_path: Path) -> Device:
-    dev = Device(tmp_path / "device.sqlite3")
-    yield dev
-    dev.lib.close()
-
-
-@pytest.fixture
-def web(ddb: Any) -> WebApp:
-    return WebApp(ddb)
 
 
 def test_a_queued_chat_delete_does_not_crowd_other_chats_out_of_search(device: Device) -> None:

@@ -9,44 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from servers import create_galileo_table, dynamodb_client
-from test_sync_support import TABLE, USER, Clock, Faults, WebApp, by_key, fast_client, open_device
+from test_sync_support import TABLE, USER, Device, WebApp, by_key, fast_client, open_device
 
 from galileio_desktop.data.errors import CredentialsError
 from galileio_desktop.data.sync import ChatLibrary
 from galileio_desktop.data.sync.backoff import BASE_MS
-
-
-class Device:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.client = fast_client()
-        self.faults = Faults(self.client)
-        self.clock = Clock()
-        self.lib = open_device(path, self.client, self.clock)
-
-    def restart(self) -> None:
-        self.lib.close()
-        self.lib = open_device(self.path, self.client, self.clock)
-
-    def ops(self) -> list[Any]:
-        return self.lib.status().operations
-
-    def doubts(self) -> list[bool]:
-        """The in-doubt mark of each queued operation, read from the mirror file."""
-        with sqlite3.connect(self.path) as conn:
-            return [bool(r[0]) for r in conn.execute("SELECT doubt FROM outbox ORDER BY op_id")]
-
-
-@pytest.fixture
-def device(ddb: Any, tmp_path: Path) -> Device:
-    dev = Device(tmp_path / "device.sqlite3")
-    yield dev
-    dev.lib.close()
-
-
-@pytest.fixture
-def web(ddb: Any) -> WebApp:
-    return WebApp(ddb)
 
 
 def assert_mirror_is_remote(lib: ChatLibrary, web: WebApp) -> None:

@@ -5,11 +5,15 @@
   botocore's own events, so the code under test runs unchanged.
 - :class:`WebApp` writes the table the way the Galileo web app does (its item shapes,
   its access patterns, plus an attribute only it knows), straight through boto3.
+- :class:`Device` is one device: a library on a client of its own, with its
+  :class:`Faults` and a :class:`Clock` (``conftest.py``'s ``device`` fixture; its
+  ``web`` fixture is the :class:`WebApp` on the same table).
 """
 
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -260,6 +264,30 @@ def open_device(path: Path, client: Any, clock: Callable[[], int] | None = None)
     if clock is None:
         return ChatLibrary(path, USER, factory)
     return ChatLibrary(path, USER, factory, clock=clock)
+
+
+class Device:
+    """One device: its library on a mirror file of its own, with the client's faults and
+    a clock the test moves (the ``device`` fixture of ``conftest.py`` makes one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.client = fast_client()
+        self.faults = Faults(self.client)
+        self.clock = Clock()
+        self.lib = open_device(path, self.client, self.clock)
+
+    def restart(self) -> None:
+        self.lib.close()
+        self.lib = open_device(self.path, self.client, self.clock)
+
+    def ops(self) -> list[Any]:
+        return self.lib.status().operations
+
+    def doubts(self) -> list[bool]:
+        """The in-doubt mark of each queued operation, read from the mirror file."""
+        with sqlite3.connect(self.path) as conn:
+            return [bool(r[0]) for r in conn.execute("SELECT doubt FROM outbox ORDER BY op_id")]
 
 
 def by_key(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
