@@ -308,10 +308,12 @@ class Pusher:
         sources forgotten while the chat item's own delete is; the chat row and the
         queue follow once that is confirmed.
         Each of these commits by itself, so an interruption anywhere leaves a state the
-        next pass finishes (the queued delete hides whatever is left)."""
+        next pass finishes (the queued delete hides whatever is left). A bug in the hide
+        is raised once all this is done (see :meth:`_hide_chat`)."""
         with self.mirror.read() as conn:
             known = known_sources.source_keys_of_chat(conn, op.chat_id, self.mirror.user_id)
-        hiding = threading.Thread(target=self._hide_chat, args=(op.chat_id,), name="hide-chat")
+        bugs: list[Exception] = []
+        hiding = threading.Thread(target=self._hide_chat, args=(op.chat_id, bugs), name="hide-chat")
         try:
             self.gateway.delete_chat(
                 op.chat_id,
@@ -319,11 +321,12 @@ class Pusher:
                 once_sent=hiding.start,
                 meanwhile=lambda: self._forget_contents(op.chat_id),
             )
-        finally:
-            if hiding.ident is not None:
-                hiding.join()
-            else:  # nothing was sent (or one request did it all): hidden here
-                self._hide_chat(op.chat_id)
+        except BaseException:
+            self._hidden(hiding, op.chat_id, bugs)
+            for bug in bugs:  # the delete's own failure is the one raised
+                log.error("unexpected error hiding the rows of a chat being deleted", exc_info=bug)
+            raise
+        self._hidden(hiding, op.chat_id, bugs)
         with self.mirror.write() as conn:
             known_sources.forget_chat(conn, op.chat_id)
             # Earlier operations of the chat left here are parked or held: the delete
@@ -334,18 +337,32 @@ class Pusher:
             for victim in earlier + [op]:
                 outbox.remove(conn, victim.op_id)
             items.forget_chat_items(conn, op.chat_id)
+        if bugs:  # the delete is done and the mirror says so: now the bug is reported
+            raise bugs[0]
         return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
 
-    def _hide_chat(self, chat_id: str) -> None:
+    def _hidden(self, hiding: threading.Thread, chat_id: str, bugs: list[Exception]) -> None:
+        """Wait for the hide started beside the requests, or hide here when it never
+        started (nothing was sent)."""
+        if hiding.ident is not None:
+            hiding.join()
+        else:
+            self._hide_chat(chat_id, bugs)
+
+    def _hide_chat(self, chat_id: str, bugs: list[Exception]) -> None:
         """Hide every row of a chat being deleted (see :func:`overlay.refresh_chat`).
         SQLite does this work without the interpreter lock, beside the requests. A
-        failure here changes nothing of the delete: logged, and the rows go when the
-        delete is confirmed."""
+        failure here changes nothing of the delete: the rows go when the delete is
+        confirmed. An expected one (a full disk) is logged; anything else is a bug, kept
+        in ``bugs`` for the pass to raise once the delete is done, so that it is reported
+        as every bug of a pass is, not printed by a thread that dies of it."""
         try:
             with self.mirror.write() as conn:
                 overlay.refresh_chat(conn, chat_id)
         except GalileioError as exc:
             log.warning("could not hide the rows of a chat being deleted: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - raised by the pass, see above
+            bugs.append(exc)
 
     def _forget_contents(self, chat_id: str) -> None:
         """The chat's messages and sources are gone from the server: forget their rows
