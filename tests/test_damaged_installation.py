@@ -125,6 +125,7 @@ def _says_damaged_and_safe(text: str, name: str, problem: str) -> None:
     assert f"Galileio Desktop's installation is damaged: botocore/data/{name} {problem}." in text
     assert "Reinstall Galileio Desktop" in text
     assert "Your chats on this computer are safe" in text
+    assert "changes not sent yet stay queued and are sent once it is repaired" in text
     assert "Traceback" not in text and "Unexpected error" not in text
 
 
@@ -301,7 +302,8 @@ def test_the_window_says_what_is_damaged_stays_usable_and_sends_the_queued_write
     window.start()
     qtbot.waitUntil(lambda: status.state == sb.OFFLINE, timeout=20_000)
     _says_damaged_and_safe(status.currentMessage(), name, problem)  # said in the status bar
-    _says_damaged_and_safe(status.state_label.toolTip(), name, problem)  # and kept in its tooltip
+    _says_damaged_and_safe(status.state_label.toolTip(), name, problem)  # and kept in its tooltip,
+    assert "when the connection is back" not in status.state_label.toolTip()  # not the network's words
     assert status.pending_label.text() == "1 change waiting to sync"
     qtbot.waitUntil(lambda: _titles(window) == ["Queued before the damage"], timeout=20_000)
 

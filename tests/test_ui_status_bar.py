@@ -45,6 +45,7 @@ def test_offline_shows_offline_and_the_pending_count(qtbot, tmp_path: Path) -> N
         assert bar.pending_label.isVisible() and bar.pending_label.text() == "3 changes waiting to sync"
         assert not bar.parked_button.isVisible()
         assert "offline" in bar.state_label.toolTip().lower()
+        assert "sent when the connection is back" in bar.state_label.toolTip()
         with qtbot.waitSignal(client.events.sig_queue_changed, timeout=5000):
             LibraryOp(lambda lib: lib.create_chat("One more")).after_write().run_in(client.local)
         qtbot.waitUntil(lambda: bar.pending_label.text() == "4 changes waiting to sync", timeout=5000)

@@ -71,7 +71,8 @@ class DamagedInstallation(EndpointUnreachable):
         super().__init__(
             f"Galileio Desktop's installation is damaged: {file} {problem}. "
             "Reinstall Galileio Desktop to sync again. Your chats on this computer are safe: "
-            "changes not sent yet stay queued, and reading and writing offline still work."
+            "changes not sent yet stay queued and are sent once it is repaired; reading and "
+            "writing offline still work."
         )
         self.file = file
 

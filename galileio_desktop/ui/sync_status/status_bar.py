@@ -171,7 +171,8 @@ class SyncStatusBar(QStatusBar):
         tooltip = []
         if status.error and status.online is False:
             tooltip.append(status.error)
-            tooltip.append("Your changes are kept and sent when the connection is back.")
+            if not status.damaged:  # the damaged installation's words say what is kept
+                tooltip.append("Your changes are kept and sent when the connection is back.")
         library = status.library
         if library is not None and library.last_sync:
             tooltip.append(f"Last synced {time_groups.full_time(library.last_sync)}")

@@ -42,6 +42,9 @@ class WorkerStatus(NamedTuple):
     error: str | None = None
     #: False when the library has no DynamoDB connection configured at all.
     networked: bool = True
+    #: Offline because the app's installation is damaged, not the network: ``error``
+    #: says what to do and what is safe meanwhile.
+    damaged: bool = False
 
 
 class SyncWorker(OpWorker):
@@ -62,6 +65,8 @@ class SyncWorker(OpWorker):
         self._online: bool | None = None
         self._syncing = False
         self._error: str | None = None
+        #: The error is the installation's (see ``WorkerStatus.damaged``).
+        self._damaged = False
         self._offline_attempts = 0
         self._networked = True
 
@@ -123,7 +128,7 @@ class SyncWorker(OpWorker):
         """A network operation that met no network says the connection is gone."""
         error = failure.error if failure is not None else None
         if isinstance(error, (EndpointUnreachable, Throttled)) and not isinstance(error, SyncBusy):
-            self._set_offline(error.message)
+            self._set_offline(error.message, damaged=isinstance(error, DamagedInstallation))
 
     # -- syncing --------------------------------------------------------------------------
 
@@ -149,19 +154,19 @@ class SyncWorker(OpWorker):
             # no request), said in the status bar when it starts and when the user asks.
             if asked or exc.message != self._error:
                 self._events.send(self._events.sig_sync_failed, exc.message, False)
-            self._set_offline(exc.message, emit=False)
+            self._set_offline(exc.message, emit=False, damaged=True)
         except (EndpointUnreachable, Throttled) as exc:
             self._set_offline(exc.message, emit=False)
         except Exception as exc:  # noqa: BLE001 - shown by the window's default failure display
             message, is_bug = describe_failure(exc)
             if isinstance(exc, GalileioError):
-                self._error = message
+                self._error, self._damaged = message, False
             self._events.send(self._events.sig_sync_failed, message, is_bug)
         else:
             if self._online is not True:
                 log.info("online")
             self._online = True
-            self._error = None
+            self._error, self._damaged = None, False
             self._offline_attempts = 0
         finally:
             self._syncing = False
@@ -185,16 +190,23 @@ class SyncWorker(OpWorker):
     def _on_library_progress(self, what: str, done: int, total: int) -> None:
         self._events.send(self._events.sig_sync_progress, what, int(done), int(total))
 
-    def _set_offline(self, message: str, *, emit: bool = True) -> None:
+    def _set_offline(self, message: str, *, emit: bool = True, damaged: bool = False) -> None:
         if self._online is not False:
             log.info("offline: %s", message)
         self._online = False
-        self._error = message
+        self._error, self._damaged = message, damaged
         if emit:
             self._emit_status()
 
     def _emit_status(self) -> None:
         self._events.send(
             self._events.sig_status_changed,
-            WorkerStatus(self._online, self._syncing, self.library_status(), self._error, self._networked),
+            WorkerStatus(
+                self._online,
+                self._syncing,
+                self.library_status(),
+                self._error,
+                self._networked,
+                self._damaged,
+            ),
         )
