@@ -144,6 +144,23 @@ def test_delete_without_undo_stays_deleted(
     assert _stored_titles(mirror) == ["Seeded chat 1", "Seeded chat 0"]
 
 
+def test_undo_is_offered_as_long_as_the_toast_offers_it(qtbot, client: WorkerClient, monkeypatch) -> None:
+    """One length of Undo, the toast's own: the sidebar reads it, it keeps no copy."""
+    from galileio_desktop.ui import toast
+
+    monkeypatch.setattr(toast, "DEFAULT_TIMEOUT_MS", 9_000)
+    sidebar = ChatSidebar(client)
+    qtbot.addWidget(sidebar)
+    sidebar.show()
+    with qtbot.waitSignal(sidebar.sig_chat_selected, timeout=10_000):
+        client.start()
+        sidebar.reload()
+    assert sidebar.undo_timeout_ms == 9_000
+    with qtbot.waitSignal(sidebar.sig_delete_queued, timeout=5000):
+        sidebar.delete_current()
+    assert 8_000 < sidebar.toast.remaining_ms() < 10_000  # a coarse timer: within 5%
+
+
 def test_keyboard_navigation_skips_headers(qtbot, sidebar: ChatSidebar) -> None:
     sidebar.list_view.setFocus()
     qtbot.keyClick(sidebar.list_view, Qt.Key.Key_Home)

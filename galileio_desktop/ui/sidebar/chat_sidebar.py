@@ -70,8 +70,6 @@ UNDO_GRACE_MS = 500
 #: The rest of the list is read after the first screen is painted, or after this long
 #: (a window covered by another may not paint at once).
 FIRST_PAINT_WAIT_MS = 500
-#: How long Undo is offered after a delete (the toast's own default).
-UNDO_TIMEOUT_MS = 6_000
 
 
 class ChatListView(QListView):
@@ -191,8 +189,8 @@ class ChatSidebar(QWidget):
         #: server's id), or the server's id it took, until the list has it.
         self._awaited = ""
         self._looking_up = False
-        #: How long Undo is offered after a delete (the delete is sent only after it).
-        self.undo_timeout_ms = UNDO_TIMEOUT_MS
+        #: How long Undo is offered after a delete, when not the toast's own default.
+        self._undo_timeout_ms: int | None = None
         self.model = ChatListModel(self)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -341,6 +339,21 @@ class ChatSidebar(QWidget):
         return self._toast
 
     @property
+    def undo_timeout_ms(self) -> int:
+        """How long Undo is offered after a delete (the delete is sent only after it): the
+        toast's own default unless set (tests shorten it), read with the toast's module,
+        which is not loaded before the first paint."""
+        if self._undo_timeout_ms is not None:
+            return self._undo_timeout_ms
+        from ..toast import DEFAULT_TIMEOUT_MS
+
+        return DEFAULT_TIMEOUT_MS
+
+    @undo_timeout_ms.setter
+    def undo_timeout_ms(self, timeout_ms: int) -> None:
+        self._undo_timeout_ms = timeout_ms
+
+    @property
     def current_chat_id(self) -> str:
         return self._current_id
 
@@ -446,14 +459,15 @@ class ChatSidebar(QWidget):
             self._select_near(row)
         from ...data.schema import now_ms  # not needed before the first paint
 
-        not_before = now_ms() + self.undo_timeout_ms + UNDO_GRACE_MS
+        undo_ms = self.undo_timeout_ms
+        not_before = now_ms() + undo_ms + UNDO_GRACE_MS
         LibraryOp(
             lambda lib: lib.delete_chat(chat_id, not_before_ms=not_before), name="delete chat"
-        ).after_write(self.undo_timeout_ms + UNDO_GRACE_MS + 250).success(
+        ).after_write(undo_ms + UNDO_GRACE_MS + 250).success(
             functools.partial(self._on_delete_scheduled, chat_id)
         ).run_in(self._client.local)
         self._toast_chat = chat_id
-        self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", self.undo_timeout_ms)
+        self.toast.show_message(f"Deleted “{_short(view.chat.title)}”", "Undo", undo_ms)
 
     @Slot()
     def undo_delete(self) -> None:
