@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
+from galileio_desktop.ui.gui_thread_slice import GUI_THREAD_SLICE_NS, ask_for_short_slices, current_slice_ns
 from galileio_desktop.ui.main_window import MainWindow
 from galileio_desktop.ui.sidebar.chat_ops import FIRST_SCREEN_CHATS
 
@@ -49,6 +51,37 @@ class PaintWatch(QObject):
         return False
 
 
+def _thread_slices() -> dict[int, int]:
+    """Every thread of this process and its scheduler slice as Linux's /proc shows it (0:
+    none shown, or another system)."""
+    tasks = Path("/proc/self/task")
+    slices = {}
+    for tid in os.listdir(tasks) if tasks.is_dir() else ():
+        try:
+            text = (tasks / tid / "sched").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        line = next((ln for ln in text.splitlines() if ln.startswith("se.slice")), "")
+        slices[int(tid)] = int(line.split(":")[1]) if line else 0
+    return slices
+
+
+def assert_short_slices_for_the_gui_thread_only(before: dict[int, int], after: dict[int, int]) -> None:
+    """Once the background started, the GUI thread runs with short scheduler slices and
+    every thread the window started with the default (see ``ui.gui_thread_slice``)."""
+    gui_tid = threading.get_native_id()
+    started = set(after) - set(before)
+    if current_slice_ns() in (None, 0):  # another system, or Linux before 6.12: no slices
+        assert after.get(gui_tid) == before.get(gui_tid)
+        return
+    assert started, "the window started threads of its own"
+    assert before[gui_tid] != GUI_THREAD_SLICE_NS
+    assert after[gui_tid] == GUI_THREAD_SLICE_NS
+    # The library worker (started before the request), the sync worker and the answer
+    # thread (started after it) keep the default slice.
+    assert all(after[tid] != GUI_THREAD_SLICE_NS for tid in started)
+
+
 def _window(qtbot, tmp_path: Path, mirror: Path) -> MainWindow:
     window = build_window(offline_factory(mirror), None, "start", tmp_path / "settings", start=True)
     qtbot.addWidget(window)
@@ -61,6 +94,8 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
 ) -> None:
     path, newest = mirror
     QApplication.setWindowIcon(QIcon())  # as at a start (the test application is shared)
+    ask_for_short_slices(0)  # the default slice again: an earlier window in this process asked
+    slices_before = _thread_slices()
     lists: list[int] = []
     window = _window(qtbot, tmp_path, path)
     client = window.client
@@ -90,6 +125,7 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     assert states[:1] == [(False, False, False, True)]
     qtbot.waitUntil(lambda: window.parts_built and client.background_started, timeout=10_000)
     assert not window.windowIcon().isNull()
+    assert_short_slices_for_the_gui_thread_only(slices_before, _thread_slices())
     qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
     assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS]
     # The chat chosen before the pane existed is the one it shows.
@@ -257,3 +293,16 @@ def test_a_window_process_hands_the_interpreter_lock_over_often() -> None:
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
+
+
+def _thread_slices() -> dict[int, int]:
+    """Every thread of this process and its scheduler slice as /proc shows it (0: none)."""
+    slices = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            text = Path(f"/proc/self/task/{tid}/sched").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        line = next((ln for ln in text.splitlines() if ln.startswith("se.slice")), "")
+        slices[int(tid)] = int(line.split(":")[1]) if line else 0
+    return slices
