@@ -252,6 +252,54 @@ def test_a_process_killed_inside_the_version_7_step_leaves_version_6_whole(tmp_p
     assert migrations.user_version(raw_connection(path)) == SCHEMA_VERSION
 
 
+def index_pages(path: Path) -> list[tuple[int, bytes]]:
+    """The full-text index's stored pages: any entry added or removed changes them."""
+    conn = raw_connection(path)
+    try:
+        return conn.execute("SELECT id, block FROM search_index_data ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_chat_delete_queued_by_version_7_upgrades_and_is_queued_again_without_reindexing(
+    tmp_path: Path,
+) -> None:
+    """Version 7 hid every row of a chat whose delete was queued, their entries removed:
+    version 8 keeps that as it is (hidden, no entry), Undo brings the chat back
+    searchable, and a delete queued again keeps the entries of its rows; the search
+    leaves the chat out all the same, and a change that leaves a row's text as it was (a
+    pin) touches no entry either."""
+    path = tmp_path / "mirror.sqlite3"
+    chat, message = build_old_mirror(path, 7)
+    hide_chat_as_version_6_did(path, chat.chat_id)
+    assert index_entries(path) == (0, 4)
+
+    library = ChatLibrary(path, USER)
+    try:
+        assert library.list_chats() == [] and library.search("cafe") == []
+        assert index_entries(path) == (0, 4)
+        [delete] = [op for op in library.status().operations if op.kind == "delete_chat"]
+        assert library.cancel(delete.op_id) is True
+        assert [h.message_id for h in library.search("cafe")] == [message.message_id]
+        assert [h.kind for h in library.search("resume")] == ["SOURCE"]
+        assert index_entries(path) == (4, 4)
+        pages = index_pages(path)
+        library.pin_chat(chat.chat_id, True)
+        assert index_pages(path) == pages
+        library.delete_chat(chat.chat_id, not_before_ms=2**62)
+        assert library.search("cafe") == [] and library.search("resume") == []
+        assert library.search("naive") == [] and library.list_chats() == []
+        # the confirmed rows keep their entries; the unsent message's row went, as ever
+        assert index_entries(path) == (3, 3)
+        conn = raw_connection(path)
+        query = "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ?"
+        counts = [conn.execute(query, (word,)).fetchone()[0] for word in ("cafe", "resume", "naive")]
+        assert counts == [1, 1, 1]
+        conn.close()
+    finally:
+        library.close()
+
+
 def test_a_failed_step_leaves_the_file_at_its_old_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from galileio_desktop.data.mirror import items
 from galileio_desktop.data.mirror import search as search_module
 from galileio_desktop.data.mirror.search import SNIPPET_END, SNIPPET_START, fts_query, plain_snippet
-from galileio_desktop.data.schema import Message
+from galileio_desktop.data.schema import Chat, Message, make_sources
 from galileio_desktop.data.sync import ChatLibrary
 
 USER = "user-a"
@@ -101,6 +102,51 @@ def test_hidden_renamed_and_cancelled_follow_the_view(library: ChatLibrary) -> N
     assert [h.message_id for h in library.search("kiwi")] == [message.message_id]
     library.delete_chat(chat.chat_id)
     assert library.search("kiwi") == [] and library.search("beta") == []
+
+
+def store_remote(library: ChatLibrary, chat: Chat, messages: list[Message]) -> None:
+    """A chat, its messages and their sources as a pull leaves them: confirmed remote."""
+    mirror = library._mirror
+    with mirror.write() as conn:
+        seq = mirror.next_seq(conn)
+        for item in [chat.to_item(), *(m.to_item() for m in messages)]:
+            items.put_remote(conn, item, seq)
+        for message in messages:
+            for source in message.sources:
+                items.put_remote(conn, source.to_item(), seq)
+
+
+def test_a_queued_chat_delete_is_left_out_before_the_candidates_are_bounded(
+    library: ChatLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows of a chat whose delete is queued keep their full-text entries until it is
+    sent; the newest matches are bounded after they are left out, so a chat with more
+    matching passages than the bound never hides an older hit of a chat that is shown,
+    nor does a source another writer filed without its chat id."""
+    monkeypatch.setattr(search_module, "CANDIDATES", 15)
+    kept = Chat("kept", USER, "kept chat", 1_000)
+    wanted = Message("m-kept", kept.chat_id, USER, "human", "okapi at the zoo", 2_000)
+    doomed = Chat("doomed", USER, "doomed chat", 3_000)
+    answers = []
+    for n in range(4):
+        answer = Message(f"m-{n}", doomed.chat_id, USER, "ai", f"okapi answer {n}", 4_000 + n)
+        passages = [{"pageContent": f"okapi passage {n} {i}"} for i in range(6)]
+        sources = make_sources(USER, doomed.chat_id, answer.message_id, passages, 4_000 + n)
+        answers.append(answer.with_sources(sources))
+    store_remote(library, kept, [wanted])
+    store_remote(library, doomed, answers)
+    with library._mirror.write() as conn:  # another writer's source without its chat id
+        conn.execute(
+            "UPDATE item SET chat_id = '' WHERE sk = (SELECT MAX(sk) FROM item WHERE kind = 'SOURCE')"
+        )
+    assert len(library.search("okapi", limit=50)) == 28  # a source without its chat is never shown
+
+    library.delete_chat(doomed.chat_id, not_before_ms=2**62)
+    assert [h.message_id for h in library.search("okapi", limit=2)] == [wanted.message_id]
+    assert library.search("doomed") == [] and library.search("passage") == []
+    with library._mirror.read() as conn:  # the entries are still there
+        query = "SELECT COUNT(*) FROM search_index WHERE search_index MATCH 'passage'"
+        assert conn.execute(query).fetchone()[0] == 24
 
 
 @pytest.mark.slow

@@ -331,23 +331,35 @@ def indexed_rows(path: Path, word: str) -> int:
         return int(conn.execute(query, (word,)).fetchone()[0])
 
 
-def test_a_queued_chat_delete_hides_its_sources_at_once_and_undo_shows_them(device: Device, web: WebApp) -> None:
-    """Queuing the delete hides the chat, its messages and its sources at once (their
-    full-text entries would crowd the search's room); Undo shows them all again, and a
-    pass that fails offline leaves them hidden."""
+def index_pages(path: Path) -> list[tuple[int, bytes]]:
+    """The full-text index's stored pages: any entry added or removed changes them."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT id, block FROM search_index_data ORDER BY id").fetchall()
+
+
+def test_a_queued_chat_delete_keeps_the_index_as_it_is_and_undo_adds_nothing_back(
+    device: Device, web: WebApp
+) -> None:
+    """Queuing the delete hides the chat, its messages and (through them) its sources at
+    once, without touching the full-text index: the search leaves the chat out before it
+    ranks, and Undo shows it all again with the index still untouched. A pass that
+    fails offline hides every row for good, their entries removed."""
     lib = device.lib
     chat = lib.create_chat("doomed chat")
     lib.add_message(chat.chat_id, "ai", "zebra answer", [{"pageContent": "okapi passage"}] * 3)
     lib.push()
     hits = [(h.kind, h.message_id) for h in lib.search("okapi")]
     assert len(hits) == 3 and indexed_rows(device.path, "okapi") == 3
+    pages = index_pages(device.path)
 
     op_id = lib.delete_chat(chat.chat_id, not_before_ms=device.clock.now + 5_000)
     assert lib.search("okapi") == [] and lib.search("zebra") == [] and lib.search("doomed") == []
-    assert indexed_rows(device.path, "okapi") == 0 and indexed_rows(device.path, "zebra") == 0
+    assert lib.list_chats() == [] and lib.list_sources(hits[0][1]) == []
+    assert index_pages(device.path) == pages and search_index_is_exact(device.path)
     assert lib.cancel(op_id) is True
     assert [(h.kind, h.message_id) for h in lib.search("okapi")] == hits
-    assert search_index_is_exact(device.path)
+    assert [h.kind for h in lib.search("doomed")] == ["CHAT"]
+    assert index_pages(device.path) == pages and search_index_is_exact(device.path)
 
     lib.delete_chat(chat.chat_id)
     device.faults.down = True

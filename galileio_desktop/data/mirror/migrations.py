@@ -20,6 +20,12 @@ step, and its data carried along (tests open files of every earlier version).
   and after, or a row older than its chat's activity. Hiding a chat of thousands of
   items no longer recomputes its activity once a row, and forgetting it once deleted
   touches neither the index nor the activity a row at a time.
+- v8: a row hidden by a queued chat delete keeps its full-text entry (``hidden = 2``,
+  see :data:`HIDDEN_INDEXED`): hiding a chat no longer removes the text of every message
+  and source from the index before its delete can be sent, and Undo adds none back.
+  The search leaves such chats out before it ranks (see ``search.py``); their entries
+  go when the delete is sent. An indexed row whose text a change leaves as it was (a
+  pin, a hide that keeps its entry) costs the index nothing.
 
 Several processes (the window, the CLI) or connections may open a new mirror at the
 same moment: each step takes the write lock first and re-reads the version under it,
@@ -130,20 +136,29 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
-def text_expression(row: str) -> str:
-    """SQL for the searchable text of an item row (``new``, ``old`` or a table alias).
+#: ``item.hidden`` of a row hidden by a queued chat delete whose full-text entry is kept
+#: (schema v8); 0 is a shown row, 1 a hidden row without an entry. Every reader of the
+#: view asks for ``hidden = 0``, so this is as hidden as 1 to all of them but the index.
+HIDDEN_INDEXED = 2
 
-    Hidden rows index nothing, so a search never finds what the user deleted.
-    """
+
+def indexed_text(row: str) -> str:
+    """SQL for the searchable text of an item row (``new``, ``old`` or a table alias) that
+    has a full-text entry (schema v8: every row but those with ``hidden = 1``)."""
     body = f"COALESCE({row}.local, {row}.remote)"
     path = (
         f"CASE {row}.kind WHEN 'CHAT' THEN '$.title.S' WHEN 'MESSAGE' THEN '$.data.M.content.S' "
         f"WHEN 'SOURCE' THEN '$.pageContent.S' ELSE '$.\"\"' END"
     )
-    return (
-        f"(CASE WHEN {row}.hidden != 0 OR {body} IS NULL THEN '' "
-        f"ELSE COALESCE(CAST(json_extract({body}, {path}) AS TEXT), '') END)"
-    )
+    return f"COALESCE(CAST(json_extract({body}, {path}) AS TEXT), '')"
+
+
+def text_expression(row: str) -> str:
+    """SQL for the searchable text of an item row up to schema v7 (v3 and v7 are written
+    with it, word for word): hidden rows index nothing, so a search never finds what the
+    user deleted."""
+    body = f"COALESCE({row}.local, {row}.remote)"
+    return f"(CASE WHEN {row}.hidden != 0 OR {body} IS NULL THEN '' ELSE {indexed_text(row)} END)"
 
 
 def _v3(conn: sqlite3.Connection) -> None:
@@ -326,7 +341,39 @@ def _v7(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(conn: sqlite3.Connection) -> None:
+    """Rows of ``hidden = 2`` keep their full-text entry; a change that leaves an indexed
+    row's text as it was touches no entry. No entry changes here: no earlier release
+    wrote ``hidden = 2``, and v7 left an entry to every other row but the hidden ones."""
+    _run_script(
+        conn,
+        f"""
+        DROP VIEW item_text;
+        CREATE VIEW item_text(id, text) AS SELECT id, {indexed_text("item")} FROM item WHERE hidden != 1;
+        DROP TRIGGER item_text_insert;
+        DROP TRIGGER item_text_delete;
+        DROP TRIGGER item_text_update;
+        CREATE TRIGGER item_text_insert AFTER INSERT ON item WHEN new.hidden != 1 BEGIN
+            INSERT INTO search_index(rowid, text) VALUES (new.id, {indexed_text("new")});
+        END;
+        CREATE TRIGGER item_text_delete AFTER DELETE ON item WHEN old.hidden != 1 BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                VALUES ('delete', old.id, {indexed_text("old")});
+        END;
+        CREATE TRIGGER item_text_update AFTER UPDATE OF kind, remote, local, hidden ON item
+        WHEN (old.hidden != 1 OR new.hidden != 1)
+             AND NOT (old.hidden != 1 AND new.hidden != 1
+                      AND {indexed_text("old")} = {indexed_text("new")}) BEGIN
+            INSERT INTO search_index(search_index, rowid, text)
+                SELECT 'delete', old.id, {indexed_text("old")} WHERE old.hidden != 1;
+            INSERT INTO search_index(rowid, text)
+                SELECT new.id, {indexed_text("new")} WHERE new.hidden != 1;
+        END;
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

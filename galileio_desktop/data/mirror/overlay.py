@@ -24,6 +24,7 @@ from ..pins import PINNED_AT, PinChange
 from ..schema import TypedItem, chat_key
 from . import outbox
 from .codec import ItemKey, decode, dumps, key_of_item, loads
+from .migrations import HIDDEN_INDEXED
 from .outbox import Op
 
 
@@ -178,19 +179,32 @@ def refresh_keys(conn: sqlite3.Connection, keys: Iterable[ItemKey]) -> None:
 
 
 def refresh_chat(conn: sqlite3.Connection, chat_id: str) -> None:
-    """Recompute every row of a chat (after a chat delete was queued, cancelled or settled).
+    """Recompute every row of a chat (after a chat delete was queued, sent, cancelled or
+    settled).
 
-    Done in bulk: a chat may hold thousands of messages. A queued delete hides its sources
-    too: the search ranks a bounded number of the newest full-text matches before it drops
-    hidden rows, so the entries of a hidden chat's sources would take the room of the
-    hits that are shown.
+    Done in bulk: a chat may hold thousands of messages. A delete nothing of which can
+    have been sent yet (the Undo window, a delete queued offline) hides the chat and its
+    messages as :data:`~.migrations.HIDDEN_INDEXED`: their full-text entries, and those
+    of their sources (which every reader reaches through their message), stay, and the
+    search leaves the chat out before it ranks. Hiding is then a flag on a few hundred
+    rows, no page of text taken out of the index, and Undo puts none back. Once the
+    delete is being sent (or was tried), every row of the chat is hidden for good and its
+    entries removed: the pass that sends it does this beside its requests.
     """
     ops = outbox.ops_of_chat(conn, chat_id)
     conn.execute("DELETE FROM item WHERE chat_id = ? AND remote IS NULL", (chat_id,))
-    if any(op.kind == outbox.DELETE_CHAT and op.applies_locally for op in ops):
+    deletes = [op for op in ops if op.kind == outbox.DELETE_CHAT and op.applies_locally]
+    if any(not op.cancellable for op in deletes):
         conn.execute(
-            "UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ? AND (hidden = 0 OR local IS NOT NULL)",
+            "UPDATE item SET hidden = 1, local = NULL WHERE chat_id = ? AND (hidden != 1 OR local IS NOT NULL)",
             (chat_id,),
+        )
+        return
+    if deletes:
+        conn.execute(
+            "UPDATE item SET hidden = ?, local = NULL WHERE chat_id = ? AND kind != 'SOURCE' "
+            "AND (hidden = 0 OR local IS NOT NULL)",
+            (HIDDEN_INDEXED, chat_id),
         )
         return
     conn.execute(

@@ -18,6 +18,7 @@ import sqlite3
 from typing import Any, NamedTuple
 
 from ..schema import DEFAULT_CHAT_TITLE
+from .migrations import HIDDEN_INDEXED
 
 SNIPPET_START = "\u0002"  # markers around matched words; the UI turns them into highlights
 SNIPPET_END = "\u0003"
@@ -92,16 +93,31 @@ def highlight_terms(text: str) -> list[str]:
 CANDIDATES = 500
 
 # Candidates come from the FTS doclist newest first and stop at the bound; only the best
-# few of them are joined with their rows (rows hidden by a pending delete index no text,
-# so the filters below rarely drop a hit; the room left for them is ``limit * 2 + 10``).
-# Every row of a chat whose delete is queued is hidden, its sources too (see
-# overlay.refresh_chat): entries of hidden rows would take the room of shown hits.
+# few of them are joined with their rows (the room left for the filters below is
+# ``limit * 2 + 10``: they rarely drop a hit, rows hidden for good index no text).
+# A chat whose delete is queued keeps its entries until the delete is sent (see
+# overlay.refresh_chat: its chat and messages are hidden as HIDDEN_INDEXED), offline
+# for days perhaps: those rows, and the sources of those messages, are left out before
+# the bound, so their many passages never take the room of the hits that are shown.
+# Finding them reads the (kind, hidden) and message indexes: nothing when no such
+# delete is queued, a few thousand index entries for a chat of 300 answers of 5 sources.
 # Equal scores go newest first, so the order is stable.
-_SEARCH_SQL = """
-WITH candidates AS (
+_SEARCH_SQL = f"""
+WITH queued AS (
+    SELECT id, kind, message_id FROM item INDEXED BY item_kind
+    WHERE kind IN ('CHAT', 'MESSAGE') AND hidden = {HIDDEN_INDEXED}
+),
+left_out(id) AS (
+    SELECT id FROM queued
+    UNION ALL
+    SELECT s.id FROM queued AS q JOIN item AS s INDEXED BY item_message
+        ON s.message_id = q.message_id AND s.kind = 'SOURCE'
+    WHERE q.kind = 'MESSAGE'
+),
+candidates AS (
     SELECT rowid AS id, bm25(search_index) AS score
     FROM search_index
-    WHERE search_index MATCH :query
+    WHERE search_index MATCH :query AND rowid NOT IN left_out
     ORDER BY rowid DESC
     LIMIT :candidates
 ),

@@ -330,8 +330,9 @@ class ChatLibrary:
             if not shown and not is_ghost(outbox.light_ops(conn, chat_id)):
                 raise NotFound(f"Chat {chat_id} does not exist (it may have been deleted).")
             op_id = outbox.enqueue(conn, outbox.DELETE_CHAT, chat_id, {}, now, not_before=not_before_ms or 0)
-            # Its sources are hidden now too: until the delete is sent (offline, for days)
-            # their full-text entries would fill the search's bounded room of candidates.
+            # The chat and its messages are hidden; their full-text entries, and those of
+            # their sources, stay until the delete is sent (Undo adds none back): the
+            # search leaves them out before it ranks (see overlay.refresh_chat).
             overlay.refresh_chat(conn, chat_id)
         return op_id
 

@@ -301,12 +301,13 @@ class Pusher:
         return self._confirm(op, [stored])
 
     def _delete_chat(self, op: Op) -> _Outcome:
-        """Delete the chat on the server, the mirror's work beside the requests: what is
-        left shown of the chat (queuing the delete hid every row; rows pulled since) is
-        hidden once the first requests are on their way (the pool's threads started
-        first: started beside the hide, they took ~20 ms more), and its messages and
-        sources forgotten while the chat item's own delete is; the chat row and the
-        queue follow once that is confirmed.
+        """Delete the chat on the server, the mirror's work beside the requests: every row
+        of the chat is hidden for good, its full-text entry removed (queuing the delete
+        hid the chat and its messages and kept their entries, see
+        :func:`overlay.refresh_chat`), once the first requests are on their way (the
+        pool's threads started first: started beside the hide, they took ~20 ms more),
+        and its messages and sources forgotten while the chat item's own delete is; the
+        chat row and the queue follow once that is confirmed.
         Each of these commits by itself, so an interruption anywhere leaves a state the
         next pass finishes (the queued delete hides whatever is left). A bug in the hide
         is raised once all this is done (see :meth:`_hide_chat`)."""
@@ -350,12 +351,14 @@ class Pusher:
             self._hide_chat(chat_id, bugs)
 
     def _hide_chat(self, chat_id: str, bugs: list[Exception]) -> None:
-        """Hide every row of a chat being deleted (see :func:`overlay.refresh_chat`).
-        SQLite does this work without the interpreter lock, beside the requests. A
-        failure here changes nothing of the delete: the rows go when the delete is
-        confirmed. An expected one (a full disk) is logged; anything else is a bug, kept
-        in ``bugs`` for the pass to raise once the delete is done, so that it is reported
-        as every bug of a pass is, not printed by a thread that dies of it."""
+        """Hide every row of a chat being deleted and remove their full-text entries (the
+        claimed delete can no longer be undone, see :func:`overlay.refresh_chat`), most
+        of the mirror's work of a delete: SQLite does it without the interpreter lock,
+        beside the requests. A failure here changes nothing of the delete: the rows go
+        when the delete is confirmed. An expected one (a full disk) is logged; anything
+        else is a bug, kept in ``bugs`` for the pass to raise once the delete is done, so
+        that it is reported as every bug of a pass is, not printed by a thread that dies
+        of it."""
         try:
             with self.mirror.write() as conn:
                 overlay.refresh_chat(conn, chat_id)
