@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import baselines
+from bench import baselines, machine_quiet
 from bench import datasets as ds
 from bench.endpoint import Endpoint
 from bench.report import Result, median, percentile, speedup
@@ -234,6 +234,7 @@ def probe_kept(
     the caller says how it ended; else it raises."""
     env = probe_env()
     entry = ["-c", MODULE_ENTRY.format(module)] if module else [str(script)]
+    idle = machine_quiet.settle()
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, *entry, *([mode] if mode else []), *args],
@@ -248,7 +249,10 @@ def probe_kept(
         raise RuntimeError(f"probe {mode} failed (exit {done.returncode}): {done.stderr[-2000:]}")
     if done.returncode != 0:
         log.warning("probe %s exited with %d after measuring: %s", mode, done.returncode, done.stderr[-500:])
-    return json.loads(lines[-1]), started, done.returncode
+    data = json.loads(lines[-1])
+    if isinstance(data, dict):
+        data["idle_before"] = idle  # the CPUs' idle share as it started (see machine_quiet)
+    return data, started, done.returncode
 
 
 def probe(mode: str, *args: str, script: Path = PROBE, module: str = "") -> tuple[dict[str, Any], float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import datasets as ds
-from bench import rich_chat
+from bench import machine_quiet, rich_chat
 from bench.report import Result
 from bench.scenarios_local import BENCH_DIR, probe_env
 from bench.sizes import Sizes
@@ -58,6 +58,7 @@ def build_scroll_chat(sizes: Sizes, workdir: Path) -> ScrollChat:
 
 
 def run_probe(mode: str, *args: str, limit_s: float) -> dict[str, Any]:
+    idle = machine_quiet.settle()
     done = subprocess.run(
         [sys.executable, str(PROBE), mode, "--limit-s", str(limit_s), *args],
         capture_output=True,
@@ -72,6 +73,7 @@ def run_probe(mode: str, *args: str, limit_s: float) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(lines[-1])
     if "error" in data:
         raise RuntimeError(f"scroll probe {mode}: {data['error']}")
+    data["idle_before"] = idle  # the CPUs' idle share as it started (see machine_quiet)
     return data
 
 
@@ -103,6 +105,13 @@ def _gaps_note(stall: dict[str, Any]) -> str:
     )
 
 
+def _idle_note(ours: dict[str, Any], bare: dict[str, Any]) -> str:
+    """The CPUs' idle share just before each probe started (see ``machine_quiet``)."""
+    if ours.get("idle_before") is None or bare.get("idle_before") is None:
+        return ""
+    return f" (CPUs idle just before: {ours['idle_before']:.0%}, {bare['idle_before']:.0%})"
+
+
 def results(chat: ScrollChat, ours: dict[str, Any], bare: dict[str, Any]) -> list[Result]:
     name = f"scroll a {chat.messages:,}-message chat of rich answers to the top"
     reached = bool(ours.get("reached_top")) and bool(bare.get("reached_top"))
@@ -117,7 +126,7 @@ def results(chat: ScrollChat, ours: dict[str, Any], bare: dict[str, Any]) -> lis
         f"{_gaps_note(bare['stall'])}; {bare.get('content_px', 0):,} px of content, "
         f"{bare['paints_per_s']} paints/s, {bare['frames_late']} of {bare['frames']} frames late. "
         f"Machine load {ours['stall'].get('load_before', 0):.1f} when ours began, "
-        f"{bare['stall'].get('load_before', 0):.1f} when the bare list began."
+        f"{bare['stall'].get('load_before', 0):.1f} when the bare list began{_idle_note(ours, bare)}."
     )
     details = {"ours": ours, "bare": bare, "mirror_build_s": round(chat.build_s, 1)}
     label = "plain QListView"

@@ -276,6 +276,11 @@ def test_scroll_probes_reach_the_first_message(tmp_path: Path) -> None:
     assert stall.ours == ours["stall"]["max_gap_ms"] and stall.baseline == bare["stall"]["max_gap_ms"]
     assert fps.ours is not None and fps.ours > 0 and fps.ratio is not None
     assert ours["profile"]["by_cumulative_time"]  # --diagnose-stalls profiles the scroll
+    # Each probe started once the machine settled; the idle share it found is reported.
+    for side in (ours, bare):
+        assert side["idle_before"] is None or 0 <= side["idle_before"] <= 1
+    if sys.platform == "linux":
+        assert ours["idle_before"] is not None and "CPUs idle just before" in stall.note
 
 
 @pytest.mark.gui
