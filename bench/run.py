@@ -244,7 +244,10 @@ def markdown(meta: dict[str, object], results: list[Result]) -> str:
         "dynalite by default: it answers a Query from a key range, as DynamoDB does. moto "
         "(`--server moto`) answers a Query by sorting and sizing every item of the table (about 0.2 s "
         "per query on a 2,000-item table), so scenarios with hundreds of queries would measure moto. "
-        "The server and the proxy run in their own processes, but on the same CPUs as the code measured.",
+        "The server and the proxy run in their own processes, but on the same CPUs as the code measured. "
+        "Each window probe (start-up, memory, stalls, scroll) starts once the file system's writes are "
+        "flushed and the CPUs are mostly idle, waiting at most 3 s (`bench/machine_quiet.py`): a mirror "
+        "just built is not written out during the next measurement.",
         "",
         *(scale.HOW if meta["mode"] == "scale" else ()),
         "- **delete**: ours is `ChatLibrary.delete_chat` then `push` (the app's gateway, one pipeline "
