@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QWidget
@@ -142,6 +143,34 @@ def test_a_failing_handler_does_not_stop_the_ones_after_it(qtbot, caplog) -> Non
     qtbot.waitUntil(lambda: seen == [1, 2], timeout=5000)
     assert delivery.pending() == 0
     assert "a handler's bug" in caplog.text
+
+
+def test_once_closed_calls_from_a_thread_that_outlived_the_window_go_nowhere(qtbot) -> None:
+    """A worker thread let go at Quit carries on after its window, and the events object
+    with its timer, were deleted: its messages are dropped, without touching Qt."""
+    events = LibraryEvents()
+    seen: list[object] = []
+    pushes: list[int] = []
+    events.sig_data_changed.connect(lambda: seen.append("before"))
+    events.sig_push_wanted.connect(pushes.append)
+    events.send(events.sig_data_changed)
+    events.want_push(5)
+    qtbot.waitUntil(lambda: seen == ["before"], timeout=5000)
+    events.close()
+    shiboken6.delete(events)  # the window's objects go; the let-go worker does not
+    errors: list[BaseException] = []
+
+    def let_go_worker() -> None:
+        try:
+            events.send(events.sig_data_changed)
+            events.want_push(5)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at what was raised
+            errors.append(exc)
+
+    thread = threading.Thread(target=let_go_worker)
+    thread.start()
+    thread.join(5)
+    assert errors == [] and seen == ["before"] and pushes == [5]
 
 
 def test_a_frame_due_during_the_paint_a_turn_asked_for_runs_before_the_next_turn(

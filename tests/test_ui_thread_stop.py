@@ -69,3 +69,49 @@ def test_a_thread_stuck_past_the_wait_ends_the_process_without_an_abort() -> Non
     assert "ended cleanly" not in done.stdout
     assert "Destroyed while thread" not in done.stderr
     assert time.monotonic() - started < 20  # it did not wait for the 30 s thread
+
+
+KEPT_WORKER_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, Slot
+    from galileio_desktop.ui.workers.thread_stop import end_process_if_stuck, wait_or_let_go
+
+    class Worker(QObject):
+        @Slot()
+        def run(self):
+            time.sleep(1.0)  # a long read of the mirror, say
+
+        @Slot()
+        def shutdown(self):
+            QThread.currentThread().quit()
+
+    app = QCoreApplication(sys.argv[:1])
+    thread = QThread()
+    worker = Worker()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    thread.start()
+    time.sleep(0.1)
+    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)  # as at Quit
+    assert not wait_or_let_go(thread, 50, worker)
+    del thread, worker  # the window and its client go; the busy worker must not
+    print("let go", flush=True)
+    end_process_if_stuck(7, 5_000)
+    print("ended cleanly", flush=True)
+    """
+)
+
+
+def test_the_worker_of_a_thread_let_go_is_kept_so_its_queued_shutdown_still_ends_it() -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", KEPT_WORKER_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["let", "go", "ended", "cleanly"]
+    assert time.monotonic() - started < 4.5  # not the 5 s wait for a thread that never ends

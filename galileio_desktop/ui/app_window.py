@@ -113,14 +113,18 @@ def build_window(
     from .main_window import MainWindow
     from .window_settings import open_settings
 
-    settings = open_settings(Path(settings_dir))
-    drafts = DraftStore(Path(settings_dir) / DRAFTS_FILE)
-    window = MainWindow(client, account_label, settings, drafts)
-    client.setParent(window)
-    if restore_layout:
-        window.restore_layout()
-    if start:
-        window.start(first_list)
+    try:
+        settings = open_settings(Path(settings_dir))
+        drafts = DraftStore(Path(settings_dir) / DRAFTS_FILE)
+        window = MainWindow(client, account_label, settings, drafts)
+        client.setParent(window)
+        if restore_layout:
+            window.restore_layout()
+        if start:
+            window.start(first_list)
+    except BaseException:
+        client.shutdown()  # its library worker runs: stopped now, not whenever it is collected
+        raise
     return window
 
 

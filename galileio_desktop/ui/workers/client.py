@@ -17,16 +17,16 @@ Shutdown: stop the answers and the network (requests in flight end at once), let
 background workers finish, then close the library after the operations already queued
 (a rename made just before quitting is still stored), waiting for the threads at most
 :data:`SHUTDOWN_WAIT_MS` in all: whatever the network does, Quit and an account switch
-return within a second.
+return within a second. A client destroyed without a shutdown (its window dropped
+without being closed) stops its threads the same way first (:mod:`.worker_threads`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from .answer_worker import AnswerWorker, AssistantFactory
 from .events import LibraryEvents
@@ -34,7 +34,7 @@ from .library_worker import LibraryFactory, LibraryWorker
 from .op_worker import OpWorker
 from .operation import LibraryOp, OpFailure
 from .sync_worker import DEFAULT_SYNC_INTERVAL_MS, SyncWorker
-from .thread_stop import wait_or_let_go
+from .worker_threads import WorkerThreads
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,6 @@ class WorkerClient(QObject):
     _sig_status_wanted = Signal()
     _sig_sync_interval = Signal(int)
     _sig_reload_assistant = Signal()
-    _sig_stop_background = Signal()
-    _sig_stop_library = Signal()
 
     def __init__(
         self,
@@ -92,7 +90,7 @@ class WorkerClient(QObject):
         super().__init__(parent)
         self.history_limit = history_limit
         self._running = False
-        self._threads: list[QThread] = []
+        self._threads: WorkerThreads | None = None
         self._background_wanted = True
         self._in_flight: dict[LibraryOp[Any], OpLane] = {}
 
@@ -113,9 +111,6 @@ class WorkerClient(QObject):
         self._sig_status_wanted.connect(self.sync_worker.emit_status)
         self._sig_sync_interval.connect(self.sync_worker.set_interval)
         self._sig_reload_assistant.connect(self.answerer.reload)
-        self._sig_stop_background.connect(self.sync_worker.shutdown)
-        self._sig_stop_background.connect(self.answerer.shutdown)
-        self._sig_stop_library.connect(self.worker.shutdown)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -123,22 +118,23 @@ class WorkerClient(QObject):
         """Start the library worker; the sync and answer workers follow once the library is
         open, or, with ``defer_background``, once :meth:`start_background` is called too
         (the window calls it once the chat list is painted: neither is needed for the
-        first paint, and both would compete with it)."""
-        if self._running:
+        first paint, and both would compete with it). A client runs once: after its
+        shutdown its workers have closed what they own, and starting does nothing."""
+        if self._running or self._threads is not None:
             return
         self._running = True
         self._background_wanted = not defer_background
-        for name, obj in (
-            ("galileio-library", self.worker),
-            ("galileio-sync", self.sync_worker),
-            ("galileio-assistant", self.answerer),
-        ):
-            thread = QThread(self)
-            thread.setObjectName(name)
-            obj.moveToThread(thread)
-            thread.started.connect(obj.start)
-            self._threads.append(thread)
-        self._threads[0].start()
+        self._threads = WorkerThreads(
+            self,
+            (
+                ("galileio-library", self.worker),
+                ("galileio-sync", self.sync_worker),
+                ("galileio-assistant", self.answerer),
+            ),
+            self.events,
+            wait_ms=SHUTDOWN_WAIT_MS,
+        )
+        self._threads.start_library()
 
     def start_background(self) -> None:
         """Start the sync and answer workers (once the library is open)."""
@@ -148,16 +144,14 @@ class WorkerClient(QObject):
     @property
     def background_started(self) -> bool:
         """True once the sync and answer workers were started."""
-        return len(self._threads) > 1 and all(t.isRunning() or t.isFinished() for t in self._threads[1:])
+        return self._threads is not None and self._threads.background_started
 
     def _start_others(self) -> None:
         library = self.worker._library
         if not (self._running and self._background_wanted and library is not None):
             return
-        for worker, thread in zip((self.sync_worker, self.answerer), self._threads[1:], strict=True):
-            if not thread.isRunning() and not thread.isFinished():
-                worker.attach(library)
-                thread.start()
+        if self._threads is not None:
+            self._threads.start_background(library)
 
     def shutdown(self) -> None:
         """Stop answers and the network, close the library after the operations already
@@ -170,16 +164,8 @@ class WorkerClient(QObject):
                 op.stop()  # an answer streaming, a fetch: stopped (an answer keeps its text)
             op.release()  # nothing is delivered any more: the window's handlers go now
         self._in_flight.clear()
-        self.sync_worker.interrupt()
-        deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000
-        self._sig_stop_background.emit()
-        for thread in self._threads[1:]:
-            if thread.isRunning():
-                wait_or_let_go(thread, _left_ms(deadline))
-        self._sig_stop_library.emit()
-        if self._threads:
-            wait_or_let_go(self._threads[0], _left_ms(deadline))
-        self._threads.clear()
+        if self._threads is not None:
+            self._threads.stop(SHUTDOWN_WAIT_MS)
 
     @property
     def running(self) -> bool:
@@ -245,10 +231,6 @@ class WorkerClient(QObject):
                     True,
                 )
             )
-
-
-def _left_ms(deadline: float) -> int:
-    return max(0, int((deadline - time.monotonic()) * 1000))
 
 
 def _no_assistant() -> None:

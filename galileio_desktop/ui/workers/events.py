@@ -53,3 +53,11 @@ class LibraryEvents(QObject):
         """Emit ``signal`` (one of this object's) with ``args`` in the GUI thread, after
         everything sent before it; from any thread."""
         self.delivery.post(signal.emit, *args)
+
+    def want_push(self, delay_ms: int) -> None:
+        """Emit :attr:`sig_push_wanted` (worker to worker, queued) unless closed; from any thread."""
+        self.delivery.call_unless_closed(self.sig_push_wanted.emit, delay_ms)
+
+    def close(self) -> None:
+        """Send nothing more: the workers are stopped or let go (see :class:`.PacedDelivery`)."""
+        self.delivery.close()

@@ -150,7 +150,7 @@ class OpWorker(QObject):
 
     def after_write(self, push_in_ms: int) -> None:
         self.emit_queue()
-        self._events.sig_push_wanted.emit(min(max(0, push_in_ms), MAX_TIMER_MS))
+        self._events.want_push(min(max(0, push_in_ms), MAX_TIMER_MS))
 
     def emit_chat(self, chat_id: str) -> None:
         try:

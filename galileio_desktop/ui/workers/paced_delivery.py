@@ -58,16 +58,36 @@ class PacedDelivery(QObject):
         #: True from the moment an empty queue gets a call until a turn leaves it empty:
         #: the GUI thread is told once, not for every call.
         self._armed = False
+        #: Set by :meth:`close`: later calls are dropped.
+        self._closed = False
         self._turn = TurnTimer(self._on_turn, self)
 
     def post(self, call: Callable[..., object], *args: Any) -> None:
-        """Call ``call(*args)`` in the GUI thread, after every call posted before; from any thread."""
+        """Call ``call(*args)`` in the GUI thread, after every call posted before; from any
+        thread. Dropped once closed."""
         with self._lock:
+            if self._closed:
+                return
             self._queue.append((call, args))
             if self._armed:
                 return
             self._armed = True
-        self._turn.start()
+            # Under the lock: close() then knows no thread is about to touch the timer.
+            self._turn.start()
+
+    def call_unless_closed(self, call: Callable[..., object], *args: Any) -> None:
+        """Call ``call(*args)`` now, in the caller's thread, unless closed (a worker's
+        signal to another worker, on an object that is deleted once closed)."""
+        with self._lock:
+            if not self._closed:
+                call(*args)
+
+    def close(self) -> None:
+        """Take no more calls, from any thread: the workers' threads can outlive the window
+        (a thread let go at Quit), and this object and its timer go with the window.
+        Calls already queued are still handed on while this object lives."""
+        with self._lock:
+            self._closed = True
 
     def pending(self) -> int:
         """Calls waiting for a turn."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QThread
+from PySide6.QtCore import QCoreApplication, QObject, QThread
 
 log = logging.getLogger(__name__)
 
@@ -19,26 +19,32 @@ log = logging.getLogger(__name__)
 #: destroyed while running, and an aborted process looks like a crash to the user.
 EXIT_WAIT_MS = 10_000
 
-#: Threads that did not end in time, kept until they do.
-_finishing: set[QThread] = set()
+#: Threads that did not end in time, each with the worker it runs, kept until they end.
+_finishing: dict[QThread, QObject | None] = {}
 
 
-def wait_or_let_go(thread: QThread, wait_ms: int) -> bool:
-    """Wait up to ``wait_ms`` for ``thread`` to end; True when it did."""
+def wait_or_let_go(thread: QThread, wait_ms: int, worker: QObject | None = None) -> bool:
+    """Wait up to ``wait_ms`` for ``thread`` to end; True when it did.
+
+    ``worker``, the object the thread runs, is kept with a thread let go: its shutdown is
+    queued behind the work that holds the thread up, and a worker deleted meanwhile (its
+    client gone with the window) would take that shutdown with it, so the thread would
+    never end.
+    """
     if not thread.isRunning() or thread.wait(max(0, wait_ms)):
         return True
     log.warning("thread %s still busy after the shutdown wait; left to finish", thread.objectName())
     thread.setParent(None)
     _forget_ended()
-    _finishing.add(thread)
+    _finishing[thread] = worker
     return False
 
 
 def _forget_ended() -> None:
-    """Let go of the let-go threads that have ended (and only those)."""
+    """Let go of the let-go threads that have ended (and only those), and their workers."""
     for thread in list(_finishing):
         if thread.isFinished():
-            _finishing.discard(thread)
+            del _finishing[thread]
 
 
 def still_finishing() -> int:
