@@ -114,10 +114,16 @@ def run_app(mode: str, mirror: Path, user: str, settings: Path, chat: str = "") 
     window.show()
     result["t_shown"] = time.monotonic()
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
+    return exec_as_the_app(app)
+
+
+def exec_as_the_app(app: Any) -> int:
+    """Run ``app``'s event loop, and end as the app ends (``desktop.launch``): a worker
+    thread let go at the window's close is waited for, never torn down (Qt's abort)."""
     code = int(app.exec())
     from galileio_desktop.ui.workers.thread_stop import end_process_if_stuck
 
-    end_process_if_stuck(code)  # as the app ends (desktop.launch): a thread let go is waited for
+    end_process_if_stuck(code)
     return code
 
 

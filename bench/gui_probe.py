@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app_window_probe import DEADLINE_MS, SETTLE_MS, _offline_factory, run_app
+from app_window_probe import DEADLINE_MS, SETTLE_MS, _offline_factory, exec_as_the_app, run_app
 from bare_window_probe import run_bare
 from probe_output import emit
 
@@ -466,7 +466,7 @@ def run_stall(args: argparse.Namespace) -> int:
         lambda: (meter.begin("parts"), watch.start() if watch else None, slow.start() if slow else None),
     )
     QTimer.singleShot(DEADLINE_MS, lambda: (emit({"error": "deadline", **result}), app.exit(3)))
-    return int(app.exec())
+    return exec_as_the_app(app)
 
 
 #: Typing: one key this often (about 65 words a minute): slower than the filter's and the

@@ -26,6 +26,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app_window_probe import exec_as_the_app  # noqa: E402
 from gui_probe import SETTLE_MS, StallMeter, StallWatch, _offline_factory, emit  # noqa: E402
 
 FRAME_MS = 16
@@ -224,7 +225,7 @@ def run_app(args: argparse.Namespace) -> int:
     QTimer.singleShot(
         int(args.limit_s * 1000) + 120_000, lambda: (emit({"error": "deadline", **result}), app.exit(3))
     )
-    return int(app.exec())
+    return exec_as_the_app(app)
 
 
 # -- the bare list ---------------------------------------------------------------------------
