@@ -56,7 +56,7 @@ def chat_rows(path: Path, chat_id: str) -> int:
 
 def test_a_queued_delete_survives_a_restart_unsearchable_and_undo_brings_it_back(device: Device) -> None:
     kept = device.lib.create_chat("kept chat")
-    wanted = device.lib.add_message(kept.chat_id, "human", "okapi question")
+    wanted = device.lib.add_message(kept.chat_id, "human", "okapi " + "filler words here " * 10)
     doomed = chat_with_passages(device, "doomed chat", "okapi", answers=6)
     op_id = device.lib.delete_chat(doomed, not_before_ms=device.clock.now + 60_000)
 
@@ -75,7 +75,7 @@ def test_a_delete_cut_off_by_the_network_midway_finishes_after_a_restart(device:
     hidden for good, their entries gone once the pass began), and the next pass, after
     a restart, deletes the rest and forgets every row."""
     kept = device.lib.create_chat("kept chat")
-    wanted = device.lib.add_message(kept.chat_id, "human", "okapi question")
+    wanted = device.lib.add_message(kept.chat_id, "human", "okapi " + "filler words here " * 10)
     doomed = chat_with_passages(device, "doomed chat", "okapi", answers=12)
     device.lib.delete_chat(doomed)
     device.faults.fail_after["BatchWriteItem"] = 2
@@ -98,7 +98,7 @@ def test_a_hide_the_disk_refuses_leaves_the_entries_to_the_rows_deletion(
     of search while the delete fails and after a restart, and the entries go with the
     rows once the delete is done."""
     kept = device.lib.create_chat("kept chat")
-    wanted = device.lib.add_message(kept.chat_id, "human", "okapi question")
+    wanted = device.lib.add_message(kept.chat_id, "human", "okapi " + "filler words here " * 10)
     doomed = chat_with_passages(device, "doomed chat", "okapi", answers=4)
     device.lib.delete_chat(doomed)
     hide = overlay.refresh_chat
