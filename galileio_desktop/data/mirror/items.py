@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..schema import TypedItem
 from ..timestamps import EARLIEST_MS, LATEST_MS
 from . import outbox, overlay
 from .codec import ItemKey, dumps, key_of_item, loads
 from .migrations import PINNED_CHAT_ROWS
+
+if TYPE_CHECKING:  # no alias made at run time: this module loads before a first paint
+    #: Where a page of the chat list ended: (activity, chat id) of its last entry.
+    ChatCursor = tuple[int, str]
 
 
 def put_remote(conn: sqlite3.Connection, item: TypedItem, seq: int, op_chats: set[str] | None = None) -> bool:
@@ -205,6 +209,42 @@ def visible_chats(conn: sqlite3.Connection, limit: int | None = None) -> Iterato
         f"SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT} FROM item c WHERE c.kind = 'CHAT' AND c.hidden = 0"
     )
     return (ChatRow(loads(r[0]), None if r[1] is None else int(r[1])) for r in rows)
+
+
+# The walk of ``_RECENT_CHATS_SQL`` a page at a time, each page resumed after the last entry
+# of the one before (the row value is the index's own order): a page reads its own rows
+# only, however far down a long list it is.
+_CHATS_PAGE_SQL = f"""
+SELECT COALESCE(c.local, c.remote), {_LAST_MESSAGE_AT}, a.activity, a.chat_id
+FROM chat_activity a INDEXED BY chat_activity_recent
+JOIN item c INDEXED BY item_chat ON c.chat_id = a.chat_id AND c.kind = 'CHAT' AND c.hidden = 0
+{{where}}
+ORDER BY a.activity DESC, a.chat_id DESC
+LIMIT ?
+"""
+_CHATS_FIRST_PAGE_SQL = _CHATS_PAGE_SQL.format(where="")
+_CHATS_AFTER_SQL = _CHATS_PAGE_SQL.format(where="WHERE (a.activity, a.chat_id) < (?, ?)")
+
+
+def chats_after(
+    conn: sqlite3.Connection, after: ChatCursor | None, limit: int
+) -> list[tuple[ChatRow, ChatCursor]]:
+    """Up to ``limit`` visible chats, most recently active first, after ``after`` (None:
+    from the newest); pinned or not, each where its activity puts it. Each comes with the
+    cursor of a page ending at it: (activity, chat id).
+
+    Each chat comes in one page only, unless its activity changes between pages. An item
+    that does not decode is the caller's to skip: the page's cursor moves past it all the same.
+    """
+    sql, args = (
+        (_CHATS_FIRST_PAGE_SQL, (max(0, limit),))
+        if after is None
+        else (_CHATS_AFTER_SQL, (int(after[0]), str(after[1]), max(0, limit)))
+    )
+    return [
+        (ChatRow(loads(r[0]), None if r[1] is None else int(r[1])), (int(r[2]), str(r[3])))
+        for r in conn.execute(sql, args).fetchall()
+    ]
 
 
 # Visible chats whose ``pinnedAt`` is a Number (a few, through the ``item_pinned`` index):

@@ -141,6 +141,36 @@ class ChatLibrary:
         views.sort(key=lambda v: (v.pinned, v.last_activity, v.chat.chat_id), reverse=True)
         return views[offset:] if limit is None else views[offset : offset + limit]
 
+    def list_chats_page(
+        self, after: items.ChatCursor | None, limit: int
+    ) -> tuple[list[ChatView], items.ChatCursor | None]:
+        """A page of the chat list and where the next starts: up to ``limit`` chats, most
+        recently active first, after ``after`` (the cursor the page before returned; None:
+        from the newest). A plain pair, not a class: this module loads before a first paint.
+
+        Pinned chats come where their activity puts them, not first. The last page (its
+        cursor None) also holds the chats deleted elsewhere that keep unsent messages.
+        A long list read this way holds the library for one page at a time.
+        """
+        with self._mirror.read() as conn:
+            rows = items.chats_after(conn, after, limit)
+            ops_by_chat: dict[str, list[outbox.Op]] = {}
+            for op in outbox.light_ops(conn):
+                ops_by_chat.setdefault(op.chat_id, []).append(op)
+            views = []
+            for row, _cursor in rows:
+                chat = decode(row.item)
+                if isinstance(chat, Chat):
+                    views.append(chat_view(chat, row.last_message_at, ops_by_chat.get(chat.chat_id, [])))
+            cursor = rows[-1][1] if rows and len(rows) >= limit else None
+            if cursor is None:
+                for chat_id, ops in ops_by_chat.items():
+                    if is_ghost(ops) and items.visible_chat(conn, chat_id) is None:
+                        ghost = self._ghost_view(conn, chat_id)
+                        if ghost is not None:
+                            views.append(ghost)
+        return views, cursor
+
     def current_chat_id(self, chat_id: str) -> str:
         """The id the chat has now: the server's, once a chat created here under
         ``chat_id`` was created through the deployment's API (which makes its own ids)."""

@@ -42,6 +42,12 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 #: A row key: ("h", group label) for a header, ("c", chat id) for a chat.
 RowKey = tuple[str, str]
+#: Chats of a page that moved (their activity or pin changed) each moved on its own;
+#: more, and the whole order is sorted again.
+MOVES_INSERTED = 64
+#: Held chats a page of older ones may go among with only their rows rebuilt (ties in
+#: activity at the end of the list); more, and every row is.
+TAIL_REBUILT = 5000
 
 
 class ChatRoles:
@@ -214,6 +220,56 @@ class ChatListModel(QAbstractListModel):
         changed = {cid for cid, v in self._views.items() if cid in old_views and old_views[cid] != v}
         self._apply_rows(self._build_rows(), changed)
 
+    def add_chats(self, views: Iterable[ChatView]) -> None:
+        """Add or update many chats, keeping the others (a page of a list being read).
+
+        A page of chats all older than those held (the pages of a long list, newest
+        first) is one insert of rows at the end: its own rows are built, not the list's.
+        """
+        import heapq  # not needed before the first paint
+
+        fresh: list[str] = []
+        added: set[str] = set()
+        changed: set[str] = set()
+        moved: list[str] = []
+        for view in views:
+            chat_id = view.chat.chat_id
+            old = self._views.get(chat_id)
+            self._views[chat_id] = view
+            if chat_id in added:
+                continue  # twice in one page: the later one is kept
+            if old is None:
+                added.add(chat_id)
+                fresh.append(chat_id)
+            elif old != view:
+                changed.add(chat_id)
+                if _sort_key(old) != _sort_key(view):
+                    moved.append(chat_id)
+        key = self._key
+        if len(moved) > MOVES_INSERTED:
+            self._order = sorted(self._views, key=key)
+            self._apply_rows(self._build_rows(), changed)
+            return
+        for chat_id in dict.fromkeys(moved):
+            self._order.remove(chat_id)
+            self._insert_sorted(chat_id)
+        if moved:
+            fresh.sort(key=key)
+            self._order = list(heapq.merge(self._order, fresh, key=key))
+            self._apply_rows(self._build_rows(), changed)
+            return
+        self._merge_tail(fresh, changed)
+
+    def retain(self, chat_ids: set[str]) -> None:
+        """Forget the chats not in ``chat_ids`` (gone since a list being read began)."""
+        gone = [cid for cid in self._views if cid not in chat_ids]
+        if not gone:
+            return
+        for chat_id in gone:
+            del self._views[chat_id]
+        self._order = [cid for cid in self._order if cid in self._views]
+        self._apply_rows(self._build_rows(), set())
+
     def upsert_chat(self, view: ChatView) -> None:
         """Add or update one chat; a chat whose position stays put is one ``dataChanged``."""
         chat_id = view.chat.chat_id
@@ -264,6 +320,9 @@ class ChatListModel(QAbstractListModel):
 
     # -- internals ----------------------------------------------------------------------
 
+    def _key(self, chat_id: str) -> tuple[bool, bool, int, int, str]:
+        return _sort_key(self._views[chat_id])
+
     def _insert_sorted(self, chat_id: str) -> None:
         key = _sort_key(self._views[chat_id])
         lo, hi = 0, len(self._order)
@@ -276,14 +335,19 @@ class ChatListModel(QAbstractListModel):
         self._order.insert(lo, chat_id)
 
     def _build_rows(self) -> list[RowKey]:
+        views = self._views
+        if len(self._facts) > 2 * len(views) + 64:  # chats gone since: forget them
+            self._facts = {cid: f for cid, f in self._facts.items() if cid in views}
+        return self._rows_of(self._order, None)
+
+    def _rows_of(self, chat_ids: list[str], current_group: str | None) -> list[RowKey]:
+        """The rows of ``chat_ids`` (in order) that the filter lets through, a header
+        before each new group; ``current_group`` is the group of the row before them."""
         needle = self._filter.casefold()
         rows: list[RowKey] = []
-        current_group = None
         views = self._views
         facts = self._facts
-        if len(facts) > 2 * len(views) + 64:  # chats gone since: forget them
-            facts = self._facts = {cid: f for cid, f in facts.items() if cid in views}
-        for chat_id in self._order:
+        for chat_id in chat_ids:
             view = views[chat_id]
             fact = facts.get(chat_id)
             if fact is None or fact[0] is not view:
@@ -296,6 +360,60 @@ class ChatListModel(QAbstractListModel):
                 current_group = group
             rows.append(("c", chat_id))
         return rows
+
+    def _merge_tail(self, fresh: list[str], changed: set[str]) -> None:
+        """Put ``fresh`` chats in order, rebuilding only the rows from the first of them
+        on: a page of older chats goes in at the end, or among the last held when their
+        activity ties (the pages break ties by id the other way round)."""
+        import bisect  # not needed before the first paint
+
+        key = self._key
+        fresh.sort(key=key)
+        order = self._order
+        pos = bisect.bisect_left(order, key(fresh[0]), key=key) if fresh else len(order)
+        if len(order) - pos > TAIL_REBUILT:
+            self._order = sorted(self._views, key=key)
+            self._apply_rows(self._build_rows(), changed)
+            return
+        order[pos:] = sorted(order[pos:] + fresh, key=key)
+        before = pos - 1
+        while before >= 0 and order[before] not in self._row_of:  # hidden by the filter
+            before -= 1
+        if before < 0:
+            start, group = 0, None
+        else:
+            start, group = self._row_of[order[before]] + 1, self._group(self._views[order[before]])
+        self._apply_tail(start, self._rows_of(order[pos:], group), changed)
+
+    def _apply_tail(self, start: int, new_tail: list[RowKey], changed: set[str]) -> None:
+        """As :meth:`_apply_rows`, for the rows from ``start`` on (those before stay)."""
+        old_tail = self._rows[start:]
+        keys = {key for kind, key in old_tail if kind == "c"} | {key for kind, key in new_tail if kind == "c"}
+        for tag, i1, i2, j1, j2 in reversed(_row_diff(old_tail, new_tail)):
+            i1, i2 = i1 + start, i2 + start
+            if tag in ("delete", "replace"):
+                self.beginRemoveRows(QModelIndex(), i1, i2 - 1)
+                del self._rows[i1:i2]
+                self._reindex_tail(start, keys)
+                self.endRemoveRows()
+            if tag in ("insert", "replace"):
+                self.beginInsertRows(QModelIndex(), i1, i1 + (j2 - j1) - 1)
+                self._rows[i1:i1] = new_tail[j1:j2]
+                self._reindex_tail(start, keys)
+                self.endInsertRows()
+        for chat_id in changed:
+            self._emit_changed(chat_id)
+
+    def _reindex_tail(self, start: int, keys: set[str]) -> None:
+        """Row numbers of the rows from ``start`` on, whose chats are among ``keys``."""
+        row_of = self._row_of
+        for key in keys:
+            row_of.pop(key, None)
+        rows = self._rows
+        for row in range(start, len(rows)):
+            kind, key = rows[row]
+            if kind == "c":
+                row_of[key] = row
 
     def _group(self, view: ChatView) -> str:
         return time_groups.PINNED if view.pinned else time_groups.group_of(view.last_activity, self._bounds)

@@ -49,12 +49,13 @@ from .. import bidi
 from ..workers.operation import LibraryOp
 from .chat_delegate import ChatDelegate
 from .chat_list_model import ChatListModel
-from .chat_ops import FIRST_SCREEN_CHATS, all_chats_op, create_chat_op, first_screen_op
+from .chat_ops import FIRST_SCREEN_CHATS, create_chat_op, first_screen_op
 
 if TYPE_CHECKING:
     from ...data.sync import ChatView
     from ..toast import Toast
     from ..workers.client import WorkerClient
+    from .list_read import ListRead
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,8 @@ class ChatSidebar(QWidget):
         self._first_list_told = False
         #: The first screen is in; the rest of the list is read once it is painted.
         self._rest_wanted = False
+        #: The whole list being read, a page at a time (after the first screen, a sync).
+        self._read: ListRead | None = None
         #: The open chat is moving in the list (pinned, new activity): it stays open.
         self._moving_current = False
         #: The open chat's id while it is not listed: looked up (it may have taken the
@@ -366,12 +369,30 @@ class ChatSidebar(QWidget):
     def reload(self) -> None:
         """Read the list again; the very first time, its first screen, then the rest.
 
-        The first screen comes without reading and decoding every chat first.
+        The first screen comes without reading and decoding every chat first; the whole
+        list is read a page at a time (see :mod:`.list_read`).
         """
         if not self._loaded_once and self._first_op is None:
             self.adopt_first_load(first_screen_op().run_in(self._client.local))
         else:
-            self._load(all_chats_op())
+            self._read_all()
+
+    @property
+    def reading(self) -> bool:
+        """True while the whole list is being read (pages still to come)."""
+        return self._read is not None and self._read.active
+
+    def _read_all(self) -> None:
+        """Read the whole list anew, a page at a time; a read still going stops there."""
+        from .list_read import ListRead  # not needed before the first paint
+
+        if self._read is not None:
+            self._read.cancel()
+        self._rest_wanted = False
+        self._read = ListRead(
+            self._client.local, self._on_page_loaded, self._on_list_read, self._client.sig_failed.emit
+        )
+        self._read.start()
 
     def adopt_first_load(self, op: LibraryOp[list[ChatView]]) -> None:
         """Take the first screen of chats (:func:`first_screen_op`), asked for before this
@@ -500,15 +521,47 @@ class ChatSidebar(QWidget):
         self._update_empty()
         self._update_pin_action()
         self._restore_selection()
-        if first_screen:
+        if first_screen and self._read is None:
             # The rest once this screen is painted: decoding every chat in the worker
             # would compete with the paint for the interpreter.
             self._rest_wanted = True
         self.sig_list_loaded.emit()
         self._watch_first_paint()
 
+    def _on_page_loaded(self, views: list[ChatView]) -> None:
+        """A page of the whole list: its chats join those shown, which stay where they are."""
+        self._loaded_once = True
+        kept = [v for v in views if v.chat.chat_id not in self._deleting]
+        current = self._current_id
+        keep = bool(current) and (self.model.view(current) is not None or self._awaited == current)
+        with self._keeping_current(keep):
+            self.model.add_chats(kept)
+        self._update_empty()
+        self._update_pin_action()
+        self._restore_selection()
+        self._watch_first_paint()
+
+    def _on_list_read(self, found: set[str]) -> None:
+        """The last page is in: chats held that the read did not find are gone."""
+        current = self._current_id
+        listed = current in found and self.model.view(current) is not None
+        if current and not listed and not self._looking_up:
+            self._find_current_id(current)
+        with self._keeping_current(bool(current) and (listed or self._awaited == current)):
+            self.model.retain(found)
+        self._update_empty()
+        self._update_pin_action()
+        self._restore_selection()
+        self.sig_list_loaded.emit()
+
+    def _touch(self, chat_id: str) -> None:
+        """The list was told about ``chat_id`` by a write: a read still going leaves it be."""
+        if self._read is not None and self._read.active:
+            self._read.touch(chat_id)
+
     @Slot(str, object)
     def _on_events_chat_changed(self, chat_id: str, view: ChatView | None) -> None:
+        self._touch(chat_id)
         if chat_id in self._deleting:
             return
         if view is None:
@@ -525,6 +578,7 @@ class ChatSidebar(QWidget):
     def _on_chat_created(self, view: ChatView | None) -> None:
         if view is None:
             return
+        self._touch(view.chat.chat_id)
         self.model.upsert_chat(view)
         self._update_empty()
         self.filter_edit.clear()
@@ -546,6 +600,7 @@ class ChatSidebar(QWidget):
             self.toast.show_message("Too late to undo: the chat was already deleted.", "", 4000)
             return
         if view is not None:
+            self._touch(chat_id)
             self.model.upsert_chat(view)
         self._update_empty()
         self.select_chat(chat_id)
@@ -732,7 +787,7 @@ class ChatSidebar(QWidget):
         self._first_list_told = True
         self.list_view.viewport().removeEventFilter(self)
         if self._rest_wanted:
-            self._load(all_chats_op())
+            self._read_all()
         self.sig_first_list_shown.emit()
 
     def _update_empty(self) -> None:
