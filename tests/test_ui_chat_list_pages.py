@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from ui_helpers import USER, offline_factory, seed_big_mirror
 
 from galileio_desktop.data.schema import Chat
@@ -21,6 +22,7 @@ from galileio_desktop.ui.app_window import build_window
 from galileio_desktop.ui.sidebar import chat_ops
 from galileio_desktop.ui.sidebar.chat_list_model import ChatListModel
 from galileio_desktop.ui.sidebar.chat_sidebar import ChatSidebar
+from galileio_desktop.ui.sidebar.list_read import HAND_ON_EVERY_MS, ListRead
 from galileio_desktop.ui.workers.client import WorkerClient
 
 pytestmark = pytest.mark.gui
@@ -209,6 +211,35 @@ def test_a_chat_added_while_pages_arrive_is_listed_once(qtbot, sidebar_on_30: An
     assert sidebar.model.chat_count() == 31
 
 
+def test_a_chat_moved_up_past_the_pages_without_a_word_stays_listed_and_open(
+    qtbot, sidebar_on_30: Any
+) -> None:
+    sidebar, _client, mirror = sidebar_on_30
+    assert sidebar.select_chat("chat-00025")
+    _first_page_waiting(sidebar)
+    # A question stored in it (by the answer worker, whose report comes once the answer
+    # is in): its activity is now above every page still to come.
+    with ChatLibrary(mirror, USER, None) as library:
+        library.add_message("chat-00025", "human", "Asked while the list is read")
+    with qtbot.waitSignal(sidebar.sig_list_loaded, timeout=10_000):
+        pass
+    qtbot.wait(300)  # a lookup of the open chat, had it left the list
+    assert sidebar.model.chat_count() == 30
+    assert _ids(sidebar.model)[0] == "chat-00025"
+    assert sidebar.current_chat_id == "chat-00025"
+
+
+def test_a_filtered_list_follows_a_title_a_page_changes(qtbot) -> None:
+    model = ChatListModel()
+    views = [_view(n, BASE - n * 60_000) for n in range(10)]
+    model.set_chats(views)
+    model.set_filter("number 3")
+    assert _ids(model) == ["chat-00003"]
+    renamed = views[0]._replace(chat=Chat("chat-00000", USER, "Now number 3 too", views[0].chat.created_at))
+    model.add_chats([renamed, _view(20, BASE - 20 * 60_000)])
+    assert _ids(model) == ["chat-00000", "chat-00003"]
+
+
 def test_a_chat_gone_without_a_word_leaves_when_the_read_ends(qtbot, sidebar_on_30: Any) -> None:
     sidebar, _client, mirror = sidebar_on_30
     conn = sqlite3.connect(mirror)
@@ -246,6 +277,50 @@ def test_a_page_failing_keeps_the_pages_shown(
     assert len(calls) == 3 and not loaded and not sidebar.reading
     assert sidebar.model.chat_count() == 30  # what was shown stays, chat-00029 too
     assert sidebar.current_chat_id == "chat-00000"
+
+
+class _Lane:
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+
+    def submit(self, op: Any) -> None:
+        self.ops.append(op)
+
+
+def test_a_read_whose_window_is_gone_hands_nothing_on(qtbot) -> None:
+    owner = QObject()
+    lane = _Lane()
+    handed: list[list[ChatView]] = []
+    read = ListRead(
+        lane,  # type: ignore[arg-type]
+        handed.append,
+        lambda _found: None,
+        lambda _failure: None,
+        parent=owner,
+    )
+    read.start()
+    lane.ops[0].deliver(([_view(1, BASE)], (BASE, "chat-00001")), None)  # a hand-on planned
+    assert len(lane.ops) == 2 and not handed
+    shiboken6.delete(owner)  # the window goes (closed and dropped)
+    qtbot.wait(HAND_ON_EVERY_MS + 100)
+    assert handed == []
+
+
+def test_a_read_that_ended_leaves_no_timer_with_its_window(qtbot) -> None:
+    owner = QObject()
+    lane = _Lane()
+    read = ListRead(
+        lane,  # type: ignore[arg-type]
+        lambda _views: None,
+        lambda _found: None,
+        lambda _failure: None,
+        parent=owner,
+    )
+    read.start()
+    assert len(owner.findChildren(QTimer)) == 1
+    lane.ops[0].deliver(([_view(1, BASE)], None), None)  # the last page
+    read.cancel()  # as the next read does
+    assert owner.findChildren(QTimer) == []
 
 
 # -- the window -------------------------------------------------------------------------

@@ -184,6 +184,10 @@ class ChatListModel(QAbstractListModel):
         """All chats held, whatever the filter."""
         return len(self._order)
 
+    def chat_ids(self) -> list[str]:
+        """Every chat held, whatever the filter."""
+        return list(self._views)
+
     def view(self, chat_id: str) -> ChatView | None:
         return self._views.get(chat_id)
 
@@ -232,6 +236,7 @@ class ChatListModel(QAbstractListModel):
         added: set[str] = set()
         changed: set[str] = set()
         moved: list[str] = []
+        retitled = False
         for view in views:
             chat_id = view.chat.chat_id
             old = self._views.get(chat_id)
@@ -245,6 +250,7 @@ class ChatListModel(QAbstractListModel):
                 changed.add(chat_id)
                 if _sort_key(old) != _sort_key(view):
                     moved.append(chat_id)
+                retitled = retitled or old.chat.title != view.chat.title
         key = self._key
         if len(moved) > MOVES_INSERTED:
             self._order = sorted(self._views, key=key)
@@ -253,7 +259,7 @@ class ChatListModel(QAbstractListModel):
         for chat_id in dict.fromkeys(moved):
             self._order.remove(chat_id)
             self._insert_sorted(chat_id)
-        if moved:
+        if moved or (retitled and self._filter):  # a held chat the filter may now show or hide
             fresh.sort(key=key)
             self._order = list(heapq.merge(self._order, fresh, key=key))
             self._apply_rows(self._build_rows(), changed)

@@ -34,6 +34,13 @@ def chats_page_op(after: ChatCursor | None) -> LibraryOp[tuple[list[ChatView], C
     return LibraryOp(lambda lib: lib.list_chats_page(after, LIST_PAGE_CHATS), name="page of chats")
 
 
+def chats_by_id_op(chat_ids: list[str]) -> LibraryOp[list[ChatView]]:
+    """The chats of ``chat_ids`` that are listed now (a chat gone is left out)."""
+    return LibraryOp(
+        lambda lib: [v for cid in chat_ids if (v := lib.get_chat(cid)) is not None], name="chats by id"
+    )
+
+
 def create_chat_op() -> LibraryOp[ChatView | None]:
     """A new chat with the default title; the result is its view as listed."""
     return LibraryOp(_create_chat, name="create chat").after_write()

@@ -390,7 +390,12 @@ class ChatSidebar(QWidget):
             self._read.cancel()
         self._rest_wanted = False
         self._read = ListRead(
-            self._client.local, self._on_page_loaded, self._on_list_read, self._client.sig_failed.emit
+            self._client.local,
+            self._on_page_loaded,
+            self._on_list_read,
+            self._client.sig_failed.emit,
+            self.model.chat_ids,
+            self,
         )
         self._read.start()
 

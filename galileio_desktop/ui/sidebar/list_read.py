@@ -9,19 +9,23 @@ handed on: the worker reads it while the GUI thread adds this one.
 
 What a page says of a chat can be older than what the window was told since the read
 began (a write's report that the chat was renamed, deleted or added): such chats are
-``touched``, and pages handed on from then on leave their rows out. The read ends with the set of
-chats it found (pages and touched ones alike): any other the window holds is gone.
+``touched``, and pages handed on from then on leave their rows out. A write nobody
+reported (yet) can also move a chat the window holds from below the pages' cursor to
+above it (a question stored while its answer streams; another process): no page finds
+it, so the chats held that no page brought are read once more, by id, after the last
+page. The read ends with the set of chats it found (pages, that last look and touched
+ones alike): any other the window holds is gone.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
-from .chat_ops import chats_page_op
+from .chat_ops import chats_by_id_op, chats_page_op
 
 if TYPE_CHECKING:
     from ...data.mirror.items import ChatCursor
@@ -36,6 +40,7 @@ HAND_ON_EVERY_MS = 100
 PageHandler = Callable[[list["ChatView"]], None]
 DoneHandler = Callable[[set[str]], None]
 FailedHandler = Callable[["OpFailure"], None]
+HeldChats = Callable[[], Iterable[str]]
 
 
 class ListRead:
@@ -46,13 +51,21 @@ class ListRead:
     """
 
     def __init__(
-        self, lane: OpLane, on_page: PageHandler, on_done: DoneHandler, on_failed: FailedHandler
+        self,
+        lane: OpLane,
+        on_page: PageHandler,
+        on_done: DoneHandler,
+        on_failed: FailedHandler,
+        held: HeldChats = tuple,
+        parent: QObject | None = None,
     ) -> None:
         self._lane = lane
+        #: The chats the window holds (read after the last page; see the module docstring).
+        self._held = held
         self._on_page: PageHandler | None = on_page
         self._on_done: DoneHandler | None = on_done
         self._on_failed: FailedHandler | None = on_failed
-        self._op: LibraryOp[tuple[list[ChatView], ChatCursor | None]] | None = None
+        self._op: LibraryOp[Any] | None = None
         #: Chats the pages brought so far.
         self.listed: set[str] = set()
         #: Chats the window was told about since the read began: their page rows are older.
@@ -62,7 +75,9 @@ class ListRead:
         self._pending: list[ChatView] = []
         self._last_page = False
         self._handed_on_at = float("-inf")
-        self._timer = QTimer()
+        # The window's child: gone with it, a hand-on it planned never comes to its
+        # deleted widgets (a window closed and dropped while pages arrive).
+        self._timer = QTimer(parent)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._hand_on)
 
@@ -98,11 +113,25 @@ class ListRead:
         self.listed.update(v.chat.chat_id for v in views)
         self._pending.extend(views)
         if cursor is None:
+            listed, touched = self.listed, self.touched
+            unseen = [cid for cid in self._held() if cid not in listed and cid not in touched]
+            if unseen:
+                self._op = chats_by_id_op(unseen).success(self._on_last_look).failure(self._on_failure)
+                self._op.run_in(self._lane)
+                return
             self._last_page = True
             self._hand_on()
         elif not self._timer.isActive():
             since_ms = (time.monotonic() - self._handed_on_at) * 1000
             self._timer.start(int(min(HAND_ON_EVERY_MS, max(0.0, HAND_ON_EVERY_MS - since_ms))))
+
+    def _on_last_look(self, views: list[ChatView]) -> None:
+        """The chats held that no page brought, as they are now (those gone are not here)."""
+        self._op = None
+        self.listed.update(v.chat.chat_id for v in views)
+        self._pending.extend(views)
+        self._last_page = True
+        self._hand_on()
 
     def _on_failure(self, failure: OpFailure) -> None:
         self._op = None
@@ -129,5 +158,7 @@ class ListRead:
             on_done(self.listed | self.touched)
 
     def _release(self) -> None:
-        """Let the handlers go (they are the sidebar's: no cycle left behind)."""
+        """Let the handlers go (they are the sidebar's: no cycle left behind), and the
+        timer with this object, not with the window (one left behind a read)."""
         self._on_page = self._on_done = self._on_failed = None
+        self._timer.setParent(None)
