@@ -229,6 +229,26 @@ def test_a_chat_moved_up_past_the_pages_without_a_word_stays_listed_and_open(
     assert sidebar.current_chat_id == "chat-00025"
 
 
+def test_many_chats_gone_without_a_word_are_looked_up_a_page_at_a_time(
+    qtbot, sidebar_on_30: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sidebar, _client, mirror = sidebar_on_30
+    conn = sqlite3.connect(mirror)
+    with conn:  # hidden by another writer: more than a page of chats the pages do not find
+        conn.execute("UPDATE item SET hidden = 1 WHERE kind = 'CHAT' AND chat_id >= 'chat-00020'")
+    conn.close()
+    looked: list[int] = []
+    real = chat_ops.chats_by_id_op
+    monkeypatch.setattr(
+        "galileio_desktop.ui.sidebar.list_read.chats_by_id_op",
+        lambda ids: (looked.append(len(ids)), real(ids))[1],
+    )
+    with qtbot.waitSignal(sidebar.sig_list_loaded, timeout=10_000):
+        sidebar.reload()
+    assert looked == [4, 4, 2]
+    assert sidebar.model.chat_count() == 20 and sidebar.model.view("chat-00025") is None
+
+
 def test_a_filtered_list_follows_a_title_a_page_changes(qtbot) -> None:
     model = ChatListModel()
     views = [_view(n, BASE - n * 60_000) for n in range(10)]

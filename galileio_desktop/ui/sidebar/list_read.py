@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from . import chat_ops
 from .chat_ops import chats_by_id_op, chats_page_op
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ class ListRead:
         self.pages = 0
         self._pending: list[ChatView] = []
         self._last_page = False
+        #: Chats held that no page brought, still to be read by id after the last page.
+        self._unseen: list[str] = []
         self._handed_on_at = float("-inf")
         # The window's child: gone with it, a hand-on it planned never comes to its
         # deleted widgets (a window closed and dropped while pages arrive).
@@ -114,24 +117,31 @@ class ListRead:
         self._pending.extend(views)
         if cursor is None:
             listed, touched = self.listed, self.touched
-            unseen = [cid for cid in self._held() if cid not in listed and cid not in touched]
-            if unseen:
-                self._op = chats_by_id_op(unseen).success(self._on_last_look).failure(self._on_failure)
-                self._op.run_in(self._lane)
-                return
-            self._last_page = True
-            self._hand_on()
+            self._unseen = [cid for cid in self._held() if cid not in listed and cid not in touched]
+            self._look_again()
         elif not self._timer.isActive():
             since_ms = (time.monotonic() - self._handed_on_at) * 1000
             self._timer.start(int(min(HAND_ON_EVERY_MS, max(0.0, HAND_ON_EVERY_MS - since_ms))))
 
-    def _on_last_look(self, views: list[ChatView]) -> None:
-        """The chats held that no page brought, as they are now (those gone are not here)."""
+    def _look_again(self) -> None:
+        """Read the next page of the chats held that no page brought; the read ends
+        once none is left. A page each, as the list is: many chats deleted elsewhere
+        hold the lane no longer than a page does."""
+        if self._unseen:
+            size = chat_ops.LIST_PAGE_CHATS
+            chat_ids, self._unseen = self._unseen[:size], self._unseen[size:]
+            self._op = chats_by_id_op(chat_ids).success(self._on_looked).failure(self._on_failure)
+            self._op.run_in(self._lane)
+            return
+        self._last_page = True
+        self._hand_on()
+
+    def _on_looked(self, views: list[ChatView]) -> None:
+        """Chats held that no page brought, as they are now (those gone are not here)."""
         self._op = None
         self.listed.update(v.chat.chat_id for v in views)
         self._pending.extend(views)
-        self._last_page = True
-        self._hand_on()
+        self._look_again()
 
     def _on_failure(self, failure: OpFailure) -> None:
         self._op = None
