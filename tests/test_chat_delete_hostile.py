@@ -10,7 +10,8 @@ import pytest
 from test_sync_support import Device, WebApp, by_key
 
 from galileio_desktop.data.dynamo.gateway import ChatGateway
-from galileio_desktop.data.mirror import overlay
+from galileio_desktop.data.errors import LocalStorageError
+from galileio_desktop.data.mirror import items, overlay
 
 
 def test_a_queued_chat_delete_does_not_crowd_other_chats_out_of_search(device: Device) -> None:
@@ -108,3 +109,26 @@ def test_a_bug_hiding_a_chat_whose_delete_failed_is_logged_and_the_failure_kept(
     device.faults.down = False
     assert lib.push(retry_now=True).error is None
     assert web.items() == [] and lib.remote_snapshot() == [] and lib.status().pending == 0
+
+
+def test_a_bug_hiding_a_deleted_chat_is_logged_when_the_mirror_then_refuses_to_forget_it(
+    device: Device, web: WebApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The delete is sent, then a full disk refuses the mirror's forgetting of the chat:
+    the bug met while hiding is not lost with the disk's failure (logged with its
+    traceback)."""
+    lib = device.lib
+    chat = lib.create_chat("doomed")
+    lib.add_message(chat.chat_id, "human", "question")
+    lib.push()
+    lib.delete_chat(chat.chat_id)
+    _hide_with_a_bug(monkeypatch)
+
+    def disk_full(conn: sqlite3.Connection, chat_id: str) -> int:
+        raise LocalStorageError("The disk is full.")
+
+    monkeypatch.setattr(items, "forget_chat_items", disk_full)
+    lib.push()
+    assert web.items() == []  # sent all the same
+    (bug,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert bug.exc_info and "a bug while hiding" in str(bug.exc_info[1])

@@ -100,6 +100,13 @@ def next_ready(ops: list[Op], now: int, retry_now: bool = False) -> Op | None:
     return None
 
 
+def _log_hide_bugs(bugs: list[Exception]) -> None:
+    """Bugs met hiding the rows of a chat being deleted, when another failure is the one
+    the pass raises: logged with their tracebacks, not lost with it."""
+    for bug in bugs:
+        log.error("unexpected error hiding the rows of a chat being deleted", exc_info=bug)
+
+
 class Pusher:
     """One pass over the outbox with one gateway."""
 
@@ -324,20 +331,23 @@ class Pusher:
             )
         except BaseException:
             self._hidden(hiding, op.chat_id, bugs)
-            for bug in bugs:  # the delete's own failure is the one raised
-                log.error("unexpected error hiding the rows of a chat being deleted", exc_info=bug)
+            _log_hide_bugs(bugs)  # the delete's own failure is the one raised
             raise
         self._hidden(hiding, op.chat_id, bugs)
-        with self.mirror.write() as conn:
-            known_sources.forget_chat(conn, op.chat_id)
-            # Earlier operations of the chat left here are parked or held: the delete
-            # wins over all of them.
-            earlier = [
-                o for o in outbox.ops_of_chat(conn, op.chat_id) if o.op_id <= op.op_id and not o.sending
-            ]
-            for victim in earlier + [op]:
-                outbox.remove(conn, victim.op_id)
-            items.forget_chat_items(conn, op.chat_id)
+        try:
+            with self.mirror.write() as conn:
+                known_sources.forget_chat(conn, op.chat_id)
+                # Earlier operations of the chat left here are parked or held: the delete
+                # wins over all of them.
+                earlier = [
+                    o for o in outbox.ops_of_chat(conn, op.chat_id) if o.op_id <= op.op_id and not o.sending
+                ]
+                for victim in earlier + [op]:
+                    outbox.remove(conn, victim.op_id)
+                items.forget_chat_items(conn, op.chat_id)
+        except BaseException:
+            _log_hide_bugs(bugs)  # the mirror's failure (a full disk) is the one raised
+            raise
         if bugs:  # the delete is done and the mirror says so: now the bug is reported
             raise bugs[0]
         return _Outcome(removed={o.op_id for o in earlier} | {op.op_id}, pushed=1)
