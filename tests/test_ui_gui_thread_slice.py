@@ -89,6 +89,30 @@ def test_a_thread_under_a_policy_the_user_chose_is_left_alone() -> None:
     assert after == before and policy == os.SCHED_IDLE
 
 
+def test_a_thread_with_a_negative_nice_value_is_left_alone() -> None:
+    def work() -> tuple[bool, int | None, int | None, int]:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, -2)  # needs CAP_SYS_NICE (checked first)
+        before = current_slice_ns()
+        granted = ask_for_short_slices()
+        child_nice = in_new_thread(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return granted, before, current_slice_ns(), child_nice
+
+    def may_lower_nice() -> bool:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -2)
+        except PermissionError:
+            return False
+        return True
+
+    if not in_new_thread(may_lower_nice):
+        pytest.skip("a negative nice value needs CAP_SYS_NICE, which this user lacks")
+    granted, before, after, child_nice = in_new_thread(work)
+    # Already favoured: no request, so the threads it starts keep its nice value.
+    assert not granted
+    assert after == before and child_nice == -2
+
+
 def test_a_refused_call_or_another_system_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     # A sandbox whose filter refuses the call (the call fails with -1).
     monkeypatch.setattr(gui_thread_slice, "_syscall", lambda *args: -1)

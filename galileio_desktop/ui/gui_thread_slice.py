@@ -13,7 +13,8 @@ gets a CPU soon after it wakes, while its share of the CPU stays what its nice v
 gives. Only the GUI thread asks: the request carries ``SCHED_FLAG_RESET_ON_FORK``, so
 the threads and processes it starts get the default slice. Elsewhere (another system,
 an older kernel that ignores the field, a sandbox that refuses the call, a thread the
-user put under a real-time policy) nothing changes.
+user put under a real-time policy or a negative nice value, which reset-on-fork would
+take from the threads it starts) nothing changes.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def ask_for_short_slices(slice_ns: int = GUI_THREAD_SLICE_NS) -> bool:
         return False
     if attr.sched_policy not in (SCHED_OTHER, SCHED_BATCH):
         return False  # real-time or deadline: the user chose; slices mean nothing there
+    if attr.sched_nice < 0:
+        # Already favoured by whoever started the app; and the request's reset-on-fork
+        # would give the threads it starts nice 0 instead of the nice they inherit.
+        return False
     wanted = _SchedAttr(
         size=ctypes.sizeof(_SchedAttr),
         sched_policy=attr.sched_policy,
