@@ -289,8 +289,6 @@ def apply_experiment(name: str) -> None:
     ``pages250``: reconcile queries ask for pages of 250 items (smaller JSON to parse at once).
     ``wholejson``: botocore's model files parsed by its own loader, each file in one
     ``json.loads`` call, as before sessions parsed them in pieces.
-    ``defaultslice``: the GUI thread keeps the kernel's default scheduler slice, as before
-    it asked for short ones (``ui/gui_thread_slice.py``).
     """
     if name == "switch1ms":
         sys.setswitchinterval(0.001)
@@ -352,10 +350,6 @@ def apply_experiment(name: str) -> None:
         aws_sessions.PiecewiseJSONFileLoader.load_file = (  # type: ignore[method-assign]
             lambda self, file_path: JSONFileLoader().load_file(file_path)
         )
-    elif name == "defaultslice":
-        from galileio_desktop.ui.main_window import MainWindow
-
-        MainWindow._slices_while_syncing = lambda self: None  # type: ignore[method-assign]
     elif name:
         raise SystemExit(f"unknown experiment {name!r}")
 

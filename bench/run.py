@@ -109,7 +109,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--stall-experiment",
         action="append",
         default=[],
-        help="what-if knob for the stall probe: switch1ms, switch250us, gclog, pages250, wholejson, defaultslice (diagnosis only)",
+        help="what-if knob for the stall probe: switch1ms, switch250us, gclog, pages250, wholejson (diagnosis only)",
     )
     parser.add_argument(
         "--workdir", metavar="DIR", help="keep mirrors and settings here (default: a temporary folder)"

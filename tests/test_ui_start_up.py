@@ -9,10 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
@@ -21,7 +19,6 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import offline_factory, seed_big_mirror
 
 from galileio_desktop.ui.app_window import build_window
-from galileio_desktop.ui.gui_thread_slice import GUI_THREAD_SLICE_NS, current_slice_ns, use_default_slices
 from galileio_desktop.ui.main_window import MainWindow
 from galileio_desktop.ui.sidebar.chat_ops import FIRST_SCREEN_CHATS
 
@@ -52,46 +49,6 @@ class PaintWatch(QObject):
         return False
 
 
-def _thread_slices() -> dict[int, int]:
-    """Every thread of this process and its scheduler slice as Linux's /proc shows it (0:
-    none shown, or another system)."""
-    tasks = Path("/proc/self/task")
-    slices = {}
-    for tid in os.listdir(tasks) if tasks.is_dir() else ():
-        try:
-            text = (tasks / tid / "sched").read_text()
-        except OSError:
-            continue  # the thread ended meanwhile
-        line = next((ln for ln in text.splitlines() if ln.startswith("se.slice")), "")
-        slices[int(tid)] = int(line.split(":")[1]) if line else 0
-    return slices
-
-
-def assert_short_slices_while_syncing_for_the_gui_thread_only(
-    window: MainWindow, status: Any, before: dict[int, int]
-) -> None:
-    """While the workers' status says a sync runs, the GUI thread runs with short
-    scheduler slices, and every thread the window started with the default; after it,
-    the GUI thread has the default again (see ``ui.gui_thread_slice``)."""
-    gui_tid = threading.get_native_id()
-    events = window.client.events
-    events.sig_status_changed.emit(status._replace(syncing=True))
-    during = _thread_slices()
-    events.sig_status_changed.emit(status._replace(syncing=False))
-    after = _thread_slices()
-    started = set(during) - set(before)
-    assert started, "the window started threads of its own"
-    if current_slice_ns() in (None, 0):  # another system, or Linux before 6.12: no slices
-        assert during.get(gui_tid) == after.get(gui_tid) == before.get(gui_tid)
-        return
-    assert before[gui_tid] != GUI_THREAD_SLICE_NS
-    assert during[gui_tid] == GUI_THREAD_SLICE_NS
-    assert after[gui_tid] == before[gui_tid]
-    # The library worker (started before the request), the sync worker and the answer
-    # thread keep the default slice.
-    assert all(during[tid] != GUI_THREAD_SLICE_NS for tid in started)
-
-
 def _window(qtbot, tmp_path: Path, mirror: Path) -> MainWindow:
     window = build_window(offline_factory(mirror), None, "start", tmp_path / "settings", start=True)
     qtbot.addWidget(window)
@@ -104,13 +61,9 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
 ) -> None:
     path, newest = mirror
     QApplication.setWindowIcon(QIcon())  # as at a start (the test application is shared)
-    use_default_slices()  # an earlier window in this process may have asked for others
-    slices_before = _thread_slices()
     lists: list[int] = []
     window = _window(qtbot, tmp_path, path)
     client = window.client
-    statuses: list[Any] = []
-    client.events.sig_status_changed.connect(statuses.append)
     window.sidebar.sig_list_loaded.connect(lambda: lists.append(window.sidebar.model.chat_count()))
     # Started while being built: the library worker runs, nothing else does yet.
     assert client.running and not client.background_started
@@ -137,8 +90,6 @@ def test_the_list_paints_before_the_rest_is_built_or_the_background_starts(
     assert states[:1] == [(False, False, False, True)]
     qtbot.waitUntil(lambda: window.parts_built and client.background_started, timeout=10_000)
     assert not window.windowIcon().isNull()
-    qtbot.waitUntil(lambda: bool(statuses), timeout=10_000)
-    assert_short_slices_while_syncing_for_the_gui_thread_only(window, statuses[-1], slices_before)
     qtbot.waitUntil(lambda: window.sidebar.model.chat_count() == CHATS, timeout=10_000)
     assert lists[:2] == [FIRST_SCREEN_CHATS, CHATS]
     # The chat chosen before the pane existed is the one it shows.
@@ -306,16 +257,3 @@ def test_a_window_process_hands_the_interpreter_lock_over_often() -> None:
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
-
-
-def _thread_slices() -> dict[int, int]:
-    """Every thread of this process and its scheduler slice as /proc shows it (0: none)."""
-    slices = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            text = Path(f"/proc/self/task/{tid}/sched").read_text()
-        except OSError:
-            continue  # the thread ended meanwhile
-        line = next((ln for ln in text.splitlines() if ln.startswith("se.slice")), "")
-        slices[int(tid)] = int(line.split(":")[1]) if line else 0
-    return slices

@@ -401,12 +401,7 @@ class MainWindow(QMainWindow, WindowMenus):
         steps: list[Callable[[], object]] = [
             functools.partial(import_module, name, __package__) for name in PART_MODULES
         ]
-        steps += [
-            self._build_pane_early,
-            self.build_parts,
-            self._slices_while_syncing,
-            self._start_background,
-        ]
+        steps += [self._build_pane_early, self.build_parts, self._start_background]
         self._parts_steps = steps
         QTimer.singleShot(0, self, self._next_parts_step)
 
@@ -424,15 +419,6 @@ class MainWindow(QMainWindow, WindowMenus):
             from .conversation.message_pane import MessagePane
 
             self._early_pane = MessagePane(self.client, self._center)
-
-    def _slices_while_syncing(self) -> None:
-        """Before the sync worker starts: the GUI thread asks for short scheduler slices
-        while a sync runs (see :mod:`.gui_thread_slice`; ctypes is imported here, after
-        the first paint)."""
-        from .gui_thread_slice import SlicesWhileSyncing
-
-        slices = SlicesWhileSyncing(self)
-        self.client.events.sig_status_changed.connect(slices.on_status)
 
     def _start_background(self) -> None:
         collector.settle_long_lived()
