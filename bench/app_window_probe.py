@@ -83,12 +83,20 @@ def run_app(mode: str, mirror: Path, user: str, settings: Path, chat: str = "") 
     def on_shown(chat_id: str) -> None:
         if chat_id == chat and "shown" not in result:
             result["shown"] = time.monotonic()
+            settle_then_finish()
+
+    def settle_then_finish() -> None:
+        """Memory is read once the chat is shown and the whole list is in (it comes a
+        page at a time after the first screen), and a moment has passed."""
+        if "shown" in result and "t_whole_list" in result and "settling" not in result:
+            result["settling"] = True
             QTimer.singleShot(SETTLE_MS, finish)
 
     def finish() -> None:
         if mode == "app-memory":
             result.update(memory_status())
             result["rows_in_pane"] = window.pane.view.model().rowCount()
+            result["chats_listed_at_end"] = window.sidebar.model.chat_count()
         emit(result)
         window.close()
         app.exit(0)
@@ -107,6 +115,10 @@ def run_app(mode: str, mirror: Path, user: str, settings: Path, chat: str = "") 
 
     def on_chats_loaded() -> None:
         result.setdefault("t_chats_loaded", time.monotonic())
+        sidebar = window.sidebar
+        if not sidebar.reading and not sidebar._rest_wanted and "t_whole_list" not in result:
+            result["t_whole_list"] = time.monotonic()
+            settle_then_finish()
 
     window.sidebar.sig_list_loaded.connect(on_chats_loaded)
     watch = PaintWatch()

@@ -193,6 +193,8 @@ def test_window_probes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "floor" in raised.target and raised.ratio == started.ratio
     memory = scenarios_local.memory(mirror, sizes, tmp_path)[0]
     assert memory.details["ours"][0]["rows_in_pane"] == sizes.big_chat_messages
+    # Read once the whole chat list is in, not only the chat shown.
+    assert memory.details["ours"][0]["chats_listed_at_end"] == sizes.cached_chats
     assert memory.baseline is not None and memory.baseline > 10  # a Qt process takes more than 10 MB
 
 
